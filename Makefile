@@ -1,0 +1,41 @@
+# Callsight — the two entry points of the README, plus the gates they run.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit integration clean samples
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Run the whole pipeline locally on the bundled sample recordings (embedded emulator, no Docker).
+demo: $(STAMP)
+	$(BIN)/callsight local demo
+
+## Lint, type-check and run every test (what CI runs).
+test: $(STAMP) lint typecheck
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest tests/integration
+
+## Rebuild events/samples/recordings from the dialogue scripts (needs espeak-ng, sox, festival).
+samples:
+	bash events/samples/generate.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

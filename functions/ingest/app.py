@@ -1,0 +1,71 @@
+"""Ingest function: SQS (S3 ObjectCreated) → call record + transcribe message. Thin by design.
+
+Each SQS record is processed on its own (Powertools batch processing, partial batch failure);
+each S3 object is processed once (Powertools idempotency keyed by bucket/key/version/etag).
+The rules live in ``callsight.ingest``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from callsight.config import get_settings
+from callsight.ingest.call_id import derive_call_id
+from callsight.ingest.events import ObjectEvent, parse_body, route_object_event
+from callsight.ingest.service import IngestService
+from callsight.resources import IDEMPOTENCY_TABLE
+from callsight.storage import aws
+
+logger = Logger(service="ingest")
+tracer = Tracer(service="ingest")
+metrics = Metrics(namespace="Callsight", service="ingest")
+copy_config_to_registered_loggers(source_logger=logger, include={"callsight"})
+
+settings = get_settings()
+service = IngestService(settings)
+processor = BatchProcessor(event_type=EventType.SQS)
+idempotency = IdempotencyConfig(
+    event_key_jmespath="[bucket, key, version_id, etag]", expires_after_seconds=settings.idempotency_ttl_s
+)
+persistence = DynamoDBPersistenceLayer(
+    table_name=settings.name(IDEMPOTENCY_TABLE), boto3_client=aws.client("dynamodb", settings)
+)
+
+
+@idempotent_function(data_keyword_argument="event", config=idempotency, persistence_store=persistence)
+def ingest_object(event: ObjectEvent) -> dict[str, Any]:
+    logger.append_keys(call_id=derive_call_id(event.bucket, event.key, event.version_id, event.etag))
+    outcome = route_object_event(event, service)
+    metrics.add_metric(name=f"Ingest_{outcome.kind.value}", unit=MetricUnit.Count, value=1)
+    return outcome.model_dump(mode="json")
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
+    logger.remove_keys(["call_id"])
+    events = parse_body(record.body)
+    if events is None:
+        logger.info("s3:TestEvent ignored", extra={"message_id": record.message_id})
+        return [{"kind": "test_event"}]
+    return [ingest_object(event=event) for event in events]
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

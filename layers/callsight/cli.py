@@ -1,0 +1,233 @@
+"""``callsight`` command line: run the stack locally, ingest recordings, look at calls.
+
+    callsight local demo            emulator + pipeline on the bundled samples, then a summary
+    callsight local up              emulator + pipeline, serving until Ctrl-C
+    callsight ingest FILES|DIRS     upload recordings (and sidecars) to the recordings bucket
+    callsight calls list            the most recently changed calls
+
+Every command except ``local`` talks to ``CALLSIGHT_AWS_ENDPOINT`` (or real AWS when unset).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from callsight import resources
+from callsight.config import Settings, get_settings, reset_settings
+from callsight.storage import aws
+from callsight.storage.call_repository import CallRepository
+
+app = typer.Typer(
+    help="Callsight: call recordings in, searchable, compliant calls out.", no_args_is_help=True
+)
+local_app = typer.Typer(
+    help="Run everything on this machine on the embedded AWS emulator.", no_args_is_help=True
+)
+calls_app = typer.Typer(help="Look at call records.", no_args_is_help=True)
+app.add_typer(local_app, name="local")
+app.add_typer(calls_app, name="calls")
+console = Console()
+if not console.is_terminal:
+    console.width = 200
+
+#: The bundled sample recordings (``events/samples/recordings``) in a source checkout.
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "events" / "samples" / "recordings"
+AUDIO_CONTENT_TYPES = {
+    ".wav": "audio/wav", ".flac": "audio/flac", ".mp3": "audio/mpeg", ".ogg": "audio/ogg",
+    ".opus": "audio/ogg", ".json": "application/json",
+}  # fmt: skip
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise typer.BadParameter(f"{path} does not exist")
+    # Sidecars first, so each recording finds its metadata when its own event is processed.
+    return sorted(found, key=lambda p: (not p.name.endswith(".json"), str(p)))
+
+
+def upload(settings: Settings, files: list[Path]) -> list[str]:
+    """Put each file under the recordings prefix, with a progress bar; returns the keys."""
+    s3: Any = aws.client("s3", settings)
+    bucket = resources.RECORDINGS_BUCKET.physical(settings)
+    keys: list[str] = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("uploading", total=len(files))
+        for path in files:
+            key = settings.recordings_prefix + path.name
+            s3.upload_file(
+                str(path), bucket, key,
+                ExtraArgs={"ContentType": AUDIO_CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")},
+            )  # fmt: skip
+            keys.append(key)
+            progress.advance(task)
+    return keys
+
+
+def calls_table(settings: Settings, limit: int = 50) -> Table:
+    table = Table(title="Calls (most recently changed first)")
+    for column in ("file", "status", "reason", "direction", "agent", "customer", "started (UTC)", "audio"):
+        table.add_column(column, overflow="fold")
+    for call in CallRepository(settings).recent(limit):
+        audio = call.audio
+        table.add_row(
+            Path(call.source.key).name,
+            call.status.value,
+            call.status_reason or "",
+            call.direction.value,
+            call.agent_id or "",
+            call.customer_phone_masked or "",
+            call.started_at.strftime("%Y-%m-%d %H:%M:%S") if call.started_at else "",
+            f"{audio.codec} {audio.sample_rate} Hz ×{audio.channels} {audio.duration_s:.1f}s"
+            if audio
+            else "",
+        )
+    return table
+
+
+# --- local ------------------------------------------------------------------------------------------
+
+
+def _start_local(port: int, verbose: bool) -> tuple[Any, Settings]:
+    from callsight.local.emulator import EmbeddedEmulator
+    from callsight.local.provision import provision
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    if not verbose:
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Callsight")
+    emulator = EmbeddedEmulator(port=port)
+    endpoint = emulator.start()
+    os.environ["CALLSIGHT_AWS_ENDPOINT"] = endpoint
+    reset_settings()
+    aws.reset_clients()
+    settings = get_settings()
+    with console.status("creating buckets, queues and tables on the emulator"):
+        provision(settings)
+    console.print(
+        f"[green]embedded AWS emulator[/] at {endpoint} — resources from callsight.resources created"
+    )
+    return emulator, settings
+
+
+@local_app.command("demo")
+def local_demo(
+    samples: Annotated[
+        Path, typer.Option(help="Folder of recordings (and sidecars) to ingest.")
+    ] = SAMPLES_DIR,
+    verbose: Annotated[bool, typer.Option(help="Show the functions' JSON logs.")] = False,
+) -> None:
+    """Start the emulator, ingest the sample recordings through the real pipeline, show the result."""
+    from callsight.local.runner import LocalRunner
+
+    emulator, settings = _start_local(0, verbose)
+    try:
+        runner = LocalRunner(settings, visibility_timeout_s=2)
+        keys = upload(settings, _files([samples]))
+        console.print(
+            f"uploaded {len(keys)} objects to s3://{resources.RECORDINGS_BUCKET.physical(settings)}/"
+        )
+        with console.status("routing S3 events → ingest → transcribe queue"):
+            drained = runner.drain(max_seconds=120)
+        console.print(calls_table(settings))
+        _print_pipeline_state(runner, drained)
+    finally:
+        emulator.stop()
+
+
+def _print_pipeline_state(runner: Any, drained: bool) -> None:
+    for logical, stats in runner.stats.items():
+        console.print(
+            f"{logical}: {stats.invocations} invocations, {stats.messages} messages, {stats.failed} failed"
+        )
+    for name, depth in runner.queue_depths().items():
+        if depth["visible"] or depth["in_flight"]:
+            console.print(f"queue {name}: {depth['visible']} waiting, {depth['in_flight']} in flight")
+    if runner.unrouted:
+        console.print(
+            f"[yellow]not yet routed (their functions are not built yet): {', '.join(runner.unrouted)}[/]"
+        )
+    if not drained:
+        console.print("[red]the ingest queue did not drain in time[/]")
+
+
+@local_app.command("up")
+def local_up(
+    port: Annotated[int, typer.Option(help="Port of the embedded emulator.")] = 5055,
+    with_samples: Annotated[bool, typer.Option(help="Ingest the bundled samples at start.")] = False,
+    verbose: Annotated[bool, typer.Option(help="Show the functions' JSON logs.")] = True,
+) -> None:
+    """Run the emulator and route its queues to the functions until Ctrl-C."""
+    from callsight.local.runner import LocalRunner
+
+    emulator, settings = _start_local(port, verbose)
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        runner = LocalRunner(settings)
+        if with_samples:
+            upload(settings, _files([SAMPLES_DIR]))
+        console.print(f"in another shell: [bold]export CALLSIGHT_AWS_ENDPOINT={emulator.endpoint}[/]")
+        console.print("then: callsight ingest <files> · callsight calls list · Ctrl-C here to stop")
+        runner.run_forever(lambda: stop)
+    finally:
+        emulator.stop()
+        console.print("emulator stopped")
+
+
+# --- against a running stack ------------------------------------------------------------------------
+
+
+@app.command("ingest")
+def ingest(paths: Annotated[list[Path], typer.Argument(help="Recordings, sidecars or folders.")]) -> None:
+    """Upload recordings (and their sidecar JSON) to the recordings bucket."""
+    settings = get_settings()
+    keys = upload(settings, _files(paths))
+    console.print(f"uploaded {len(keys)} objects; ingest runs on their S3 events")
+
+
+@calls_app.command("list")
+def calls_list(limit: Annotated[int, typer.Option(min=1, max=1000)] = 50) -> None:
+    """The most recently changed calls."""
+    console.print(calls_table(get_settings(), limit))
+
+
+@local_app.command("provision")
+def local_provision() -> None:
+    """Create every resource on ``CALLSIGHT_AWS_ENDPOINT`` (e.g. a LocalStack you started)."""
+    from callsight.local.provision import provision
+
+    settings = get_settings()
+    if not settings.aws_endpoint:
+        raise typer.BadParameter("set CALLSIGHT_AWS_ENDPOINT first; this command never touches real AWS")
+    started = time.monotonic()
+    created = provision(settings)
+    console.print_json(data=created)
+    console.print(f"provisioned in {time.monotonic() - started:.1f}s")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,87 @@
+"""Typed configuration: every environment variable Callsight reads, with its default, in one place.
+
+Business code never reads ``os.environ``; it asks :func:`get_settings`. Resource *names* are
+derived here from the deployment prefix so the template, the local runner and the tests agree.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: FreePBX / Asterisk MixMonitor recording names:
+#: ``{calltype}-{dst}-{src}-{YYYYMMDD}-{HHMMSS}-{uniqueid}`` such as
+#: ``out-89161234567-201-20261120-101500-1763633700.12``.
+FREEPBX_FILENAME_PATTERN = (
+    r"^(?P<call_type>in|out|q|external|exten|rg|ivr)-(?P<dst>[^-]+)-(?P<src>[^-]+)-"
+    r"(?P<date>\d{8})-(?P<time>\d{6})-(?P<uniqueid>\d+(?:\.\d+)?)$"
+)
+
+#: Codecs (FFmpeg names) accepted for transcription: WAV PCM/µ-law/A-law, FLAC, MP3, OGG (Opus/Vorbis).
+DEFAULT_ACCEPTED_CODECS = (
+    "pcm_s16le,pcm_s24le,pcm_s32le,pcm_u8,pcm_f32le,pcm_mulaw,pcm_alaw,flac,mp3,mp3float,opus,vorbis"
+)
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, validated at cold start (env prefix ``CALLSIGHT_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CALLSIGHT_", frozen=True, extra="ignore")
+
+    # --- where AWS is -------------------------------------------------------------------------
+    aws_endpoint: str | None = Field(
+        default=None,
+        description="Point every AWS client at this endpoint (embedded emulator or LocalStack).",
+    )
+    region: str = "us-east-1"
+    prefix: str = Field(default="callsight-local", description="Deployment prefix of every resource name.")
+
+    # --- ingest limits --------------------------------------------------------------------------
+    recordings_prefix: str = "recordings/"
+    max_object_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    max_duration_s: float = Field(default=4 * 3600, gt=0)
+    min_duration_s: float = Field(default=0.5, ge=0)
+    accepted_codecs: str = DEFAULT_ACCEPTED_CODECS
+
+    # --- metadata -------------------------------------------------------------------------------
+    filename_pattern: str = FREEPBX_FILENAME_PATTERN
+    pbx_timezone: str = "UTC"
+    require_start_time: bool = Field(
+        default=False,
+        description="Quarantine calls whose start time no metadata source gives (else: upload time, flagged).",
+    )
+    agent_channel: Literal["left", "right"] = "left"
+    phone_region: str = Field(default="RU", description="Region for numbers written without a country code.")
+    phone_hash_key: SecretStr = Field(
+        default=SecretStr("local-development-only-phone-hash-key"),
+        description="HMAC key for customer phone lookup hashes (from Secrets Manager in AWS).",
+    )
+
+    # --- idempotency ----------------------------------------------------------------------------
+    idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
+
+    @field_validator("recordings_prefix")
+    @classmethod
+    def _prefix_ends_with_slash(cls, value: str) -> str:
+        return value if not value or value.endswith("/") else value + "/"
+
+    @property
+    def accepted_codec_set(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.accepted_codecs.split(",") if c.strip())
+
+    # --- resource names (one source of truth, see callsight.resources) ----------------------------
+    def name(self, suffix: str) -> str:
+        return f"{self.prefix}-{suffix}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; call :func:`reset_settings` after changing the environment."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()

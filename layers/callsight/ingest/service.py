@@ -1,0 +1,419 @@
+"""The ingest rules: one S3 object in, one call record (RECEIVED or QUARANTINED) and maybe one message out.
+
+Order of checks: object still there → size → metadata (sidecar, S3 user metadata, file name) →
+decode → record → transcribe queue. Every rejection becomes a QUARANTINED record carrying the
+reason, so nothing disappears; only infrastructure errors propagate (and the message is retried).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+
+from callsight.config import Settings
+from callsight.ingest.audio_probe import AudioRejected, probe_audio
+from callsight.ingest.call_id import derive_call_id
+from callsight.ingest.metadata import (
+    MetadataError,
+    MetadataFields,
+    merge_metadata,
+    parse_filename,
+    parse_sidecar,
+    parse_user_metadata,
+    resolve_start_time,
+    sidecar_keys_for,
+)
+from callsight.ingest.outcome import IngestOutcome, OutcomeKind
+from callsight.models.call import (
+    AudioFacts,
+    CallMetadata,
+    CallRecord,
+    CallStatus,
+    MetadataSource,
+    QuarantineReason,
+    SourceObject,
+)
+from callsight.models.messages import TranscribeRequest
+from callsight.phone import mask_phone, normalize_phone, phone_lookup_hash
+from callsight.resources import TRANSCRIBE_QUEUE
+from callsight.storage.call_repository import CallAlreadyExists, CallRepository, new_status_change
+from callsight.storage.queues import StageQueue
+from callsight.storage.recordings import ObjectInfo, ObjectMissing, ObjectTooLarge, RecordingStore
+
+logger = logging.getLogger(__name__)
+
+#: Sidecars are small JSON documents; anything bigger is not one.
+MAX_SIDECAR_BYTES = 64 * 1024
+
+
+class Quarantine(Exception):
+    def __init__(self, reason: QuarantineReason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class RecordingNotYetIngested(Exception):
+    """A sidecar whose recording exists but has no call record yet: retry the message later, then
+    the record exists and the sidecar is applied (no race can lose its metadata)."""
+
+
+class IngestService:
+    """Applies the ingest rules to one object. Stateless apart from its clients; safe across threads."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        recordings: RecordingStore | None = None,
+        calls: CallRepository | None = None,
+        transcribe_queue: StageQueue | None = None,
+    ) -> None:
+        self.settings = settings
+        self.recordings = recordings or RecordingStore(settings)
+        self.calls = calls or CallRepository(settings)
+        self.transcribe_queue = transcribe_queue or StageQueue(TRANSCRIBE_QUEUE, settings)
+
+    # --- recordings --------------------------------------------------------------------------------
+
+    def ingest_recording(self, source: SourceObject) -> IngestOutcome:
+        info: ObjectInfo | None = None
+        try:
+            info = self._head(source)
+            source = _pin_version(source, info)
+        except Quarantine:
+            info = None  # recorded below as OBJECT_DELETED, under the id the event gives
+        call_id = derive_call_id(source.bucket, source.key, source.version_id, source.etag)
+        existing = self.calls.get(call_id)
+        if existing is not None and not _awaits_sidecar_fix(existing):
+            return self._duplicate(existing)
+        metadata = CallMetadata()
+        try:
+            if info is None:
+                raise Quarantine(
+                    QuarantineReason.OBJECT_DELETED,
+                    f"s3://{source.bucket}/{source.key} was announced by S3 but is gone before ingest could read it",
+                )
+            metadata = self._metadata(source, info)
+            self._check_size(info.size)
+            metadata = self._check_start_time(metadata, source.uploaded_at or info.last_modified)
+            audio, sha256 = self._download_and_probe(source)
+        except Quarantine as rejected:
+            return self._store(call_id, source, metadata, None, existing, rejected)
+        source = source.model_copy(update={"sha256": sha256})
+        return self._store(call_id, source, metadata, audio, existing, None)
+
+    def _head(self, source: SourceObject) -> ObjectInfo:
+        try:
+            return self.recordings.head(source.bucket, source.key, source.version_id)
+        except ObjectMissing as exc:
+            raise Quarantine(QuarantineReason.OBJECT_DELETED, str(exc)) from exc
+
+    def _check_size(self, size: int) -> None:
+        if size == 0:
+            raise Quarantine(QuarantineReason.EMPTY_OBJECT, "the object is 0 bytes long")
+        if size > self.settings.max_object_bytes:
+            raise Quarantine(
+                QuarantineReason.TOO_LARGE,
+                f"{size} bytes exceeds the limit of {self.settings.max_object_bytes} (CALLSIGHT_MAX_OBJECT_BYTES)",
+            )
+
+    def _metadata(self, source: SourceObject, info: ObjectInfo) -> CallMetadata:
+        sources: list[tuple[MetadataSource, MetadataFields]] = []
+        warnings: list[str] = []
+        sidecar = self._read_sidecar(source)
+        if sidecar is not None:
+            sources.append((MetadataSource.SIDECAR, sidecar))
+        user_fields, user_warnings = parse_user_metadata(info.user_metadata)
+        sources.append((MetadataSource.USER_METADATA, user_fields))
+        warnings.extend(user_warnings)
+        try:
+            sources.append(
+                (
+                    MetadataSource.FILENAME,
+                    parse_filename(source.key, self.settings.filename_pattern, self.settings.pbx_timezone),
+                )
+            )
+        except MetadataError as exc:
+            warnings.append(str(exc))
+        return merge_metadata(sources, warnings)
+
+    def _read_sidecar(self, source: SourceObject) -> MetadataFields | None:
+        for sidecar_key in dict.fromkeys(sidecar_keys_for(source.key)):
+            if sidecar_key == source.key:
+                continue
+            try:
+                raw = self.recordings.read_bounded(source.bucket, sidecar_key, MAX_SIDECAR_BYTES)
+            except ObjectMissing:
+                continue
+            except ObjectTooLarge as exc:
+                raise Quarantine(QuarantineReason.SIDECAR_INVALID, str(exc)) from exc
+            try:
+                return parse_sidecar(raw, sidecar_key)
+            except MetadataError as exc:
+                raise Quarantine(QuarantineReason.SIDECAR_INVALID, str(exc)) from exc
+        return None
+
+    def _check_start_time(self, metadata: CallMetadata, uploaded_at: datetime | None) -> CallMetadata:
+        if metadata.started_at is None and self.settings.require_start_time:
+            raise Quarantine(
+                QuarantineReason.START_TIME_UNKNOWN,
+                "no sidecar, S3 metadata or file name gives the call start and CALLSIGHT_REQUIRE_START_TIME is set",
+            )
+        return resolve_start_time(metadata, uploaded_at)
+
+    def _download_and_probe(self, source: SourceObject) -> tuple[AudioFacts, str]:
+        suffix = PurePosixPath(source.key).suffix[:16]
+        with tempfile.TemporaryDirectory(prefix="callsight-ingest-") as workdir:
+            local = Path(workdir) / f"recording{suffix}"
+            try:
+                sha256 = self.recordings.download(source.bucket, source.key, source.version_id, local)
+            except ObjectMissing as exc:
+                raise Quarantine(QuarantineReason.OBJECT_DELETED, str(exc)) from exc
+            try:
+                audio = probe_audio(
+                    local,
+                    accepted_codecs=self.settings.accepted_codec_set,
+                    max_duration_s=self.settings.max_duration_s,
+                    min_duration_s=self.settings.min_duration_s,
+                )
+            except AudioRejected as exc:
+                raise Quarantine(exc.reason, exc.detail) from exc
+        return audio, sha256
+
+    # --- writing -----------------------------------------------------------------------------------
+
+    def _store(
+        self,
+        call_id: str,
+        source: SourceObject,
+        metadata: CallMetadata,
+        audio: AudioFacts | None,
+        existing: CallRecord | None,
+        rejected: Quarantine | None,
+    ) -> IngestOutcome:
+        record = self._build_record(call_id, source, metadata, audio, existing, rejected)
+        try:
+            stored = self.calls.replace(record) if existing else self.calls.create(record)
+        except CallAlreadyExists:
+            current = self.calls.get(call_id)
+            assert current is not None
+            return self._duplicate(current)
+        if rejected is not None:
+            logger.warning(
+                "recording quarantined",
+                extra={
+                    "call_id": call_id,
+                    "key": source.key,
+                    "reason": rejected.reason.value,
+                    "detail": rejected.detail,
+                },
+            )
+            return IngestOutcome(
+                kind=OutcomeKind.QUARANTINED, key=source.key, call_id=call_id,
+                reason=rejected.reason.value, detail=rejected.detail,
+            )  # fmt: skip
+        self._enqueue(stored)
+        logger.info(
+            "recording received",
+            extra={"call_id": call_id, "key": source.key, "duration_s": audio.duration_s if audio else None},
+        )
+        return IngestOutcome(kind=OutcomeKind.RECEIVED, key=source.key, call_id=call_id)
+
+    def _build_record(
+        self,
+        call_id: str,
+        source: SourceObject,
+        metadata: CallMetadata,
+        audio: AudioFacts | None,
+        existing: CallRecord | None,
+        rejected: Quarantine | None,
+    ) -> CallRecord:
+        now = datetime.now(UTC)
+        status = CallStatus.QUARANTINED if rejected else CallStatus.RECEIVED
+        reason = rejected.reason.value if rejected else None
+        detail = rejected.detail if rejected else None
+        history = [*(existing.status_history if existing else []), new_status_change(status, reason, detail)]
+        masked, phone_hash = self._protect_phone(metadata.customer_phone)
+        return CallRecord(
+            call_id=call_id,
+            status=status,
+            status_reason=reason,
+            status_detail=detail,
+            status_history=history,
+            source=source,
+            audio=audio,
+            direction=metadata.direction,
+            agent_id=metadata.agent_id,
+            team=metadata.team,
+            queue=metadata.queue,
+            customer_phone_masked=masked,
+            customer_phone_hash=phone_hash,
+            pbx_call_id=metadata.pbx_call_id,
+            language_hint=metadata.language_hint,
+            agent_channel=metadata.agent_channel
+            or (self.settings.agent_channel if audio and audio.channels == 2 else None),
+            metadata_sources={
+                k: v.value for k, v in metadata.sources.items() if k != "customer_phone" or masked
+            },
+            metadata_warnings=metadata.warnings,
+            started_at=metadata.started_at,
+            created_at=existing.created_at if existing else now,
+            updated_at=now,
+            version=existing.version if existing else None,
+        )
+
+    def _protect_phone(self, raw: str | None) -> tuple[str | None, str | None]:
+        if not raw:
+            return None, None
+        normalized = normalize_phone(raw, self.settings.phone_region)
+        if not normalized:
+            return None, None
+        key = self.settings.phone_hash_key.get_secret_value().encode("utf-8")
+        return mask_phone(normalized), phone_lookup_hash(normalized, key)
+
+    def _enqueue(self, record: CallRecord) -> None:
+        self.transcribe_queue.send(
+            TranscribeRequest(
+                call_id=record.call_id,
+                bucket=record.source.bucket,
+                key=record.source.key,
+                version_id=record.source.version_id,
+                agent_channel=record.agent_channel,
+                language_hint=record.language_hint,
+            ),
+            correlation_id=record.call_id,
+        )
+
+    def _duplicate(self, existing: CallRecord) -> IngestOutcome:
+        """A repeat delivery. A call stuck in RECEIVED (crash between write and send) is queued again;
+        the transcriber is idempotent, so a second message cannot transcribe twice."""
+        if existing.status is CallStatus.RECEIVED:
+            self._enqueue(existing)
+        logger.info(
+            "duplicate delivery",
+            extra={"call_id": existing.call_id, "key": existing.source.key, "status": existing.status.value},
+        )
+        return IngestOutcome(
+            kind=OutcomeKind.DUPLICATE,
+            key=existing.source.key,
+            call_id=existing.call_id,
+            reason=existing.status.value,
+        )
+
+    # --- sidecars ----------------------------------------------------------------------------------
+
+    def ingest_sidecar(self, bucket: str, sidecar_key: str) -> IngestOutcome:
+        """A sidecar arrived. Before its recording: wait (the recording's event reads it). After a
+        recording quarantined for a broken sidecar: ingest that recording again with this one."""
+        audio_keys = self._recordings_for_sidecar(bucket, sidecar_key)
+        if not audio_keys:
+            logger.info("sidecar stored; its recording has not arrived yet", extra={"key": sidecar_key})
+            return IngestOutcome(
+                kind=OutcomeKind.SIDECAR_WAITING, key=sidecar_key,
+                detail="no recording with this name yet; it will read this sidecar when it arrives",
+            )  # fmt: skip
+        outcomes: list[IngestOutcome] = []
+        for audio_key in audio_keys:
+            info = self.recordings.head(bucket, audio_key)
+            source = SourceObject(
+                bucket=bucket, key=audio_key, version_id=info.version_id, etag=info.etag,
+                size=info.size, uploaded_at=info.last_modified,
+            )  # fmt: skip
+            existing = self.calls.get(derive_call_id(bucket, audio_key, info.version_id, info.etag))
+            if existing is None:
+                logger.info(
+                    "sidecar before its recording was ingested; retrying later", extra={"key": sidecar_key}
+                )
+                raise RecordingNotYetIngested(
+                    f"recording {audio_key} of sidecar {sidecar_key} is not ingested yet; the message will be retried"
+                )
+            if _awaits_sidecar_fix(existing):
+                outcomes.append(self.ingest_recording(source))
+            else:
+                outcomes.append(self._apply_late_sidecar(existing, sidecar_key))
+        return outcomes[0] if len(outcomes) == 1 else _combine(outcomes)
+
+    def _apply_late_sidecar(self, existing: CallRecord, sidecar_key: str) -> IngestOutcome:
+        """The sidecar is the PBX's authoritative word: its fields replace what the file name gave."""
+        try:
+            raw = self.recordings.read_bounded(existing.source.bucket, sidecar_key, MAX_SIDECAR_BYTES)
+            fields = parse_sidecar(raw, sidecar_key)
+        except (MetadataError, ObjectTooLarge, ObjectMissing) as exc:
+            logger.warning(
+                "late sidecar not applied",
+                extra={"call_id": existing.call_id, "key": sidecar_key, "detail": str(exc)},
+            )
+            return IngestOutcome(
+                kind=OutcomeKind.IGNORED, key=sidecar_key, call_id=existing.call_id,
+                reason=QuarantineReason.SIDECAR_INVALID.value, detail=str(exc),
+            )  # fmt: skip
+        changes: dict[str, object] = fields.model_dump(
+            exclude_none=True, exclude={"customer_phone", "language"}
+        )
+        if fields.language:
+            changes["language_hint"] = fields.language
+        if fields.customer_phone:
+            changes["customer_phone_masked"], changes["customer_phone_hash"] = self._protect_phone(
+                fields.customer_phone
+            )
+        given = {"language_hint" if n == "language" else n for n in fields.model_dump(exclude_none=True)}
+        if all(existing.metadata_sources.get(name) == MetadataSource.SIDECAR.value for name in given):
+            return IngestOutcome(
+                kind=OutcomeKind.SIDECAR_APPLIED, key=sidecar_key, call_id=existing.call_id,
+                detail="the recording was ingested with this sidecar already",
+            )  # fmt: skip
+        sources = {**existing.metadata_sources, **dict.fromkeys(given, MetadataSource.SIDECAR.value)}
+        updated = existing.model_copy(
+            update={**changes, "metadata_sources": sources, "updated_at": datetime.now(UTC)}
+        )
+        self.calls.replace(CallRecord.model_validate(updated.model_dump()))
+        logger.info(
+            "late sidecar applied",
+            extra={"call_id": existing.call_id, "key": sidecar_key, "fields": sorted(given)},
+        )
+        return IngestOutcome(
+            kind=OutcomeKind.SIDECAR_APPLIED, key=sidecar_key, call_id=existing.call_id,
+            detail=f"updated {', '.join(sorted(given))}",
+        )  # fmt: skip
+
+    def _recordings_for_sidecar(self, bucket: str, sidecar_key: str) -> list[str]:
+        without_json = sidecar_key[: -len(".json")]
+        if PurePosixPath(without_json).suffix and self.recordings.exists(bucket, without_json):
+            return [without_json]
+        return [
+            key
+            for key in self.recordings.keys_with_prefix(bucket, without_json + ".")
+            if key != sidecar_key
+            and not key.lower().endswith(".json")
+            and PurePosixPath(key).with_suffix("").as_posix() == without_json
+        ]
+
+
+def _pin_version(source: SourceObject, info: ObjectInfo) -> SourceObject:
+    """Fill what the event left out (emulators omit ``versionId``) from the object itself, so the
+    recording's own event and a sidecar's event derive the same ``call_id``. A head that shows a
+    different ETag means the key was overwritten since: keep the event's identity then."""
+    if source.etag and info.etag and source.etag != info.etag:
+        return source.model_copy(update={"size": source.size or info.size})
+    return source.model_copy(
+        update={
+            "version_id": source.version_id or info.version_id,
+            "etag": source.etag or info.etag,
+            "size": info.size,
+            "uploaded_at": source.uploaded_at or info.last_modified,
+        }
+    )
+
+
+def _awaits_sidecar_fix(record: CallRecord) -> bool:
+    return (
+        record.status is CallStatus.QUARANTINED
+        and record.status_reason == QuarantineReason.SIDECAR_INVALID.value
+    )
+
+
+def _combine(outcomes: list[IngestOutcome]) -> IngestOutcome:
+    first = outcomes[0]
+    return first.model_copy(update={"detail": f"{len(outcomes)} recordings share this sidecar"})

@@ -1,0 +1,1 @@
+"""Running Callsight on one machine: embedded AWS emulator, resource provisioning, queue router."""

@@ -1,0 +1,107 @@
+"""Create every resource of :mod:`callsight.resources` on an emulator (or an empty account), idempotently.
+
+Buckets (versioned, notifications to the ingest queue), queues with DLQs and redrive policies,
+SNS topics, and DynamoDB tables straight from their PynamoDB models (keys, GSIs, TTL).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from callsight import resources
+from callsight.config import Settings
+from callsight.storage import aws
+from callsight.storage.tables import TABLE_MODELS, bind_tables
+
+
+def provision(settings: Settings) -> dict[str, Any]:
+    """Create or update all resources; returns their physical names and URLs."""
+    queue_arns = _provision_queues(settings)
+    buckets = _provision_buckets(settings, queue_arns)
+    sns: Any = aws.client("sns", settings)
+    topics = {t.logical: sns.create_topic(Name=t.physical(settings))["TopicArn"] for t in resources.TOPICS}
+    tables = _provision_tables(settings)
+    return {"queues": queue_arns, "buckets": buckets, "topics": topics, "tables": tables}
+
+
+def _provision_queues(settings: Settings) -> dict[str, str]:
+    sqs: Any = aws.client("sqs", settings)
+    arns: dict[str, str] = {}
+    for spec in resources.QUEUES:
+        dlq_url = sqs.create_queue(
+            QueueName=spec.dlq_physical(settings),
+            Attributes={"MessageRetentionPeriod": str(spec.dlq_retention_s)},
+        )["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        url = sqs.create_queue(QueueName=spec.physical(settings))["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.set_queue_attributes(
+            QueueUrl=url,
+            Attributes={
+                "VisibilityTimeout": str(spec.visibility_timeout_s),
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(spec.max_receive_count)}
+                ),
+                "Policy": _allow_s3_to_send(arn),
+            },
+        )
+        arns[spec.logical] = arn
+        arns[spec.dlq_logical] = dlq_arn
+    return arns
+
+
+def _allow_s3_to_send(queue_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "s3.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                }
+            ],
+        }
+    )
+
+
+def _provision_buckets(settings: Settings, queue_arns: dict[str, str]) -> dict[str, str]:
+    s3: Any = aws.client("s3", settings)
+    names: dict[str, str] = {}
+    for spec in resources.BUCKETS:
+        name = spec.physical(settings)
+        existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        if name not in existing:
+            extra = (
+                {}
+                if settings.region == "us-east-1"
+                else {"CreateBucketConfiguration": {"LocationConstraint": settings.region}}
+            )
+            s3.create_bucket(Bucket=name, **extra)
+        if spec.versioned:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        if spec.notify_queue:
+            prefix = getattr(settings, spec.notify_prefix_setting) if spec.notify_prefix_setting else ""
+            rule: dict[str, Any] = {
+                "Id": f"{spec.logical}-to-{spec.notify_queue}",
+                "QueueArn": queue_arns[spec.notify_queue],
+                "Events": ["s3:ObjectCreated:*"],
+            }
+            if prefix:
+                rule["Filter"] = {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration={"QueueConfigurations": [rule]}
+            )
+        names[spec.logical] = name
+    return names
+
+
+def _provision_tables(settings: Settings) -> dict[str, str]:
+    bind_tables(settings)
+    for model in TABLE_MODELS.values():
+        model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+    return {logical: settings.name(logical) for logical in TABLE_MODELS}

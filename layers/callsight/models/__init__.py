@@ -1,0 +1,1 @@
+"""Pydantic models shared by every layer: events in, domain objects, outcomes out."""

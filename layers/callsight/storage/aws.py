@@ -1,0 +1,43 @@
+"""boto3 clients pointed at the right AWS: the real one, the embedded emulator or LocalStack.
+
+``CALLSIGHT_AWS_ENDPOINT`` switches every client at once. Against an emulator without credentials
+in the environment, the emulator's conventional dummy credentials are used.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from callsight.config import Settings
+
+EMULATOR_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+
+_RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+
+
+def emulator_credentials(settings: Settings) -> dict[str, str]:
+    """Dummy credentials when talking to an emulator with none configured; otherwise nothing."""
+    if settings.aws_endpoint and boto3.Session().get_credentials() is None:
+        return dict(EMULATOR_CREDENTIALS)
+    return {}
+
+
+@lru_cache(maxsize=32)
+def _client(service: str, endpoint: str | None, region: str, creds: tuple[tuple[str, str], ...]) -> Any:
+    return boto3.session.Session().client(  # type: ignore[call-overload]
+        service, endpoint_url=endpoint, region_name=region, config=_RETRIES, **dict(creds)
+    )
+
+
+def client(service: str, settings: Settings) -> Any:
+    """A cached, thread-safe boto3 client for ``service`` honouring the configured endpoint."""
+    creds = tuple(sorted(emulator_credentials(settings).items()))
+    return _client(service, settings.aws_endpoint, settings.region, creds)
+
+
+def reset_clients() -> None:
+    _client.cache_clear()

@@ -1,0 +1,169 @@
+"""Where a call is written and read: the ``calls`` table behind domain models.
+
+Creates are conditional (one record per ``call_id`` however often an event is delivered); updates
+use the item's version attribute (optimistic locking) and always move ``updated_at`` forward so the
+CRM change feed sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from callsight.config import Settings
+from callsight.models.call import (
+    AudioFacts,
+    CallRecord,
+    CallStatus,
+    SourceObject,
+    StatusChange,
+    can_transition,
+)
+from callsight.storage.tables import (
+    AudioFactsMap,
+    CallItem,
+    SourceObjectMap,
+    StatusChangeMap,
+    bind_tables,
+)
+
+
+class CallAlreadyExists(Exception):
+    """A record with this ``call_id`` exists (a duplicate delivery)."""
+
+
+class CallNotFound(Exception):
+    pass
+
+
+class StaleCallVersion(Exception):
+    """Someone else changed the call since it was read; read again and retry."""
+
+
+class IllegalTransition(Exception):
+    pass
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _is_conditional_failure(exc: PutError | UpdateError) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def _to_item(record: CallRecord) -> CallItem:
+    item = CallItem(record.call_id)
+    item.status = record.status.value
+    item.status_reason = record.status_reason
+    item.status_detail = record.status_detail
+    item.status_history = [
+        StatusChangeMap(**change.model_dump(mode="python")) for change in record.status_history
+    ]
+    item.source = SourceObjectMap(**record.source.model_dump())
+    item.audio = AudioFactsMap(**record.audio.model_dump()) if record.audio else None
+    for name in (
+        "agent_id", "team", "queue", "customer_phone_masked", "customer_phone_hash", "pbx_call_id",
+        "language_hint", "agent_channel", "started_at", "created_at", "updated_at", "retention_policy",
+        "legal_hold",
+    ):  # fmt: skip
+        setattr(item, name, getattr(record, name))
+    item.direction = record.direction.value
+    item.metadata_sources = dict(record.metadata_sources)
+    item.metadata_warnings = list(record.metadata_warnings)  # type: ignore[arg-type]
+    item.call_day = record.started_at.astimezone(UTC).date().isoformat() if record.started_at else None
+    if record.expires_at is not None:
+        item.expires_at = int(record.expires_at.timestamp())
+        item.expiry_shard = "0"
+    return item
+
+
+def _to_record(item: CallItem) -> CallRecord:
+    data: dict[str, Any] = item.attribute_values.copy()
+    data["source"] = SourceObject(**item.source.as_dict())
+    data["audio"] = AudioFacts(**item.audio.as_dict()) if item.audio else None
+    data["status_history"] = [StatusChange(**change.as_dict()) for change in item.status_history or []]
+    data["metadata_sources"] = item.metadata_sources.as_dict() if item.metadata_sources else {}
+    data["expires_at"] = datetime.fromtimestamp(item.expires_at, UTC) if item.expires_at is not None else None
+    for derived in ("call_day", "feed_shard", "expiry_shard", "ttl"):
+        data.pop(derived, None)
+    return CallRecord.model_validate(data)
+
+
+class CallRepository:
+    """Create, read and change call records."""
+
+    def __init__(self, settings: Settings) -> None:
+        bind_tables(settings)
+
+    def get(self, call_id: str) -> CallRecord | None:
+        try:
+            return _to_record(CallItem.get(call_id, consistent_read=True))
+        except CallItem.DoesNotExist:
+            return None
+
+    def create(self, record: CallRecord) -> CallRecord:
+        """Write a new record; :class:`CallAlreadyExists` if the id is taken."""
+        item = _to_item(record)
+        try:
+            item.save(condition=CallItem.call_id.does_not_exist())
+        except PutError as exc:
+            if _is_conditional_failure(exc):
+                raise CallAlreadyExists(record.call_id) from exc
+            raise
+        return _to_record(item)
+
+    def replace(self, record: CallRecord) -> CallRecord:
+        """Overwrite a record read earlier (re-ingest of a quarantined call); fails if it changed since."""
+        item = _to_item(record)
+        item.version = record.version
+        try:
+            item.save()
+        except PutError as exc:
+            if _is_conditional_failure(exc):
+                raise StaleCallVersion(record.call_id) from exc
+            raise
+        return _to_record(item)
+
+    def transition(
+        self, call_id: str, new_status: CallStatus, *, reason: str | None = None, detail: str | None = None
+    ) -> CallRecord:
+        """Move a call to ``new_status`` with a history entry, if the life cycle allows it."""
+        try:
+            item = CallItem.get(call_id, consistent_read=True)
+        except CallItem.DoesNotExist as exc:
+            raise CallNotFound(call_id) from exc
+        current = CallStatus(item.status)
+        if not can_transition(current, new_status):
+            raise IllegalTransition(f"call {call_id}: {current.value} → {new_status.value} is not allowed")
+        now = _now()
+        change = StatusChangeMap(status=new_status.value, at=now, reason=reason, detail=detail)
+        try:
+            item.update(
+                actions=[
+                    CallItem.status.set(new_status.value),
+                    CallItem.status_reason.set(reason),  # type: ignore[arg-type]  # None removes it
+                    CallItem.status_detail.set(detail),  # type: ignore[arg-type]
+                    CallItem.status_history.set(CallItem.status_history.append([change])),
+                    CallItem.updated_at.set(now),
+                ]
+            )
+        except UpdateError as exc:
+            if _is_conditional_failure(exc):
+                raise StaleCallVersion(call_id) from exc
+            raise
+        return _to_record(item)
+
+    def recent(self, limit: int = 50) -> Iterator[CallRecord]:
+        """Most recently changed calls first (the change-feed index, newest end)."""
+        for item in CallItem.by_update.query("0", scan_index_forward=False, limit=limit):
+            yield _to_record(item)
+
+
+def new_status_change(
+    status: CallStatus, reason: str | None = None, detail: str | None = None
+) -> StatusChange:
+    return StatusChange(status=status, at=_now(), reason=reason, detail=detail)

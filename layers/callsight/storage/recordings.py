@@ -1,0 +1,102 @@
+"""S3 access for recordings and their sidecars: head, bounded reads, streamed download with SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from callsight.config import Settings
+from callsight.storage import aws
+
+_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchVersion", "NoSuchBucket"})
+_CHUNK = 1024 * 1024
+
+
+class ObjectMissing(Exception):
+    """The object (or that version of it) is not in the bucket any more."""
+
+
+class ObjectTooLarge(Exception):
+    """A bounded read found more bytes than allowed."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    etag: str | None
+    version_id: str | None
+    last_modified: datetime | None
+    user_metadata: dict[str, str] = field(default_factory=dict)
+
+
+def _is_missing(exc: ClientError) -> bool:
+    return str(exc.response.get("Error", {}).get("Code")) in _MISSING_CODES
+
+
+class RecordingStore:
+    """Reads recordings and sidecars from S3 (never writes or deletes them)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._s3: Any = aws.client("s3", settings)
+
+    def _version_args(self, version_id: str | None) -> dict[str, str]:
+        return {"VersionId": version_id} if version_id and version_id != "null" else {}
+
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
+        try:
+            head = self._s3.head_object(Bucket=bucket, Key=key, **self._version_args(version_id))
+        except ClientError as exc:
+            if _is_missing(exc):
+                raise ObjectMissing(f"s3://{bucket}/{key} does not exist") from exc
+            raise
+        return ObjectInfo(
+            size=int(head.get("ContentLength", 0)),
+            etag=(head.get("ETag") or "").strip('"') or None,
+            version_id=head.get("VersionId"),
+            last_modified=head.get("LastModified"),
+            user_metadata=dict(head.get("Metadata") or {}),
+        )
+
+    def exists(self, bucket: str, key: str) -> bool:
+        try:
+            self.head(bucket, key)
+        except ObjectMissing:
+            return False
+        return True
+
+    def read_bounded(self, bucket: str, key: str, max_bytes: int) -> bytes:
+        """Whole object if it is at most ``max_bytes`` long (for sidecars)."""
+        try:
+            body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
+        except ClientError as exc:
+            if _is_missing(exc):
+                raise ObjectMissing(f"s3://{bucket}/{key} does not exist") from exc
+            raise
+        data: bytes = body.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise ObjectTooLarge(f"s3://{bucket}/{key} is larger than {max_bytes} bytes")
+        return data
+
+    def download(self, bucket: str, key: str, version_id: str | None, target: Path) -> str:
+        """Stream the object to ``target``; returns its SHA-256 hex digest."""
+        try:
+            body = self._s3.get_object(Bucket=bucket, Key=key, **self._version_args(version_id))["Body"]
+        except ClientError as exc:
+            if _is_missing(exc):
+                raise ObjectMissing(f"s3://{bucket}/{key} disappeared while being read") from exc
+            raise
+        digest = hashlib.sha256()
+        with target.open("wb") as handle:
+            for chunk in iter(lambda: body.read(_CHUNK), b""):
+                digest.update(chunk)
+                handle.write(chunk)
+        return digest.hexdigest()
+
+    def keys_with_prefix(self, bucket: str, prefix: str, limit: int = 50) -> list[str]:
+        page = self._s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=limit)
+        return [item["Key"] for item in page.get("Contents", [])]

@@ -1,0 +1,274 @@
+"""DynamoDB tables as PynamoDB models: the single definition of keys, GSIs and TTL attributes.
+
+The local runner creates tables from these models, and the template test compares against them.
+Table names are bound at start-up from settings (:func:`bind_tables`), never hard-coded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from callsight import resources
+from callsight.config import Settings
+from callsight.storage.aws import emulator_credentials
+
+# --- calls ----------------------------------------------------------------------------------------
+
+
+class StatusChangeMap(MapAttribute[str, Any]):
+    status = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    reason = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
+
+
+class SourceObjectMap(MapAttribute[str, Any]):
+    bucket = UnicodeAttribute()
+    key = UnicodeAttribute()
+    version_id = UnicodeAttribute(null=True)
+    etag = UnicodeAttribute(null=True)
+    size = NumberAttribute(null=True)
+    sha256 = UnicodeAttribute(null=True)
+    uploaded_at = UTCDateTimeAttribute(null=True)
+
+
+class AudioFactsMap(MapAttribute[str, Any]):
+    container = UnicodeAttribute()
+    codec = UnicodeAttribute()
+    sample_rate = NumberAttribute()
+    channels = NumberAttribute()
+    duration_s = NumberAttribute()
+
+
+class CallsByAgentIndex(GlobalSecondaryIndex["CallItem"]):
+    """An agent's calls by start time (agent's own view, per-agent stats)."""
+
+    class Meta:
+        index_name = "by-agent"
+        projection = AllProjection()
+
+    agent_id = UnicodeAttribute(hash_key=True)
+    started_at = UTCDateTimeAttribute(range_key=True)
+
+
+class CallsByDayIndex(GlobalSecondaryIndex["CallItem"]):
+    """All calls of one UTC day by start time (listing, daily stats)."""
+
+    class Meta:
+        index_name = "by-day"
+        projection = AllProjection()
+
+    call_day = UnicodeAttribute(hash_key=True)
+    started_at = UTCDateTimeAttribute(range_key=True)
+
+
+class CallsByUpdateIndex(GlobalSecondaryIndex["CallItem"]):
+    """Change feed for the CRM: every change of a call moves it to the end of its shard."""
+
+    class Meta:
+        index_name = "by-update"
+        projection = AllProjection()
+
+    feed_shard = UnicodeAttribute(hash_key=True)
+    updated_at = UTCDateTimeAttribute(range_key=True)
+
+
+class CallsByCustomerIndex(GlobalSecondaryIndex["CallItem"]):
+    """Every call of a subject, by the keyed hash of their phone (erasure, history)."""
+
+    class Meta:
+        index_name = "by-customer"
+        projection = KeysOnlyProjection()
+
+    customer_phone_hash = UnicodeAttribute(hash_key=True)
+    started_at = UTCDateTimeAttribute(range_key=True)
+
+
+class CallsByExpiryIndex(GlobalSecondaryIndex["CallItem"]):
+    """Calls ordered by retention expiry, so the sweep pages through the due ones only."""
+
+    class Meta:
+        index_name = "by-expiry"
+        projection = KeysOnlyProjection()
+
+    expiry_shard = UnicodeAttribute(hash_key=True)
+    expires_at = NumberAttribute(range_key=True)
+
+
+class CallItem(Model):
+    """One call. PII is stored masked; the raw customer number never is."""
+
+    class Meta:
+        table_name = "unbound-calls"
+        billing_mode = "PAY_PER_REQUEST"
+
+    call_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()
+    status_reason = UnicodeAttribute(null=True)
+    status_detail = UnicodeAttribute(null=True)
+    status_history = ListAttribute(of=StatusChangeMap, default=list)
+    source = SourceObjectMap()
+    audio = AudioFactsMap(null=True)
+    direction = UnicodeAttribute(default="unknown")
+    agent_id = UnicodeAttribute(null=True)
+    team = UnicodeAttribute(null=True)
+    queue = UnicodeAttribute(null=True)
+    customer_phone_masked = UnicodeAttribute(null=True)
+    customer_phone_hash = UnicodeAttribute(null=True)
+    pbx_call_id = UnicodeAttribute(null=True)
+    language_hint = UnicodeAttribute(null=True)
+    agent_channel = UnicodeAttribute(null=True)
+    metadata_sources = MapAttribute[str, Any](default=dict)
+    metadata_warnings = ListAttribute(of=UnicodeAttribute, default=list)
+    started_at = UTCDateTimeAttribute(null=True)
+    call_day = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    feed_shard = UnicodeAttribute(default="0")
+    retention_policy = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+    expiry_shard = UnicodeAttribute(null=True)
+    legal_hold = BooleanAttribute(default=False)
+    #: DynamoDB TTL, only a backstop behind the retention sweep (set past ``expires_at``).
+    ttl = TTLAttribute(null=True)
+    version = VersionAttribute()
+
+    by_agent = CallsByAgentIndex()
+    by_day = CallsByDayIndex()
+    by_update = CallsByUpdateIndex()
+    by_customer = CallsByCustomerIndex()
+    by_expiry = CallsByExpiryIndex()
+
+
+# --- search index, audit log, policies, idempotency ------------------------------------------------
+
+
+class SearchEntriesByCallIndex(GlobalSecondaryIndex["SearchEntryItem"]):
+    """All index entries of one call, so deleting a call deletes its entries without a scan."""
+
+    class Meta:
+        index_name = "by-call"
+        projection = KeysOnlyProjection()
+
+    call_id = UnicodeAttribute(hash_key=True)
+    term_key = UnicodeAttribute(range_key=True)
+
+
+class SearchEntryItem(Model):
+    """Keyword index: ``term_key`` = ``<lang>#<stem>``; ``entry_ref`` = ``<started_at>#<call_id>#<offset>``."""
+
+    class Meta:
+        table_name = "unbound-search-index"
+        billing_mode = "PAY_PER_REQUEST"
+
+    term_key = UnicodeAttribute(hash_key=True)
+    entry_ref = UnicodeAttribute(range_key=True)
+    call_id = UnicodeAttribute()
+    speaker = UnicodeAttribute(null=True)
+    offset_s = NumberAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+
+    by_call = SearchEntriesByCallIndex()
+
+
+class AuditByTargetIndex(GlobalSecondaryIndex["AuditEntryItem"]):
+    """Who touched a given call (or subject), in time order."""
+
+    class Meta:
+        index_name = "by-target"
+        projection = AllProjection()
+
+    target = UnicodeAttribute(hash_key=True)
+    at = UTCDateTimeAttribute(range_key=True)
+
+
+class AuditEntryItem(Model):
+    """Append-only audit record; ``prev_hash``/``entry_hash`` chain entries within ``chain_id``."""
+
+    class Meta:
+        table_name = "unbound-audit-log"
+        billing_mode = "PAY_PER_REQUEST"
+
+    chain_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()
+    role = UnicodeAttribute()
+    action = UnicodeAttribute()
+    target = UnicodeAttribute()
+    request_id = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute()
+    details = MapAttribute[str, Any](default=dict)
+    prev_hash = UnicodeAttribute()
+    entry_hash = UnicodeAttribute()
+
+    by_target = AuditByTargetIndex()
+
+
+class PolicyItem(Model):
+    """Retention and masking policies: ``policy_kind`` (retention|masking) + ``policy_id``."""
+
+    class Meta:
+        table_name = "unbound-policies"
+        billing_mode = "PAY_PER_REQUEST"
+
+    policy_kind = UnicodeAttribute(hash_key=True)
+    policy_id = UnicodeAttribute(range_key=True)
+    document = MapAttribute[str, Any](default=dict)
+    updated_at = UTCDateTimeAttribute()
+    updated_by = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class IdempotencyItem(Model):
+    """Powertools idempotency records (its default attribute names); declared here to be provisioned."""
+
+    class Meta:
+        table_name = "unbound-idempotency"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    expiration = TTLAttribute(null=True)
+
+
+#: Logical table name (``callsight.resources``) → its model.
+TABLE_MODELS: dict[str, type[Model]] = {
+    resources.CALLS_TABLE: CallItem,
+    resources.SEARCH_INDEX_TABLE: SearchEntryItem,
+    resources.AUDIT_LOG_TABLE: AuditEntryItem,
+    resources.POLICIES_TABLE: PolicyItem,
+    resources.IDEMPOTENCY_TABLE: IdempotencyItem,
+}
+
+
+def bind_tables(settings: Settings) -> None:
+    """Point every model at its physical table, region and endpoint (idempotent, cheap)."""
+    creds = emulator_credentials(settings)
+    for logical, model in TABLE_MODELS.items():
+        meta: Any = model.Meta
+        name = settings.name(logical)
+        if (
+            meta.table_name == name
+            and getattr(meta, "host", None) == settings.aws_endpoint
+            and getattr(meta, "region", None) == settings.region
+        ):
+            continue
+        meta.table_name = name
+        meta.host = settings.aws_endpoint
+        meta.region = settings.region
+        meta.aws_access_key_id = creds.get("aws_access_key_id")
+        meta.aws_secret_access_key = creds.get("aws_secret_access_key")
+        model._connection = None

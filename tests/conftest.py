@@ -1,0 +1,67 @@
+"""Shared fixtures: the embedded AWS emulator (or an external one), provisioned fresh per test."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EVENTS = REPO / "events"
+SAMPLES = EVENTS / "samples"
+
+# Powertools outside Lambda: no X-Ray daemon here; metrics still emitted as EMF to stdout.
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Callsight")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+
+def load_event(relative: str) -> dict[str, Any]:
+    """A sample event from ``events/``."""
+    return json.loads((EVENTS / relative).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def emulator_endpoint() -> Iterator[str]:
+    """``CALLSIGHT_AWS_ENDPOINT`` if set (e.g. LocalStack), else the embedded moto server."""
+    external = os.environ.get("CALLSIGHT_AWS_ENDPOINT")
+    if external:
+        yield external
+        return
+    from callsight.local.emulator import EmbeddedEmulator
+
+    emulator = EmbeddedEmulator()
+    endpoint = emulator.start()
+    os.environ["CALLSIGHT_AWS_ENDPOINT"] = endpoint
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    yield endpoint
+    emulator.stop()
+
+
+@pytest.fixture
+def stack(emulator_endpoint: str) -> Any:
+    """Settings of a freshly reset and provisioned local stack."""
+    from callsight.config import get_settings, reset_settings
+    from callsight.local.provision import provision
+    from callsight.storage import aws
+
+    if "127.0.0.1" in emulator_endpoint or "localhost" in emulator_endpoint:
+        import urllib.request
+
+        request = urllib.request.Request(f"{emulator_endpoint}/moto-api/reset", method="POST")  # noqa: S310
+        # Not moto (LocalStack): resources are recreated idempotently instead.
+        with contextlib.suppress(OSError), urllib.request.urlopen(request, timeout=10):  # noqa: S310
+            pass
+    reset_settings()
+    aws.reset_clients()
+    settings = get_settings()
+    provision(settings)
+    return settings

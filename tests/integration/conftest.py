@@ -1,0 +1,99 @@
+"""Integration fixtures: the real ingest handler, S3 helpers and the local runner on the emulator."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from typing import Any
+from urllib.parse import quote_plus
+
+import pytest
+from callsight.config import Settings
+from callsight.local.runner import LambdaContext, LocalRunner, load_handler
+from callsight.resources import INGEST_QUEUE, RECORDINGS_BUCKET, TRANSCRIBE_QUEUE
+from callsight.storage import aws
+from callsight.storage.call_repository import CallRepository
+
+from tests.conftest import load_event
+
+
+class Stack:
+    """The provisioned stack plus the handful of operations the tests need."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.bucket = RECORDINGS_BUCKET.physical(settings)
+        self.s3: Any = aws.client("s3", settings)
+        self.sqs: Any = aws.client("sqs", settings)
+        self.calls = CallRepository(settings)
+        self.handler = load_handler("ingest")
+        assert self.handler is not None
+
+    def put(self, name: str, body: bytes, **extra: Any) -> dict[str, Any]:
+        key = self.settings.recordings_prefix + name
+        response = self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, **extra)
+        return {
+            "key": key,
+            "etag": response["ETag"].strip('"'),
+            "version_id": response.get("VersionId"),
+            "size": len(body),
+        }
+
+    def event_for(self, *objects: dict[str, Any]) -> dict[str, Any]:
+        """The sample SQS event of ``events/``, one record per object, naming these objects."""
+        template = load_event("ingest/s3_object_created_via_sqs.json")["Records"][0]
+        records = []
+        for obj in objects:
+            record = copy.deepcopy(template)
+            body = json.loads(record["body"])
+            s3 = body["Records"][0]["s3"]
+            s3["bucket"]["name"] = self.bucket
+            s3["bucket"]["arn"] = f"arn:aws:s3:::{self.bucket}"
+            s3["object"].update(
+                key=quote_plus(obj["key"], safe="/"),
+                eTag=obj["etag"],
+                size=obj["size"],
+                versionId=obj["version_id"],
+            )
+            record["body"] = json.dumps(body)
+            record["messageId"] = str(uuid.uuid4())
+            records.append(record)
+        return {"Records": records}
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        assert self.handler is not None
+        result: dict[str, Any] = self.handler(event, LambdaContext(function_name="ingest", timeout_s=180))
+        return result
+
+    def runner(self, visibility_timeout_s: int = 1) -> LocalRunner:
+        return LocalRunner(self.settings, visibility_timeout_s=visibility_timeout_s)
+
+    def drain_queue(self, logical: str) -> list[dict[str, Any]]:
+        """Receive and delete every message waiting in a stage queue (or its DLQ: ``<name>-dlq``)."""
+        url = self.sqs.get_queue_url(QueueName=self.settings.name(logical))["QueueUrl"]
+        bodies: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+                "Messages", []
+            )
+            if not batch:
+                return bodies
+            for message in batch:
+                bodies.append({"body": message["Body"]})
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    def transcribe_requests(self) -> list[dict[str, Any]]:
+        return [json.loads(m["body"]) for m in self.drain_queue(TRANSCRIBE_QUEUE.logical)]
+
+    def clear_ingest_queue(self) -> None:
+        """Drop the notifications S3 sent for uploads, when a test delivers events by hand."""
+        self.drain_queue(INGEST_QUEUE.logical)
+
+    def all_calls(self) -> list[Any]:
+        return list(self.calls.recent(1000))
+
+
+@pytest.fixture
+def env(stack: Settings) -> Stack:
+    return Stack(stack)
