@@ -34,7 +34,6 @@ copy_config_to_registered_loggers(source_logger=logger, include={"callsight"})
 
 settings = get_settings()
 service = IngestService(settings)
-processor = BatchProcessor(event_type=EventType.SQS)
 idempotency = IdempotencyConfig(
     event_key_jmespath="[bucket, key, version_id, etag]", expires_after_seconds=settings.idempotency_ttl_s
 )
@@ -66,6 +65,9 @@ def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
+    # One processor per invocation (it holds per-batch state). A batch whose every record failed is
+    # reported record by record, like any partial failure, rather than raised.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
