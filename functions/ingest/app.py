@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -42,7 +43,8 @@ persistence = DynamoDBPersistenceLayer(
 )
 
 
-@idempotent_function(data_keyword_argument="event", config=idempotency, persistence_store=persistence)
+# Powertools' decorator factory is untyped.
+@idempotent_function(data_keyword_argument="event", config=idempotency, persistence_store=persistence)  # type: ignore[untyped-decorator]
 def ingest_object(event: ObjectEvent) -> dict[str, Any]:
     logger.append_keys(call_id=derive_call_id(event.bucket, event.key, event.version_id, event.etag))
     outcome = route_object_event(event, service)
@@ -63,7 +65,7 @@ def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
     # One processor per invocation (it holds per-batch state). A batch whose every record failed is
     # reported record by record, like any partial failure, rather than raised.

@@ -10,9 +10,9 @@ import threading
 from typing import Any
 
 import pytest
-
 from callsight.ingest.service import IngestService
 from callsight.models.call import CallStatus, QuarantineReason
+
 from tests.audio_factory import pcm_wav, reencode
 from tests.conftest import load_event
 from tests.integration.conftest import Stack
