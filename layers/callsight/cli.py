@@ -155,7 +155,8 @@ def local_demo(
 def _print_pipeline_state(runner: Any, drained: bool) -> None:
     for logical, stats in runner.stats.items():
         console.print(
-            f"{logical}: {stats.invocations} invocations, {stats.messages} messages, {stats.failed} failed"
+            f"{logical}: {stats.invocations} invocations, {stats.messages} messages, "
+            f"{stats.failed} reported failed and left for redelivery (a sidecar waiting for its recording is one)"
         )
     for name, depth in runner.queue_depths().items():
         if depth["visible"] or depth["in_flight"]:
