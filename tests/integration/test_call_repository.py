@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from callsight.models.call import CallStatus
 from callsight.storage.call_repository import IllegalTransition, StaleCallVersion
+
 from tests.audio_factory import pcm_wav
 from tests.integration.conftest import Stack
 
