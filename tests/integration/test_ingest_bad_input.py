@@ -6,6 +6,7 @@ Each ends as a QUARANTINED record with a reason, or a clearly logged outcome; th
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from typing import Any
 
@@ -62,8 +63,12 @@ def test_bad_recordings_are_quarantined_with_a_reason(
 def test_limits(
     env: Stack, monkeypatch: pytest.MonkeyPatch, limits: dict[str, Any], reason: QuarantineReason
 ) -> None:
-    module = env.handler.__module__ and __import__("sys").modules["callsight_function_ingest"]
-    monkeypatch.setattr(module, "service", IngestService(env.settings.model_copy(update=limits)))
+    # The handler module's service, rebuilt with lower limits (the handler code itself is unchanged)
+    monkeypatch.setattr(
+        sys.modules["callsight_function_ingest"],
+        "service",
+        IngestService(env.settings.model_copy(update=limits)),
+    )
     call = ingest_one(env, NAME, pcm_wav(seconds=2))
     assert (call.status, call.status_reason) == (CallStatus.QUARANTINED, reason.value)
     assert str(next(iter(limits.values()))).split(".")[0] in call.status_detail
