@@ -78,12 +78,9 @@ class IngestService:
     # --- recordings --------------------------------------------------------------------------------
 
     def ingest_recording(self, source: SourceObject) -> IngestOutcome:
-        info: ObjectInfo | None = None
-        try:
-            info = self._head(source)
+        info = self._head(source)  # None: gone; recorded below as OBJECT_DELETED under the event's id
+        if info is not None:
             source = _pin_version(source, info)
-        except Quarantine:
-            info = None  # recorded below as OBJECT_DELETED, under the id the event gives
         call_id = derive_call_id(source.bucket, source.key, source.version_id, source.etag)
         existing = self.calls.get(call_id)
         if existing is not None and not _awaits_sidecar_fix(existing):
@@ -104,11 +101,11 @@ class IngestService:
         source = source.model_copy(update={"sha256": sha256})
         return self._store(call_id, source, metadata, audio, existing, None)
 
-    def _head(self, source: SourceObject) -> ObjectInfo:
+    def _head(self, source: SourceObject) -> ObjectInfo | None:
         try:
             return self.recordings.head(source.bucket, source.key, source.version_id)
-        except ObjectMissing as exc:
-            raise Quarantine(QuarantineReason.OBJECT_DELETED, str(exc)) from exc
+        except ObjectMissing:
+            return None
 
     def _check_size(self, size: int) -> None:
         if size == 0:
