@@ -66,6 +66,14 @@ class Stack:
         result: dict[str, Any] = self.handler(event, LambdaContext(function_name="ingest", timeout_s=180))
         return result
 
+    def ingest(self, name: str, body: bytes, **extra: Any) -> Any:
+        """Upload ``name`` and deliver its event to the handler directly; returns the call record."""
+        obj = self.put(name, body, **extra)
+        self.clear_ingest_queue()
+        assert self.invoke(self.event_for(obj)) == {"batchItemFailures": []}
+        [call] = [c for c in self.all_calls() if c.source.key == obj["key"]]
+        return call
+
     def runner(self, visibility_timeout_s: int = 1) -> LocalRunner:
         return LocalRunner(self.settings, visibility_timeout_s=visibility_timeout_s)
 

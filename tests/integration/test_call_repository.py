@@ -10,12 +10,8 @@ from tests.audio_factory import pcm_wav
 from tests.integration.conftest import Stack
 
 
-def received_call(env: Stack, name: str = "out-1-201-20261120-101500-1.1.wav") -> str:
-    obj = env.put(name, pcm_wav())
-    env.clear_ingest_queue()
-    env.invoke(env.event_for(obj))
-    [call] = [c for c in env.all_calls() if c.source.key == obj["key"]]
-    return str(call.call_id)
+def received_call(env: Stack) -> str:
+    return str(env.ingest("out-1-201-20261120-101500-1.1.wav", pcm_wav()).call_id)
 
 
 def test_transition_appends_history_and_moves_updated_at(env: Stack) -> None:

@@ -21,14 +21,6 @@ from tests.integration.conftest import Stack
 NAME = "in-202-+14155550123-20261120-113000-1795174200.15.wav"
 
 
-def ingest_one(env: Stack, name: str, body: bytes, **extra: Any) -> Any:
-    obj = env.put(name, body, **extra)
-    env.clear_ingest_queue()
-    assert env.invoke(env.event_for(obj)) == {"batchItemFailures": []}
-    [call] = [c for c in env.all_calls() if c.source.key == obj["key"]]
-    return call
-
-
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
@@ -42,7 +34,7 @@ def ingest_one(env: Stack, name: str, body: bytes, **extra: Any) -> Any:
 def test_bad_recordings_are_quarantined_with_a_reason(
     env: Stack, body: bytes, reason: QuarantineReason
 ) -> None:
-    call = ingest_one(env, NAME, body)
+    call = env.ingest(NAME, body)
     assert call.status is CallStatus.QUARANTINED
     assert call.status_reason == reason.value
     assert call.status_detail
@@ -69,14 +61,14 @@ def test_limits(
         "service",
         IngestService(env.settings.model_copy(update=limits)),
     )
-    call = ingest_one(env, NAME, pcm_wav(seconds=2))
+    call = env.ingest(NAME, pcm_wav(seconds=2))
     assert (call.status, call.status_reason) == (CallStatus.QUARANTINED, reason.value)
     assert str(next(iter(limits.values()))).split(".")[0] in call.status_detail
 
 
 def test_malformed_sidecar_quarantines_and_a_corrected_one_releases(env: Stack) -> None:
     env.put(NAME + ".json", b'{"agent_id": "301", "started_at": ')
-    call = ingest_one(env, NAME, pcm_wav())
+    call = env.ingest(NAME, pcm_wav())
     assert (call.status, call.status_reason) == (
         CallStatus.QUARANTINED,
         QuarantineReason.SIDECAR_INVALID.value,
@@ -99,7 +91,7 @@ def test_sidecar_without_its_audio_waits_and_audio_arriving_later_uses_it(env: S
     env.clear_ingest_queue()
     assert env.invoke(env.event_for(sidecar)) == {"batchItemFailures": []}
     assert env.all_calls() == []
-    call = ingest_one(env, "call-42.wav", pcm_wav())
+    call = env.ingest("call-42.wav", pcm_wav())
     assert (call.status, call.agent_id) == (CallStatus.RECEIVED, "77")
     assert call.metadata_sources["started_at"] == "sidecar"
     # the name matches no pattern: said plainly, not silently replaced by "now"
@@ -107,7 +99,7 @@ def test_sidecar_without_its_audio_waits_and_audio_arriving_later_uses_it(env: S
 
 
 def test_sidecar_arriving_after_its_audio_updates_the_call(env: Stack) -> None:
-    call = ingest_one(env, NAME, pcm_wav())
+    call = env.ingest(NAME, pcm_wav())
     assert call.agent_id == "202" and call.metadata_sources["agent_id"] == "filename"
     sidecar = env.put(NAME + ".json", json.dumps({"agent_id": "555", "team": "vip"}).encode())
     env.clear_ingest_queue()
