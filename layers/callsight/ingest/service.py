@@ -16,8 +16,10 @@ from callsight.config import Settings
 from callsight.ingest.audio_probe import AudioRejected, probe_audio
 from callsight.ingest.call_id import derive_call_id
 from callsight.ingest.metadata import (
+    SIDECAR_SUFFIX,
     MetadataError,
     MetadataFields,
+    is_sidecar_key,
     merge_metadata,
     parse_filename,
     parse_sidecar,
@@ -304,27 +306,22 @@ class IngestService:
     def ingest_sidecar(self, bucket: str, sidecar_key: str) -> IngestOutcome:
         """A sidecar arrived. Before its recording: wait (the recording's event reads it). After a
         recording quarantined for a broken sidecar: ingest that recording again with this one."""
-        audio_keys = self._recordings_for_sidecar(bucket, sidecar_key)
-        if not audio_keys:
+        recordings = self._recordings_for_sidecar(bucket, sidecar_key)
+        if not recordings:
             logger.info("sidecar stored; its recording has not arrived yet", extra={"key": sidecar_key})
             return IngestOutcome(
                 kind=OutcomeKind.SIDECAR_WAITING, key=sidecar_key,
                 detail="no recording with this name yet; it will read this sidecar when it arrives",
             )  # fmt: skip
         outcomes: list[IngestOutcome] = []
-        for audio_key in audio_keys:
-            info = self.recordings.head(bucket, audio_key)
-            source = SourceObject(
-                bucket=bucket, key=audio_key, version_id=info.version_id, etag=info.etag,
-                size=info.size, uploaded_at=info.last_modified,
-            )  # fmt: skip
-            existing = self.calls.get(derive_call_id(bucket, audio_key, info.version_id, info.etag))
+        for source in recordings:
+            existing = self.calls.get(derive_call_id(bucket, source.key, source.version_id, source.etag))
             if existing is None:
                 logger.info(
                     "sidecar before its recording was ingested; retrying later", extra={"key": sidecar_key}
                 )
                 raise RecordingNotYetIngested(
-                    f"recording {audio_key} of sidecar {sidecar_key} is not ingested yet; the message will be retried"
+                    f"recording {source.key} of sidecar {sidecar_key} is not ingested yet; the message will be retried"
                 )
             if _awaits_sidecar_fix(existing):
                 outcomes.append(self.ingest_recording(source))
@@ -375,17 +372,24 @@ class IngestService:
             detail=f"updated {', '.join(sorted(given))}",
         )  # fmt: skip
 
-    def _recordings_for_sidecar(self, bucket: str, sidecar_key: str) -> list[str]:
-        without_json = sidecar_key[: -len(".json")]
-        if PurePosixPath(without_json).suffix and self.recordings.exists(bucket, without_json):
-            return [without_json]
-        return [
-            key
-            for key in self.recordings.keys_with_prefix(bucket, without_json + ".")
-            if key != sidecar_key
-            and not key.lower().endswith(".json")
-            and PurePosixPath(key).with_suffix("").as_posix() == without_json
-        ]
+    def _recordings_for_sidecar(self, bucket: str, sidecar_key: str) -> list[SourceObject]:
+        """The recordings a sidecar belongs to (``a.wav`` of ``a.wav.json``, else ``a.*`` of ``a.json``),
+        identified by their current version."""
+        without_json = sidecar_key[: -len(SIDECAR_SUFFIX)]
+        if PurePosixPath(without_json).suffix:
+            candidates = [without_json]
+        else:
+            candidates = [
+                key
+                for key in self.recordings.keys_with_prefix(bucket, without_json + ".")
+                if not is_sidecar_key(key) and PurePosixPath(key).with_suffix("").as_posix() == without_json
+            ]
+        found = []
+        for key in candidates:
+            info = self._head(SourceObject(bucket=bucket, key=key))
+            if info is not None:
+                found.append(_pin_version(SourceObject(bucket=bucket, key=key), info))
+        return found
 
 
 def _pin_version(source: SourceObject, info: ObjectInfo) -> SourceObject:

@@ -62,13 +62,6 @@ class RecordingStore:
             user_metadata=dict(head.get("Metadata") or {}),
         )
 
-    def exists(self, bucket: str, key: str) -> bool:
-        try:
-            self.head(bucket, key)
-        except ObjectMissing:
-            return False
-        return True
-
     def read_bounded(self, bucket: str, key: str, max_bytes: int) -> bytes:
         """Whole object if it is at most ``max_bytes`` long (for sidecars)."""
         try:
