@@ -192,16 +192,17 @@ class LocalRunner:
         return False
 
     def _routed_queues_empty(self) -> bool:
-        for spec, _ in self.routes.values():
-            attrs = self._sqs.get_queue_attributes(
-                QueueUrl=self._url(spec),
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            )["Attributes"]
-            if int(attrs.get("ApproximateNumberOfMessages", 0)) or int(
-                attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
-            ):
-                return False
-        return True
+        return all(self._depth(self._url(spec)) == (0, 0) for spec, _ in self.routes.values())
+
+    def _depth(self, url: str) -> tuple[int, int]:
+        """(visible, in flight) messages of a queue."""
+        attrs = self._sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs.get("ApproximateNumberOfMessages", 0)), int(
+            attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
+        )
 
     def run_forever(self, should_stop: Callable[[], bool], idle_sleep_s: float = 0.5) -> None:
         while not should_stop():
@@ -213,13 +214,6 @@ class LocalRunner:
         depths: dict[str, dict[str, int]] = {}
         for spec in resources.QUEUES:
             for name in (spec.physical(self.settings), spec.dlq_physical(self.settings)):
-                url = self._sqs.get_queue_url(QueueName=name)["QueueUrl"]
-                attrs = self._sqs.get_queue_attributes(
-                    QueueUrl=url,
-                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-                )["Attributes"]
-                depths[name] = {
-                    "visible": int(attrs.get("ApproximateNumberOfMessages", 0)),
-                    "in_flight": int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
-                }
+                visible, in_flight = self._depth(self._sqs.get_queue_url(QueueName=name)["QueueUrl"])
+                depths[name] = {"visible": visible, "in_flight": in_flight}
         return depths
