@@ -4,8 +4,9 @@
     callsight local up              emulator + pipeline, serving until Ctrl-C
     callsight ingest FILES|DIRS     upload recordings (and sidecars) to the recordings bucket
     callsight calls list            the most recently changed calls
+    callsight transcribe FILES      print transcripts of local recordings (no AWS involved)
 
-Every command except ``local`` talks to ``CALLSIGHT_AWS_ENDPOINT`` (or real AWS when unset).
+``ingest`` and ``calls`` talk to ``CALLSIGHT_AWS_ENDPOINT`` (or real AWS when unset).
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from callsight import resources
 from callsight.config import Settings, get_settings, reset_settings
+from callsight.models.call import CallRecord
 from callsight.storage import aws
 from callsight.storage.call_repository import CallRepository
+from callsight.storage.transcripts import TranscriptStore
 
 app = typer.Typer(
     help="Callsight: call recordings in, searchable, compliant calls out.", no_args_is_help=True
@@ -81,10 +84,18 @@ def upload(settings: Settings, files: list[Path]) -> list[str]:
 
 def calls_table(settings: Settings, limit: int = 50) -> Table:
     table = Table(title="Calls (most recently changed first)")
-    for column in ("file", "status", "reason", "direction", "agent", "customer", "started (UTC)", "audio"):
+    for column in (
+        "file", "status", "reason", "direction", "agent", "customer", "started (UTC)", "audio", "language", "RTF",
+    ):  # fmt: skip
         table.add_column(column, overflow="fold")
     for call in CallRepository(settings).recent(limit):
         audio = call.audio
+        facts = call.transcription
+        language = ""
+        if facts is not None:
+            language = facts.language + (
+                f" {facts.language_probability:.2f}" if facts.language_probability else ""
+            )
         table.add_row(
             Path(call.source.key).name,
             call.status.value,
@@ -96,8 +107,23 @@ def calls_table(settings: Settings, limit: int = 50) -> Table:
             f"{audio.codec} {audio.sample_rate} Hz ×{audio.channels} {audio.duration_s:.1f}s"
             if audio
             else "",
+            language,
+            f"{facts.real_time_factor:.2f}" if facts else "",
         )
     return table
+
+
+def print_transcripts(settings: Settings, calls: list[CallRecord]) -> None:
+    """Each transcribed call's turns, read back from the transcripts bucket."""
+    store = TranscriptStore(settings)
+    for call in calls:
+        if call.transcription is None:
+            continue
+        transcript = store.get(call.transcription.transcript_key, call.transcription.transcript_version_id)
+        console.rule(
+            f"{Path(call.source.key).name} · {transcript.language.code} · {transcript.model.model_id}"
+        )
+        console.print(transcript.text, markup=False, highlight=False)
 
 
 # --- local ------------------------------------------------------------------------------------------
@@ -144,8 +170,12 @@ def local_demo(
         console.print(
             f"uploaded {len(keys)} objects to s3://{resources.RECORDINGS_BUCKET.physical(settings)}/"
         )
-        with console.status("routing S3 events → ingest → transcribe queue"):
-            drained = runner.drain(max_seconds=120)
+        with console.status(
+            "routing S3 events → ingest → transcribe (Whisper on this machine's CPU: a few seconds per call)"
+        ):
+            drained = runner.drain(max_seconds=900)
+        calls = list(CallRepository(settings).recent(100))
+        print_transcripts(settings, sorted(calls, key=lambda c: c.source.key))
         console.print(calls_table(settings))
         _print_pipeline_state(runner, drained)
     finally:
@@ -166,7 +196,7 @@ def _print_pipeline_state(runner: Any, drained: bool) -> None:
             f"[yellow]not yet routed (their functions are not built yet): {', '.join(runner.unrouted)}[/]"
         )
     if not drained:
-        console.print("[red]the ingest queue did not drain in time[/]")
+        console.print("[red]the pipeline did not drain in time[/]")
 
 
 @local_app.command("up")
@@ -214,6 +244,80 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Recordings, sidecar
 def calls_list(limit: Annotated[int, typer.Option(min=1, max=1000)] = 50) -> None:
     """The most recently changed calls."""
     console.print(calls_table(get_settings(), limit))
+
+
+@app.command("transcribe")
+def transcribe(
+    files: Annotated[
+        list[Path], typer.Argument(help="Recordings on this machine.", exists=True, dir_okay=False)
+    ],
+    language: Annotated[str | None, typer.Option(help="Skip detection: ISO code such as ru or en.")] = None,
+    agent_channel: Annotated[
+        str | None, typer.Option(help="left | right (stereo); default from config.")
+    ] = None,
+    hotwords: Annotated[str | None, typer.Option(help="Names and terms to favour.")] = None,
+    output_json: Annotated[
+        bool, typer.Option("--json", help="Print the transcript document as JSON.")
+    ] = False,
+) -> None:
+    """Transcribe local recordings with the same code as the pipeline and print who said what."""
+    from callsight.asr.audio import AudioUndecodable
+    from callsight.asr.engine import AsrEngine, EngineConfig
+    from callsight.asr.model_store import ModelUnavailable
+    from callsight.asr.transcriber import AudioTooLong, Transcriber, TranscriptionOptions
+    from callsight.models.transcript import Vocabulary
+
+    settings = get_settings()
+    try:
+        with console.status(f"loading speech model {settings.asr_model!r}"):
+            engine = AsrEngine(EngineConfig.from_settings(settings))
+    except ModelUnavailable as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    err_console = Console(stderr=True)
+    err_console.print(f"model {engine.info.model_id} on {engine.info.device} ({engine.info.compute_type})")
+    transcriber = Transcriber(engine)
+    options = TranscriptionOptions.from_settings(
+        settings,
+        language=language,
+        vocabulary=Vocabulary(hotwords=hotwords),
+        agent_channel=agent_channel or settings.agent_channel,
+    )
+    failures = 0
+    for path in files:
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=err_console, transient=True) as progress:
+            task = progress.add_task(path.name, total=None)
+
+            def advance(done: float, total: float, task: Any = task, progress: Progress = progress) -> None:
+                progress.update(task, completed=done, total=total)
+
+            try:
+                transcript = transcriber.transcribe_file(path, options, progress=advance)
+            except (AudioUndecodable, AudioTooLong) as exc:
+                err_console.print(f"[red]{path}: {exc}[/]")
+                failures += 1
+                continue
+        if output_json:
+            print(transcript.model_dump_json(indent=2))
+            continue
+        probability = f" p={transcript.language.probability:.2f}" if transcript.language.probability else ""
+        console.rule(
+            f"{path.name} · {transcript.language.code}{probability} · {transcript.duration_s:.1f}s audio "
+            f"in {transcript.processing_s:.1f}s (RTF {transcript.real_time_factor:.2f})"
+        )
+        if transcript.speaker_attribution.value == "none":
+            console.print(f"[dim]{transcript.speaker_note}[/]")
+        for turn in transcript.turns:
+            console.print(
+                f"[{turn.start:7.2f}] {turn.speaker.value:>8}: {turn.text}", markup=False, highlight=False
+            )
+    if failures:
+        raise typer.Exit(code=1)
 
 
 @local_app.command("provision")

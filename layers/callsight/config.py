@@ -7,9 +7,10 @@ derived here from the deployment prefix so the template, the local runner and th
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: FreePBX / Asterisk MixMonitor recording names:
@@ -24,6 +25,16 @@ FREEPBX_FILENAME_PATTERN = (
 DEFAULT_ACCEPTED_CODECS = (
     "pcm_s16le,pcm_s24le,pcm_s32le,pcm_u8,pcm_f32le,pcm_mulaw,pcm_alaw,flac,mp3,mp3float,opus,vorbis"
 )
+
+
+class QueueProfile(BaseModel):
+    """Speech-recognition hints for the calls of one PBX queue (or ``"*"``: every queue)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    language: str | None = Field(default=None, description="ISO 639-1 code; skips language detection.")
+    hotwords: str | None = Field(default=None, description="Product names, brands: biases decoding.")
+    initial_prompt: str | None = Field(default=None, description="Example phrasing in the queue's domain.")
 
 
 class Settings(BaseSettings):
@@ -60,6 +71,43 @@ class Settings(BaseSettings):
         description="HMAC key for customer phone lookup hashes (from Secrets Manager in AWS).",
     )
 
+    # --- speech recognition (callsight.asr) -------------------------------------------------------
+    asr_model: str = Field(
+        default="base",
+        description="A CTranslate2 Whisper model directory, or the name of a bundled model ('base').",
+    )
+    asr_model_cache_dir: Path | None = Field(
+        default=None,
+        description="Where bundled models are assembled (default: ~/.cache/callsight, /tmp in Lambda).",
+    )
+    asr_device: Literal["auto", "cpu", "cuda"] = "auto"
+    asr_compute_type: str | None = Field(default=None, description="Default: float16 on CUDA, int8 on CPU.")
+    asr_batched: bool | None = Field(
+        default=None, description="Use faster-whisper's batched pipeline (default: on CUDA only)."
+    )
+    asr_batch_size: int = Field(default=8, gt=0)
+    asr_beam_size: int = Field(default=5, gt=0)
+    asr_cpu_threads: int = Field(default=0, ge=0, description="0: one per available core.")
+    asr_vad_threshold: float = Field(
+        default=0.3, gt=0, lt=1, description="Silero VAD speech threshold (0.5 drops telephony speech)."
+    )
+    asr_languages: str = Field(
+        default="ru,en", description="Languages detection may choose from (empty: any Whisper language)."
+    )
+    asr_max_duration_s: float = Field(
+        default=3 * 3600, gt=0, description="Longer recordings are quarantined as too long, never cut."
+    )
+    asr_turn_pause_s: float = Field(
+        default=1.0, gt=0, description="Stereo: a pause this long starts a new turn of the same speaker."
+    )
+    asr_mono_turn_pause_s: float = Field(
+        default=0.4, gt=0, description="Mono: a pause this long starts a new turn (the only cue there is)."
+    )
+    asr_queue_profiles: dict[str, QueueProfile] = Field(
+        default_factory=dict,
+        description='JSON: {"<queue>": {"language": "ru", "hotwords": "...", "initial_prompt": "..."}, "*": {...}}',
+    )
+
     # --- idempotency ----------------------------------------------------------------------------
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
 
@@ -67,6 +115,16 @@ class Settings(BaseSettings):
     @classmethod
     def _prefix_ends_with_slash(cls, value: str) -> str:
         return value if not value or value.endswith("/") else value + "/"
+
+    @property
+    def asr_language_set(self) -> frozenset[str]:
+        return frozenset(c.strip().lower() for c in self.asr_languages.split(",") if c.strip())
+
+    def queue_profile(self, queue: str | None) -> QueueProfile:
+        """The profile of ``queue``, falling back to ``"*"``, then to no hints."""
+        if queue is not None and queue in self.asr_queue_profiles:
+            return self.asr_queue_profiles[queue]
+        return self.asr_queue_profiles.get("*", QueueProfile())
 
     @property
     def accepted_codec_set(self) -> frozenset[str]:

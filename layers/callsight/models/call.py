@@ -10,6 +10,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from callsight.models.transcript import TranscriptionFacts
+
 
 class CallStatus(StrEnum):
     RECEIVED = "RECEIVED"
@@ -28,7 +30,13 @@ ALLOWED_TRANSITIONS: dict[CallStatus, frozenset[CallStatus]] = {
         {CallStatus.TRANSCRIBING, CallStatus.FAILED, CallStatus.QUARANTINED, CallStatus.DELETED}
     ),
     CallStatus.TRANSCRIBING: frozenset(
-        {CallStatus.TRANSCRIBED, CallStatus.FAILED, CallStatus.RECEIVED, CallStatus.DELETED}
+        {
+            CallStatus.TRANSCRIBED,
+            CallStatus.FAILED,
+            CallStatus.QUARANTINED,  # audio that ingest accepted but the decoder cannot read
+            CallStatus.RECEIVED,  # an attempt failed and the queue will retry
+            CallStatus.DELETED,
+        }
     ),
     CallStatus.TRANSCRIBED: frozenset({CallStatus.ANALYZED, CallStatus.FAILED, CallStatus.DELETED}),
     CallStatus.ANALYZED: frozenset({CallStatus.ANALYZED, CallStatus.DELETED}),
@@ -55,6 +63,7 @@ class QuarantineReason(StrEnum):
     SIDECAR_INVALID = "sidecar_invalid"
     OBJECT_DELETED = "object_deleted_before_ingest"
     START_TIME_UNKNOWN = "start_time_unknown"
+    UNDECODABLE = "undecodable"
 
 
 class Direction(StrEnum):
@@ -146,6 +155,7 @@ class CallRecord(BaseModel):
     metadata_sources: dict[str, str] = Field(default_factory=dict)
     metadata_warnings: list[str] = Field(default_factory=list)
     started_at: datetime | None = None
+    transcription: TranscriptionFacts | None = None
     created_at: datetime
     updated_at: datetime
     retention_policy: str | None = None

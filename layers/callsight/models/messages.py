@@ -17,3 +17,14 @@ class TranscribeRequest(BaseModel):
     version_id: str | None = None
     agent_channel: str | None = None
     language_hint: str | None = None
+
+
+class AnalyzeRequest(BaseModel):
+    """Transcribe → analyze: a TRANSCRIBED call whose transcript is in S3."""
+
+    schema_version: Literal[1] = 1
+    call_id: str
+    transcript_bucket: str
+    transcript_key: str
+    transcript_version_id: str | None = None
+    language: str

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from callsight.config import Settings
 from callsight.models.call import (
@@ -22,11 +23,13 @@ from callsight.models.call import (
     StatusChange,
     can_transition,
 )
+from callsight.models.transcript import TranscriptionFacts
 from callsight.storage.tables import (
     AudioFactsMap,
     CallItem,
     SourceObjectMap,
     StatusChangeMap,
+    TranscriptionFactsMap,
     bind_tables,
 )
 
@@ -65,6 +68,7 @@ def _to_item(record: CallRecord) -> CallItem:
     ]
     item.source = SourceObjectMap(**record.source.model_dump())
     item.audio = AudioFactsMap(**record.audio.model_dump()) if record.audio else None
+    item.transcription = _transcription_map(record.transcription) if record.transcription else None
     for name in (
         "agent_id", "team", "queue", "customer_phone_masked", "customer_phone_hash", "pbx_call_id",
         "language_hint", "agent_channel", "started_at", "created_at", "updated_at", "retention_policy",
@@ -81,10 +85,15 @@ def _to_item(record: CallRecord) -> CallItem:
     return item
 
 
+def _transcription_map(facts: TranscriptionFacts) -> TranscriptionFactsMap:
+    return TranscriptionFactsMap(**facts.model_dump(mode="python"))
+
+
 def _to_record(item: CallItem) -> CallRecord:
     data: dict[str, Any] = item.attribute_values.copy()
     data["source"] = SourceObject(**item.source.as_dict())
     data["audio"] = AudioFacts(**item.audio.as_dict()) if item.audio else None
+    data["transcription"] = TranscriptionFacts(**item.transcription.as_dict()) if item.transcription else None
     data["status_history"] = [StatusChange(**change.as_dict()) for change in item.status_history or []]
     data["metadata_sources"] = item.metadata_sources.as_dict() if item.metadata_sources else {}
     data["expires_at"] = datetime.fromtimestamp(item.expires_at, UTC) if item.expires_at is not None else None
@@ -129,9 +138,18 @@ class CallRepository:
         return _to_record(item)
 
     def transition(
-        self, call_id: str, new_status: CallStatus, *, reason: str | None = None, detail: str | None = None
+        self,
+        call_id: str,
+        new_status: CallStatus,
+        *,
+        reason: str | None = None,
+        detail: str | None = None,
+        transcription: TranscriptionFacts | None = None,
     ) -> CallRecord:
-        """Move a call to ``new_status`` with a history entry, if the life cycle allows it."""
+        """Move a call to ``new_status`` with a history entry, if the life cycle allows it.
+
+        ``transcription`` is stored in the same conditional write (TRANSCRIBED and its facts
+        appear together or not at all)."""
         try:
             item = CallItem.get(call_id, consistent_read=True)
         except CallItem.DoesNotExist as exc:
@@ -141,16 +159,17 @@ class CallRepository:
             raise IllegalTransition(f"call {call_id}: {current.value} → {new_status.value} is not allowed")
         now = _now()
         change = StatusChangeMap(status=new_status.value, at=now, reason=reason, detail=detail)
+        actions: list[Action] = [
+            CallItem.status.set(new_status.value),
+            CallItem.status_reason.set(reason),  # type: ignore[arg-type]  # None removes it
+            CallItem.status_detail.set(detail),  # type: ignore[arg-type]
+            CallItem.status_history.set(CallItem.status_history.append([change])),
+            CallItem.updated_at.set(now),
+        ]
+        if transcription is not None:
+            actions.append(CallItem.transcription.set(_transcription_map(transcription)))
         try:
-            item.update(
-                actions=[
-                    CallItem.status.set(new_status.value),
-                    CallItem.status_reason.set(reason),  # type: ignore[arg-type]  # None removes it
-                    CallItem.status_detail.set(detail),  # type: ignore[arg-type]
-                    CallItem.status_history.set(CallItem.status_history.append([change])),
-                    CallItem.updated_at.set(now),
-                ]
-            )
+            item.update(actions=actions)
         except UpdateError as exc:
             if _is_conditional_failure(exc):
                 raise StaleCallVersion(call_id) from exc

@@ -53,6 +53,23 @@ class AudioFactsMap(MapAttribute[str, Any]):
     duration_s = NumberAttribute()
 
 
+class TranscriptionFactsMap(MapAttribute[str, Any]):
+    transcript_bucket = UnicodeAttribute()
+    transcript_key = UnicodeAttribute()
+    transcript_version_id = UnicodeAttribute(null=True)
+    language = UnicodeAttribute()
+    language_probability = NumberAttribute(null=True)
+    language_source = UnicodeAttribute()
+    model_id = UnicodeAttribute()
+    device = UnicodeAttribute()
+    compute_type = UnicodeAttribute()
+    real_time_factor = NumberAttribute()
+    processing_s = NumberAttribute()
+    word_count = NumberAttribute()
+    speaker_attribution = UnicodeAttribute()
+    transcribed_at = UTCDateTimeAttribute()
+
+
 class CallsByAgentIndex(GlobalSecondaryIndex["CallItem"]):
     """An agent's calls by start time (agent's own view, per-agent stats)."""
 
@@ -135,6 +152,7 @@ class CallItem(Model):
     metadata_warnings = ListAttribute(of=UnicodeAttribute, default=list)
     started_at = UTCDateTimeAttribute(null=True)
     call_day = UnicodeAttribute(null=True)
+    transcription = TranscriptionFactsMap(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     feed_shard = UnicodeAttribute(default="0")

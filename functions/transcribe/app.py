@@ -1,0 +1,93 @@
+"""Transcribe function (container image): SQS transcribe queue → transcript in S3 → analyze queue. Thin.
+
+One image, two ways: on a GPU (Lambda Managed Instances with an accelerator) the engine picks CUDA
+float16 and the batched pipeline; as a plain CPU Lambda it picks int8. The model is loaded once per
+execution environment, on the first message that needs it, and reused by every later invocation.
+Each message is processed once (Powertools idempotency keyed by call id); a failed attempt is
+retried by the queue, and the last one marks the call FAILED with the error before the DLQ.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from callsight.asr.engine import AsrEngine, EngineConfig
+from callsight.asr.transcriber import Transcriber
+from callsight.config import get_settings
+from callsight.models.messages import TranscribeRequest
+from callsight.resources import IDEMPOTENCY_TABLE, TRANSCRIBE_QUEUE
+from callsight.storage import aws
+from callsight.transcribe.service import TranscribeOutcomeKind, TranscribeService
+
+logger = Logger(service="transcribe")
+tracer = Tracer(service="transcribe")
+metrics = Metrics(namespace="Callsight", service="transcribe")
+copy_config_to_registered_loggers(source_logger=logger, include={"callsight"})
+
+settings = get_settings()
+idempotency = IdempotencyConfig(
+    event_key_jmespath="[call_id, version_id]", expires_after_seconds=settings.idempotency_ttl_s
+)
+persistence = DynamoDBPersistenceLayer(
+    table_name=settings.name(IDEMPOTENCY_TABLE), boto3_client=aws.client("dynamodb", settings)
+)
+
+
+@cache
+def transcriber() -> Transcriber:
+    """The model, loaded once per execution environment."""
+    with tracer.provider.in_subsegment("load_model"):
+        engine = AsrEngine(EngineConfig.from_settings(settings))
+    metrics.add_metric(name="ModelLoadSeconds", unit=MetricUnit.Seconds, value=engine.load_s)
+    return Transcriber(engine)
+
+
+service = TranscribeService(settings, transcriber)
+
+
+# Powertools' decorator factory is untyped.
+@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence)  # type: ignore[untyped-decorator]
+def transcribe_call(request: TranscribeRequest) -> dict[str, Any]:
+    outcome = service.handle(request)
+    metrics.add_metric(name=f"Transcribe_{outcome.kind.value}", unit=MetricUnit.Count, value=1)
+    if outcome.kind is TranscribeOutcomeKind.TRANSCRIBED and outcome.audio_s and outcome.real_time_factor:
+        metrics.add_metric(name="AudioSeconds", unit=MetricUnit.Seconds, value=outcome.audio_s)
+        metrics.add_metric(name="RealTimeFactor", unit=MetricUnit.NoUnit, value=outcome.real_time_factor)
+    return outcome.model_dump(mode="json")
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> dict[str, Any]:
+    request = TranscribeRequest.model_validate_json(record.body)
+    logger.append_keys(call_id=request.call_id)
+    try:
+        return transcribe_call(request=request)  # type: ignore[no-any-return]
+    except Exception as error:
+        final = int(record.attributes.approximate_receive_count) >= TRANSCRIBE_QUEUE.max_receive_count
+        logger.exception("transcription attempt failed", extra={"final_attempt": final})
+        service.release_after_error(request.call_id, error, final=final)
+        raise
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    idempotency.register_lambda_context(context)
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,191 @@
+"""The transcribe stage: one RECEIVED call in, a transcript in S3, a TRANSCRIBED record and an analyze message out.
+
+Life cycle: RECEIVED → TRANSCRIBING → TRANSCRIBED (transcript facts written in the same update),
+then the analyze message. Undecodable or over-long audio → QUARANTINED with the reason (the
+recording is kept). Any other error propagates so the queue retries; :meth:`release_after_error`
+puts the call back to RECEIVED (retry) or FAILED (last attempt, error stored).
+
+Re-delivery is safe at every point: a TRANSCRIBED call is not transcribed again (only its analyze
+message is re-sent, in case the previous attempt stopped right before sending it); an interrupted
+attempt (still TRANSCRIBING) is resumed; stale messages for quarantined, failed or deleted calls
+are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+
+from pydantic import BaseModel
+
+from callsight.asr.audio import AudioUndecodable
+from callsight.asr.transcriber import AudioTooLong, Transcriber, TranscriptionOptions
+from callsight.config import Settings
+from callsight.models.call import CallRecord, CallStatus, QuarantineReason
+from callsight.models.messages import AnalyzeRequest, TranscribeRequest
+from callsight.models.transcript import LanguageSource, Transcript, TranscriptionFacts, Vocabulary
+from callsight.resources import ANALYZE_QUEUE
+from callsight.storage.call_repository import CallNotFound, CallRepository
+from callsight.storage.queues import StageQueue
+from callsight.storage.recordings import ObjectMissing, RecordingStore
+from callsight.storage.transcripts import TranscriptStore
+
+logger = logging.getLogger(__name__)
+
+#: Longest error text kept on a record (the full trace is in the logs).
+MAX_ERROR_DETAIL = 1000
+
+
+class TranscribeOutcomeKind(StrEnum):
+    TRANSCRIBED = "transcribed"
+    QUARANTINED = "quarantined"
+    ANALYZE_RESENT = "analyze_resent"  # already TRANSCRIBED: only the analyze message was sent again
+    SKIPPED = "skipped"  # stale message (call analysed, quarantined, failed or deleted)
+
+
+class TranscribeOutcome(BaseModel):
+    kind: TranscribeOutcomeKind
+    call_id: str
+    detail: str | None = None
+    language: str | None = None
+    audio_s: float | None = None
+    processing_s: float | None = None
+    real_time_factor: float | None = None
+    transcript_key: str | None = None
+
+
+class TranscribeService:
+    """``transcriber`` is a factory so that messages needing no model never load one."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        transcriber: Callable[[], Transcriber],
+        calls: CallRepository | None = None,
+        recordings: RecordingStore | None = None,
+        transcripts: TranscriptStore | None = None,
+        analyze_queue: StageQueue | None = None,
+    ) -> None:
+        self.settings = settings
+        self._transcriber = transcriber
+        self.calls = calls or CallRepository(settings)
+        self.recordings = recordings or RecordingStore(settings)
+        self.transcripts = transcripts or TranscriptStore(settings)
+        self.analyze_queue = analyze_queue or StageQueue(ANALYZE_QUEUE, settings)
+
+    def handle(self, request: TranscribeRequest) -> TranscribeOutcome:
+        call = self.calls.get(request.call_id)
+        if call is None:
+            raise CallNotFound(f"no call record {request.call_id} for this transcribe message")
+        if call.status is CallStatus.TRANSCRIBED and call.transcription is not None:
+            self._send_analyze(call.call_id, call.transcription)
+            return TranscribeOutcome(kind=TranscribeOutcomeKind.ANALYZE_RESENT, call_id=call.call_id)
+        if call.status not in (CallStatus.RECEIVED, CallStatus.TRANSCRIBING):
+            logger.info("stale transcribe message ignored", extra={"status": call.status.value})
+            return TranscribeOutcome(
+                kind=TranscribeOutcomeKind.SKIPPED,
+                call_id=call.call_id,
+                detail=f"call is {call.status.value}",
+            )
+        if call.status is CallStatus.RECEIVED:
+            call = self.calls.transition(call.call_id, CallStatus.TRANSCRIBING)
+        else:
+            logger.warning("resuming an interrupted transcription")
+        return self._transcribe(call, request)
+
+    def options_for(self, call: CallRecord, request: TranscribeRequest) -> TranscriptionOptions:
+        """Language (call hint → queue profile → detection), vocabulary and channel mapping."""
+        profile = self.settings.queue_profile(call.queue)
+        language, source = None, None
+        if request.language_hint or call.language_hint:
+            language, source = request.language_hint or call.language_hint, LanguageSource.CALL_HINT
+        elif profile.language:
+            language, source = profile.language, LanguageSource.QUEUE_PROFILE
+        return TranscriptionOptions.from_settings(
+            self.settings,
+            language=language,
+            language_source=source,
+            vocabulary=Vocabulary(hotwords=profile.hotwords, initial_prompt=profile.initial_prompt),
+            agent_channel=request.agent_channel or call.agent_channel or self.settings.agent_channel,
+        )
+
+    def _transcribe(self, call: CallRecord, request: TranscribeRequest) -> TranscribeOutcome:
+        options = self.options_for(call, request)
+        suffix = PurePosixPath(request.key).suffix or ".audio"
+        with tempfile.TemporaryDirectory(prefix="callsight-asr-") as workdir:
+            local = Path(workdir) / f"recording{suffix}"
+            try:
+                self.recordings.download(request.bucket, request.key, request.version_id, local)
+            except ObjectMissing as exc:
+                return self._quarantine(call, QuarantineReason.OBJECT_DELETED, str(exc))
+            try:
+                transcript = self._transcriber().transcribe_file(local, options, call_id=call.call_id)
+            except AudioUndecodable as exc:
+                return self._quarantine(call, QuarantineReason.UNDECODABLE, str(exc))
+            except AudioTooLong as exc:
+                return self._quarantine(call, QuarantineReason.TOO_LONG, str(exc))
+        facts = self._store(transcript)
+        self.calls.transition(call.call_id, CallStatus.TRANSCRIBED, transcription=facts)
+        self._send_analyze(call.call_id, facts)
+        logger.info(
+            "call transcribed",
+            extra={"language": facts.language, "words": facts.word_count, "rtf": facts.real_time_factor},
+        )
+        return TranscribeOutcome(
+            kind=TranscribeOutcomeKind.TRANSCRIBED,
+            call_id=call.call_id,
+            language=facts.language,
+            audio_s=transcript.duration_s,
+            processing_s=transcript.processing_s,
+            real_time_factor=transcript.real_time_factor,
+            transcript_key=facts.transcript_key,
+        )
+
+    def _store(self, transcript: Transcript) -> TranscriptionFacts:
+        key, version_id = self.transcripts.put(transcript)
+        return TranscriptionFacts(
+            transcript_bucket=self.transcripts.bucket,
+            transcript_key=key,
+            transcript_version_id=version_id,
+            language=transcript.language.code,
+            language_probability=transcript.language.probability,
+            language_source=transcript.language.source,
+            model_id=transcript.model.model_id,
+            device=transcript.model.device,
+            compute_type=transcript.model.compute_type,
+            real_time_factor=transcript.real_time_factor,
+            processing_s=transcript.processing_s,
+            word_count=len(transcript.words),
+            speaker_attribution=transcript.speaker_attribution,
+            transcribed_at=datetime.now(UTC),
+        )
+
+    def _send_analyze(self, call_id: str, facts: TranscriptionFacts) -> None:
+        message = AnalyzeRequest(
+            call_id=call_id,
+            transcript_bucket=facts.transcript_bucket,
+            transcript_key=facts.transcript_key,
+            transcript_version_id=facts.transcript_version_id,
+            language=facts.language,
+        )
+        self.analyze_queue.send(message, correlation_id=call_id)
+
+    def _quarantine(self, call: CallRecord, reason: QuarantineReason, detail: str) -> TranscribeOutcome:
+        logger.warning("recording quarantined by the transcriber", extra={"reason": reason.value})
+        self.calls.transition(call.call_id, CallStatus.QUARANTINED, reason=reason.value, detail=detail)
+        return TranscribeOutcome(kind=TranscribeOutcomeKind.QUARANTINED, call_id=call.call_id, detail=detail)
+
+    def release_after_error(self, call_id: str, error: BaseException, *, final: bool) -> None:
+        """After a failed attempt: back to RECEIVED for the queue's retry, or FAILED on the last one."""
+        call = self.calls.get(call_id)
+        if call is None or call.status is not CallStatus.TRANSCRIBING:
+            return
+        detail = f"{type(error).__name__}: {error}"[:MAX_ERROR_DETAIL]
+        if final:
+            self.calls.transition(call_id, CallStatus.FAILED, reason="transcription_error", detail=detail)
+        else:
+            self.calls.transition(call_id, CallStatus.RECEIVED, reason="transcription_retry", detail=detail)
