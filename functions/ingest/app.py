@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -25,13 +24,14 @@ from callsight.config import get_settings
 from callsight.ingest.call_id import derive_call_id
 from callsight.ingest.events import ObjectEvent, parse_body, route_object_event
 from callsight.ingest.service import IngestService
+from callsight.logs import claim_domain_loggers
 from callsight.resources import IDEMPOTENCY_TABLE
 from callsight.storage import aws
 
 logger = Logger(service="ingest")
 tracer = Tracer(service="ingest")
 metrics = Metrics(namespace="Callsight", service="ingest")
-copy_config_to_registered_loggers(source_logger=logger, include={"callsight"})
+claim_domain_loggers(logger, "callsight.ingest")
 
 settings = get_settings()
 service = IngestService(settings)

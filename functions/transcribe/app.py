@@ -13,7 +13,6 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -27,6 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from callsight.asr.engine import AsrEngine, EngineConfig
 from callsight.asr.transcriber import Transcriber
 from callsight.config import get_settings
+from callsight.logs import claim_domain_loggers
 from callsight.models.messages import TranscribeRequest
 from callsight.resources import IDEMPOTENCY_TABLE, TRANSCRIBE_QUEUE
 from callsight.storage import aws
@@ -35,7 +35,7 @@ from callsight.transcribe.service import TranscribeOutcomeKind, TranscribeServic
 logger = Logger(service="transcribe")
 tracer = Tracer(service="transcribe")
 metrics = Metrics(namespace="Callsight", service="transcribe")
-copy_config_to_registered_loggers(source_logger=logger, include={"callsight"})
+claim_domain_loggers(logger, "callsight.transcribe", "callsight.asr")
 
 settings = get_settings()
 idempotency = IdempotencyConfig(

@@ -11,7 +11,7 @@ from urllib.parse import quote_plus
 import pytest
 from callsight.config import Settings
 from callsight.local.runner import LambdaContext, LocalRunner, load_handler
-from callsight.resources import INGEST_QUEUE, RECORDINGS_BUCKET, TRANSCRIBE_QUEUE
+from callsight.resources import INGEST_QUEUE, QUEUES, RECORDINGS_BUCKET, TRANSCRIBE_QUEUE
 from callsight.storage import aws
 from callsight.storage.call_repository import CallRepository
 
@@ -74,8 +74,10 @@ class Stack:
         [call] = [c for c in self.all_calls() if c.source.key == obj["key"]]
         return call
 
-    def runner(self, visibility_timeout_s: int = 1) -> LocalRunner:
-        return LocalRunner(self.settings, visibility_timeout_s=visibility_timeout_s)
+    def runner(self, visibility_timeout_s: int = 1, stages: tuple[str, ...] = ("ingest",)) -> LocalRunner:
+        """A runner routing ``stages`` only (ingest tests stop at the transcribe queue)."""
+        queues = tuple(spec for spec in QUEUES if spec.logical in stages)
+        return LocalRunner(self.settings, visibility_timeout_s=visibility_timeout_s, queues=queues)
 
     def drain_queue(self, logical: str) -> list[dict[str, Any]]:
         """Receive and delete every message waiting in a stage queue (or its DLQ: ``<name>-dlq``)."""
