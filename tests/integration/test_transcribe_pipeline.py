@@ -117,6 +117,8 @@ def test_uploaded_recordings_end_transcribed_with_the_transcript_in_s3(env: Stac
         assert message.language == language
     assert "дорого" in store.get(call_for(env, RU_QUEUE).transcription.transcript_key).text  # type: ignore[union-attr]
     assert env.drain_queue("transcribe-dlq") == []
+    loads = handler_module().transcriber.cache_info()
+    assert loads.misses == 1 and loads.hits >= 1, "the model must load once per environment, not per call"
 
 
 def test_redelivery_never_transcribes_twice(env: Stack) -> None:

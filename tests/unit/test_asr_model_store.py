@@ -21,6 +21,7 @@ def test_bundled_base_is_joined_once_and_reused(tmp_path: Path) -> None:
     assert sorted(p.name for p in model_dir.iterdir()) == sorted(MODEL_FILES)
     weights = model_dir / "model.bin"
     assert weights.stat().st_size == WHISPER_BASE.size
+    assert all(p.stat().st_mode & 0o444 == 0o444 for p in model_dir.iterdir()), "the Lambda user must read it"
     first_mtime = weights.stat().st_mtime_ns
     assert resolve_model("base", tmp_path) == model_dir
     assert weights.stat().st_mtime_ns == first_mtime, "the cache was rebuilt instead of reused"

@@ -44,6 +44,7 @@ class EngineConfig:
     beam_size: int
     cpu_threads: int
     vad_threshold: float
+    vad_filter: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EngineConfig:
@@ -62,6 +63,7 @@ class EngineConfig:
             beam_size=settings.asr_beam_size,
             cpu_threads=settings.asr_cpu_threads or available_cores(),
             vad_threshold=settings.asr_vad_threshold,
+            vad_filter=settings.asr_vad_filter,
         )
 
 
@@ -103,6 +105,7 @@ class AsrEngine:
             beam_size=config.beam_size,
             batched=config.batched,
             vad_threshold=config.vad_threshold,
+            vad_filter=config.vad_filter or config.batched,
         )
         logger.info(
             "speech model loaded",
@@ -138,7 +141,7 @@ class AsrEngine:
         options: dict[str, Any] = {
             "language": language,
             "beam_size": self.config.beam_size,
-            "vad_filter": True,
+            "vad_filter": self.config.vad_filter or self._batched is not None,  # batching needs VAD chunks
             "vad_parameters": self._vad,
             "word_timestamps": True,
             "hotwords": hotwords or None,
@@ -175,6 +178,8 @@ class AsrEngine:
             )
             if on_progress is not None:
                 on_progress(min(segment.end, len(audio) / SAMPLE_RATE))
+        if not (self.config.vad_filter or self._batched is not None):
+            return result
         return repair_word_times(result, self.speech_spans(audio))
 
     def speech_spans(self, audio: Samples) -> list[tuple[float, float]]:

