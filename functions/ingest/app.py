@@ -14,19 +14,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from callsight.config import get_settings
 from callsight.ingest.call_id import derive_call_id
 from callsight.ingest.events import ObjectEvent, parse_body, route_object_event
 from callsight.ingest.service import IngestService
 from callsight.logs import claim_domain_loggers
-from callsight.resources import IDEMPOTENCY_TABLE
-from callsight.storage import aws
+from callsight.storage.idempotency import idempotency_for
 
 logger = Logger(service="ingest")
 tracer = Tracer(service="ingest")
@@ -35,12 +30,7 @@ claim_domain_loggers(logger, "callsight.ingest")
 
 settings = get_settings()
 service = IngestService(settings)
-idempotency = IdempotencyConfig(
-    event_key_jmespath="[bucket, key, version_id, etag]", expires_after_seconds=settings.idempotency_ttl_s
-)
-persistence = DynamoDBPersistenceLayer(
-    table_name=settings.name(IDEMPOTENCY_TABLE), boto3_client=aws.client("dynamodb", settings)
-)
+idempotency, persistence = idempotency_for(settings, "[bucket, key, version_id, etag]")
 
 
 # Powertools' decorator factory is untyped.

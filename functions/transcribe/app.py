@@ -17,19 +17,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from callsight.asr.engine import AsrEngine, EngineConfig
 from callsight.asr.transcriber import Transcriber
 from callsight.config import get_settings
 from callsight.logs import claim_domain_loggers
 from callsight.models.messages import TranscribeRequest
-from callsight.resources import IDEMPOTENCY_TABLE, TRANSCRIBE_QUEUE
-from callsight.storage import aws
+from callsight.resources import TRANSCRIBE_QUEUE
+from callsight.storage.idempotency import idempotency_for
 from callsight.transcribe.service import TranscribeOutcomeKind, TranscribeService
 
 logger = Logger(service="transcribe")
@@ -38,12 +34,7 @@ metrics = Metrics(namespace="Callsight", service="transcribe")
 claim_domain_loggers(logger, "callsight.transcribe", "callsight.asr")
 
 settings = get_settings()
-idempotency = IdempotencyConfig(
-    event_key_jmespath="[call_id, version_id]", expires_after_seconds=settings.idempotency_ttl_s
-)
-persistence = DynamoDBPersistenceLayer(
-    table_name=settings.name(IDEMPOTENCY_TABLE), boto3_client=aws.client("dynamodb", settings)
-)
+idempotency, persistence = idempotency_for(settings, "[call_id, version_id]")
 
 
 @cache

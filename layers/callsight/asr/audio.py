@@ -37,10 +37,14 @@ class DecodedAudio:
     def is_stereo(self) -> bool:
         return len(self.channels) == 2
 
-    def mixdown(self) -> Samples:
+    def mixdown(self, max_seconds: float | None = None) -> Samples:
+        """All channels averaged into one (the first ``max_seconds`` only, when given)."""
+        end = None if max_seconds is None else int(max_seconds * SAMPLE_RATE)
         if len(self.channels) == 1:
-            return self.channels[0]
-        mixed: Samples = (np.sum(np.stack(self.channels), axis=0) / len(self.channels)).astype(np.float32)
+            return self.channels[0][:end]
+        mixed: Samples = (
+            np.sum(np.stack([c[:end] for c in self.channels]), axis=0) / len(self.channels)
+        ).astype(np.float32)
         return mixed
 
 

@@ -20,6 +20,9 @@ from callsight.asr.turns import build_turns, channel_speakers, channel_summaries
 from callsight.config import Settings
 from callsight.models.transcript import LanguageInfo, LanguageSource, Transcript, Vocabulary
 
+#: Language detection listens to the start of the call only (up to 3 × 30 s of speech in it).
+DETECTION_WINDOW_S = 600.0
+
 #: Progress callback: (seconds of audio done, seconds in all), channels counted one after another.
 Progress = Callable[[float, float], None]
 
@@ -132,7 +135,7 @@ class Transcriber:
                 probability=None,
                 source=options.language_source or LanguageSource.CALL_HINT,
             )
-        detected = self.engine.detect_language(audio.mixdown(), options.allowed_languages)
+        detected = self.engine.detect_language(audio.mixdown(DETECTION_WINDOW_S), options.allowed_languages)
         return LanguageInfo(
             code=detected.code, probability=round(detected.probability, 4), source=LanguageSource.DETECTED
         )
