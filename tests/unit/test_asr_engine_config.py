@@ -54,4 +54,7 @@ def test_one_dockerfile_builds_both_variants_with_the_handler() -> None:
     assert dockerfile.count('CMD ["app.lambda_handler"]') == 2
     for source in re.findall(r"^COPY (?!\$\{)(\S+)", dockerfile, flags=re.MULTILINE):
         assert (REPO / source).exists(), f"Dockerfile copies {source}, which is not in the repository"
-    assert "callsight model prepare --into /opt/model" in dockerfile  # the model is baked, not fetched
+    assert (
+        dockerfile.count('callsight model prepare --into "/opt/models/${MODEL_NAME}"') == 2
+    )  # baked, not fetched
+    assert dockerfile.count("CALLSIGHT_ASR_MODEL=/opt/models/${MODEL_NAME}") == 2

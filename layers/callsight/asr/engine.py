@@ -97,20 +97,26 @@ class AsrEngine:
         )
         self._batched = BatchedInferencePipeline(self._model) if config.batched else None
         self.load_s = time.perf_counter() - started
+        label = Path(config.model).name
+        label = label if label.startswith("whisper") else f"whisper-{label}"
         self.info = ModelInfo(
-            name=Path(config.model).name if Path(config.model).is_dir() else config.model,
-            model_id=f"whisper-{Path(config.model).name}@{weights_fingerprint(self.model_dir)}",
+            name=label,
+            model_id=f"{label}@{weights_fingerprint(self.model_dir)}",
             device=config.device,
             compute_type=config.compute_type,
             beam_size=config.beam_size,
             batched=config.batched,
             vad_threshold=config.vad_threshold,
-            vad_filter=config.vad_filter or config.batched,
+            vad_filter=self._uses_vad,
         )
         logger.info(
             "speech model loaded",
             extra={"model_id": self.info.model_id, "device": config.device, "load_s": round(self.load_s, 2)},
         )
+
+    @property
+    def _uses_vad(self) -> bool:
+        return self.config.vad_filter or self.config.batched  # batching decodes VAD chunks
 
     @property
     def _vad(self) -> VadOptions:
@@ -141,7 +147,7 @@ class AsrEngine:
         options: dict[str, Any] = {
             "language": language,
             "beam_size": self.config.beam_size,
-            "vad_filter": self.config.vad_filter or self._batched is not None,  # batching needs VAD chunks
+            "vad_filter": self._uses_vad,
             "vad_parameters": self._vad,
             "word_timestamps": True,
             "hotwords": hotwords or None,
@@ -178,9 +184,7 @@ class AsrEngine:
             )
             if on_progress is not None:
                 on_progress(min(segment.end, len(audio) / SAMPLE_RATE))
-        if not (self.config.vad_filter or self._batched is not None):
-            return result
-        return repair_word_times(result, self.speech_spans(audio))
+        return repair_word_times(result, self.speech_spans(audio)) if self._uses_vad else result
 
     def speech_spans(self, audio: Samples) -> list[tuple[float, float]]:
         """The speech chunks the VAD filter decodes (padded), in seconds."""

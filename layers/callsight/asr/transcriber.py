@@ -20,7 +20,7 @@ from callsight.asr.turns import build_turns, channel_speakers, channel_summaries
 from callsight.config import Settings
 from callsight.models.transcript import LanguageInfo, LanguageSource, Transcript, Vocabulary
 
-#: Language detection listens to the start of the call only (up to 3 × 30 s of speech in it).
+#: Language detection listens to the start of the call only (up to 3 x 30 s of speech in it).
 DETECTION_WINDOW_S = 600.0
 
 #: Progress callback: (seconds of audio done, seconds in all), channels counted one after another.
