@@ -89,6 +89,7 @@ def calls_table(settings: Settings, limit: int = 50) -> Table:
     table = Table(title="Calls (most recently changed first)")
     for column in (
         "file", "status", "reason", "direction", "agent", "customer", "started (UTC)", "audio", "language", "RTF",
+        "tags",
     ):  # fmt: skip
         table.add_column(column, overflow="fold")
     for call in CallRepository(settings).recent(limit):
@@ -112,6 +113,7 @@ def calls_table(settings: Settings, limit: int = 50) -> Table:
             else "",
             language,
             f"{facts.real_time_factor:.2f}" if facts else "",
+            ", ".join(call.tags),
         )
     return table
 
@@ -127,6 +129,42 @@ def print_transcripts(settings: Settings, calls: list[CallRecord]) -> None:
             f"{Path(call.source.key).name} · {transcript.language.code} · {transcript.model.model_id}"
         )
         console.print(transcript.text, markup=False, highlight=False)
+        print_analysis(call)
+
+
+def print_analysis(call: CallRecord) -> None:
+    """Categories, outcome, sentiment, entities (masked), talk metrics and risk of an analysed call."""
+    summary = call.analysis
+    if summary is None:
+        return
+    metrics = summary.metrics
+    customer = (
+        f"{summary.sentiment_customer:+.2f}" if summary.sentiment_customer is not None else "n/a (mono)"
+    )
+    refusal = f" ({summary.refusal_reason})" if summary.refusal_reason else ""
+    talk = [
+        f"{metrics.duration_s:.0f}s, speech {metrics.speech_s:.0f}s",
+        f"longest silence {metrics.longest_silence_s:.1f}s",
+        f"{metrics.words_per_minute:.0f} wpm",
+    ]
+    if metrics.talk_listen_ratio is not None:
+        talk.append(f"agent/customer talk {metrics.talk_listen_ratio}")
+    if metrics.interruptions is not None:
+        talk.append(f"interruptions {metrics.interruptions}")
+    if metrics.short_call:
+        talk.append("short call")
+    lines = [
+        f"tags: {', '.join(call.tags) or '-'} · purpose: {summary.purpose} · outcome: {summary.outcome}{refusal}",
+        f"sentiment: overall {summary.sentiment_overall:+.2f}, customer {customer}, "
+        f"trend {summary.sentiment_trend:+.2f} · dissatisfaction risk {summary.risk_score:.2f} ({summary.risk_level})",
+        "entities: " + (", ".join(f"{e.type}={e.display}" for e in summary.entities) or "-"),
+        "talk: " + ", ".join(talk),
+        "checkpoints: "
+        + ", ".join(f"{name} {'yes' if done else 'no'}" for name, done in summary.checkpoints.items()),
+        *(f"note: {warning}" for warning in summary.warnings),
+    ]
+    for line in lines:
+        console.print(f"  [cyan]{line}[/]", highlight=False)
 
 
 # --- local ------------------------------------------------------------------------------------------
@@ -173,7 +211,7 @@ def local_demo(
         console.print(
             f"uploaded {len(keys)} objects to s3://{resources.RECORDINGS_BUCKET.physical(settings)}/"
         )
-        label = "routing S3 events → ingest → transcribe (Whisper on this machine's CPU: seconds per call)"
+        label = "routing S3 events → ingest → transcribe (Whisper on this machine's CPU: seconds per call) → analyze"
         with console.status(label) as status:
 
             def show(stats: dict[str, Any]) -> None:

@@ -109,6 +109,15 @@ class Settings(BaseSettings):
         description='JSON: {"<queue>": {"language": "ru", "hotwords": "...", "initial_prompt": "..."}, "*": {...}}',
     )
 
+    # --- analysis (callsight.analysis) --------------------------------------------------------------
+    analysis_rules: Path | None = Field(
+        default=None,
+        description="Rule file (YAML/JSON); default: the shipped pack analysis/rules/default.yaml.",
+    )
+    alerts_enabled: bool = Field(
+        default=True, description="Publish alert rules' hits to the SNS alerts topic."
+    )
+
     # --- idempotency ----------------------------------------------------------------------------
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
 

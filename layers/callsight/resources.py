@@ -78,18 +78,24 @@ QUEUES: tuple[QueueSpec, ...] = (INGEST_QUEUE, TRANSCRIBE_QUEUE, ANALYZE_QUEUE)
 ALERTS_TOPIC = TopicSpec("alerts")
 TOPICS: tuple[TopicSpec, ...] = (ALERTS_TOPIC,)
 
+#: EventBridge bus for domain events (``CallAnalyzed``); consumers subscribe with rules.
+EVENT_BUS = "events"
+EVENT_SOURCE = "callsight"
+
 #: Logical table names; the schema of each is its PynamoDB model (``callsight.storage.tables``).
 CALLS_TABLE = "calls"
 SEARCH_INDEX_TABLE = "search-index"
 AUDIT_LOG_TABLE = "audit-log"
 POLICIES_TABLE = "policies"
 IDEMPOTENCY_TABLE = "idempotency"
+COUNTERS_TABLE = "counters"
 TABLES: tuple[str, ...] = (
     CALLS_TABLE,
     SEARCH_INDEX_TABLE,
     AUDIT_LOG_TABLE,
     POLICIES_TABLE,
     IDEMPOTENCY_TABLE,
+    COUNTERS_TABLE,
 )
 
 

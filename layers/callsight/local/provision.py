@@ -1,7 +1,7 @@
 """Create every resource of :mod:`callsight.resources` on an emulator (or an empty account), idempotently.
 
 Buckets (versioned, notifications to the ingest queue), queues with DLQs and redrive policies,
-SNS topics, and DynamoDB tables straight from their PynamoDB models (keys, GSIs, TTL).
+SNS topics, the EventBridge bus, and DynamoDB tables straight from their PynamoDB models (keys, GSIs, TTL).
 """
 
 from __future__ import annotations
@@ -22,7 +22,11 @@ def provision(settings: Settings) -> dict[str, Any]:
     sns: Any = aws.client("sns", settings)
     topics = {t.logical: sns.create_topic(Name=t.physical(settings))["TopicArn"] for t in resources.TOPICS}
     tables = _provision_tables(settings)
-    return {"queues": queue_arns, "buckets": buckets, "topics": topics, "tables": tables}
+    events: Any = aws.client("events", settings)
+    bus = settings.name(resources.EVENT_BUS)
+    if bus not in {b["Name"] for b in events.list_event_buses().get("EventBuses", [])}:
+        events.create_event_bus(Name=bus)
+    return {"queues": queue_arns, "buckets": buckets, "topics": topics, "tables": tables, "event_bus": bus}
 
 
 def _provision_queues(settings: Settings) -> dict[str, str]:

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from callsight.models.analysis import AnalysisSummary
 from callsight.models.transcript import TranscriptionFacts
 
 
@@ -156,6 +157,8 @@ class CallRecord(BaseModel):
     metadata_warnings: list[str] = Field(default_factory=list)
     started_at: datetime | None = None
     transcription: TranscriptionFacts | None = None
+    analysis: AnalysisSummary | None = None
+    tags: list[str] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
     retention_policy: str | None = None

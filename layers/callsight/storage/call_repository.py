@@ -15,6 +15,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from callsight.config import Settings
+from callsight.models.analysis import AnalysisSummary
 from callsight.models.call import (
     AudioFacts,
     CallRecord,
@@ -69,6 +70,9 @@ def _to_item(record: CallRecord) -> CallItem:
     item.source = SourceObjectMap(**record.source.model_dump())
     item.audio = AudioFactsMap(**record.audio.model_dump()) if record.audio else None
     item.transcription = _transcription_map(record.transcription) if record.transcription else None
+    if record.analysis is not None:
+        for name, value in _analysis_attributes(record.analysis, record.tags).items():
+            setattr(item, name, value)
     for name in (
         "agent_id", "team", "queue", "customer_phone_masked", "customer_phone_hash", "pbx_call_id",
         "language_hint", "agent_channel", "started_at", "created_at", "updated_at", "retention_policy",
@@ -89,6 +93,19 @@ def _transcription_map(facts: TranscriptionFacts) -> TranscriptionFactsMap:
     return TranscriptionFactsMap(**facts.model_dump(mode="python"))
 
 
+def _analysis_attributes(summary: AnalysisSummary, tags: list[str]) -> dict[str, Any]:
+    """The analysis map plus the top-level attributes listing and filtering use."""
+    customer = summary.sentiment_customer
+    return {
+        "analysis": summary.model_dump(mode="json", exclude_none=True),
+        "tags": set(tags) or None,
+        "outcome": summary.outcome,
+        "purpose": summary.purpose,
+        "sentiment": customer if customer is not None else summary.sentiment_overall,
+        "risk_score": summary.risk_score,
+    }
+
+
 def _to_record(item: CallItem) -> CallRecord:
     data: dict[str, Any] = item.attribute_values.copy()
     data["source"] = SourceObject(**item.source.as_dict())
@@ -97,7 +114,18 @@ def _to_record(item: CallItem) -> CallRecord:
     data["status_history"] = [StatusChange(**change.as_dict()) for change in item.status_history or []]
     data["metadata_sources"] = item.metadata_sources.as_dict() if item.metadata_sources else {}
     data["expires_at"] = datetime.fromtimestamp(item.expires_at, UTC) if item.expires_at is not None else None
-    for derived in ("call_day", "feed_shard", "expiry_shard", "ttl"):
+    data["analysis"] = AnalysisSummary.model_validate(item.analysis.as_dict()) if item.analysis else None
+    data["tags"] = sorted(item.tags or [])
+    for derived in (
+        "call_day",
+        "feed_shard",
+        "expiry_shard",
+        "ttl",
+        "outcome",
+        "purpose",
+        "sentiment",
+        "risk_score",
+    ):
         data.pop(derived, None)
     return CallRecord.model_validate(data)
 
@@ -145,11 +173,12 @@ class CallRepository:
         reason: str | None = None,
         detail: str | None = None,
         transcription: TranscriptionFacts | None = None,
+        analysis: tuple[AnalysisSummary, list[str]] | None = None,
     ) -> CallRecord:
         """Move a call to ``new_status`` with a history entry, if the life cycle allows it.
 
         ``transcription`` is stored in the same conditional write (TRANSCRIBED and its facts
-        appear together or not at all)."""
+        appear together or not at all); likewise ``analysis`` (summary, tags) for ANALYZED."""
         try:
             item = CallItem.get(call_id, consistent_read=True)
         except CallItem.DoesNotExist as exc:
@@ -168,6 +197,10 @@ class CallRepository:
         ]
         if transcription is not None:
             actions.append(CallItem.transcription.set(_transcription_map(transcription)))
+        if analysis is not None:
+            for name, value in _analysis_attributes(*analysis).items():
+                attribute = getattr(CallItem, name)
+                actions.append(attribute.set(value) if value is not None else attribute.remove())
         try:
             item.update(actions=actions)
         except UpdateError as exc:

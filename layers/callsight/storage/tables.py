@@ -15,6 +15,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
 )
@@ -153,6 +154,13 @@ class CallItem(Model):
     started_at = UTCDateTimeAttribute(null=True)
     call_day = UnicodeAttribute(null=True)
     transcription = TranscriptionFactsMap(null=True)
+    #: Analysis summary (``callsight.models.analysis.AnalysisSummary`` as a map); the full document is in S3.
+    analysis = MapAttribute[str, Any](null=True)
+    tags = UnicodeSetAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+    purpose = UnicodeAttribute(null=True)
+    sentiment = NumberAttribute(null=True)
+    risk_score = NumberAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     feed_shard = UnicodeAttribute(default="0")
@@ -186,7 +194,8 @@ class SearchEntriesByCallIndex(GlobalSecondaryIndex["SearchEntryItem"]):
 
 
 class SearchEntryItem(Model):
-    """Keyword index: ``term_key`` = ``<lang>#<stem>``; ``entry_ref`` = ``<started_at>#<call_id>#<offset>``."""
+    """Keyword index, one item per (stem, call): ``term_key`` = ``<lang>#<stem>``,
+    ``entry_ref`` = ``<started_at>#<call_id>`` (newest calls last); where and by whom it was said."""
 
     class Meta:
         table_name = "unbound-search-index"
@@ -195,8 +204,9 @@ class SearchEntryItem(Model):
     term_key = UnicodeAttribute(hash_key=True)
     entry_ref = UnicodeAttribute(range_key=True)
     call_id = UnicodeAttribute()
-    speaker = UnicodeAttribute(null=True)
-    offset_s = NumberAttribute(null=True)
+    speakers = UnicodeSetAttribute(null=True)
+    offsets = ListAttribute(of=NumberAttribute, default=list)
+    hits = NumberAttribute(default=0)
     ttl = TTLAttribute(null=True)
 
     by_call = SearchEntriesByCallIndex()
@@ -263,12 +273,25 @@ class IdempotencyItem(Model):
 
 
 #: Logical table name (``callsight.resources``) → its model.
+class CounterItem(Model):
+    """Rolling counters (e.g. calls per tag per hour for alert rules); expire by TTL."""
+
+    class Meta:
+        table_name = "unbound-counters"
+        billing_mode = "PAY_PER_REQUEST"
+
+    counter_id = UnicodeAttribute(hash_key=True)
+    value = NumberAttribute(default=0)
+    ttl = TTLAttribute(null=True)
+
+
 TABLE_MODELS: dict[str, type[Model]] = {
     resources.CALLS_TABLE: CallItem,
     resources.SEARCH_INDEX_TABLE: SearchEntryItem,
     resources.AUDIT_LOG_TABLE: AuditEntryItem,
     resources.POLICIES_TABLE: PolicyItem,
     resources.IDEMPOTENCY_TABLE: IdempotencyItem,
+    resources.COUNTERS_TABLE: CounterItem,
 }
 
 

@@ -1,0 +1,84 @@
+"""Analyze function: SQS analyze queue → analysis, search entries, ANALYZED call, CallAnalyzed, alerts. Thin.
+
+The rule file is loaded and validated at cold start: a broken deployment rule file stops the
+function from starting with ``file:line: reason`` instead of failing on the first call. Each message
+is processed once per transcript version (Powertools idempotency); a failed attempt is retried by
+the queue, and the last one marks the call FAILED before the message goes to the DLQ.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from callsight.analysis.analyzer import Analyzer
+from callsight.analysis.rules import DEFAULT_RULES, load_rules
+from callsight.analyze.service import AnalyzeOutcomeKind, AnalyzeService
+from callsight.config import get_settings
+from callsight.logs import claim_domain_loggers
+from callsight.models.call import CallStatus
+from callsight.models.messages import AnalyzeRequest
+from callsight.phone import phone_lookup_hash
+from callsight.resources import ANALYZE_QUEUE
+from callsight.storage.idempotency import idempotency_for
+
+logger = Logger(service="analyze")
+tracer = Tracer(service="analyze")
+metrics = Metrics(namespace="Callsight", service="analyze")
+claim_domain_loggers(logger, "callsight.analyze", "callsight.analysis")
+
+settings = get_settings()
+rules = load_rules(
+    settings.analysis_rules or DEFAULT_RULES
+)  # RuleFileError here = the function does not start
+hash_key = settings.phone_hash_key.get_secret_value().encode()
+analyzer = Analyzer(rules, settings.phone_region, lambda phone: phone_lookup_hash(phone, hash_key))
+service = AnalyzeService(settings, analyzer)
+idempotency, persistence = idempotency_for(settings, "[call_id, transcript_version_id]")
+
+
+# Powertools' decorator factory is untyped.
+@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence)  # type: ignore[untyped-decorator]
+def analyze_call(request: AnalyzeRequest) -> dict[str, Any]:
+    with tracer.provider.in_subsegment("analysis"):
+        outcome = service.handle(request)
+    metrics.add_metric(name=f"Analyze_{outcome.kind.value}", unit=MetricUnit.Count, value=1)
+    if outcome.kind is AnalyzeOutcomeKind.ANALYZED:
+        metrics.add_metric(name="AlertsSent", unit=MetricUnit.Count, value=len(outcome.alerts))
+    return outcome.model_dump(mode="json")
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> dict[str, Any]:
+    request = AnalyzeRequest.model_validate_json(record.body)
+    logger.append_keys(call_id=request.call_id)
+    try:
+        return analyze_call(request=request)  # type: ignore[no-any-return]
+    except Exception as error:
+        final = int(record.attributes.approximate_receive_count) >= ANALYZE_QUEUE.max_receive_count
+        logger.exception("analysis attempt failed", extra={"final_attempt": final})
+        if final:
+            call = service.calls.get(request.call_id)
+            if call is not None and call.status is CallStatus.TRANSCRIBED:
+                detail = f"{type(error).__name__}: {error}"[:1000]
+                service.calls.transition(
+                    request.call_id, CallStatus.FAILED, reason="analysis_error", detail=detail
+                )
+        raise
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    idempotency.register_lambda_context(context)
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,331 @@
+"""One transcript in, one :class:`~callsight.models.analysis.CallAnalysis` out. Pure; no AWS.
+
+Order: sanity checks → language module → turns → sentiment → talk metrics → rules (categories,
+purpose, outcome, refusal reason, checkpoints, risk triggers, in file order) → keyword hits →
+entities → dissatisfaction risk. Unsupported languages and empty calls still get talk metrics and a
+warning saying what was skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from statistics import fmean
+from typing import Literal
+
+from callsight.analysis.entities import EntityExtractor
+from callsight.analysis.index_terms import TermEntry, index_terms
+from callsight.analysis.languages import language_pack, supported_languages
+from callsight.analysis.languages.base import LanguagePack
+from callsight.analysis.metrics import long_pauses, talk_metrics
+from callsight.analysis.rules import Condition, Rule, RulePack
+from callsight.analysis.text import Occurrence, Pattern, TurnView, expand_phrases, find, turn_views
+from callsight.models.analysis import (
+    CallAnalysis,
+    CategoryMatch,
+    Evidence,
+    KeywordHit,
+    Risk,
+    SentimentSummary,
+    TalkMetrics,
+)
+from callsight.models.transcript import Speaker, SpeakerAttribution, Transcript
+
+#: Longer than a day is not a phone call: a broken transcript, refused with a reason.
+MAX_CALL_DURATION_S = 24 * 3600
+
+
+class TranscriptRejected(ValueError):
+    """The transcript cannot be analysed (absurd duration or timings); the message says why."""
+
+
+@dataclass(frozen=True)
+class _Context:
+    transcript: Transcript
+    pack: LanguagePack
+    turns: list[TurnView]
+    mono: bool
+    sentiment: SentimentSummary
+    metrics: TalkMetrics
+
+
+class Analyzer:
+    """Holds the rule pack and compiled phrases (per language); reuse one per process."""
+
+    def __init__(self, rules: RulePack, phone_region: str, phone_hash: Callable[[str], str]) -> None:
+        self.rules = rules
+        self.phone_region = phone_region
+        self.phone_hash = phone_hash
+        self._patterns: dict[tuple[str, int], list[Pattern]] = {}
+
+    def analyze(self, transcript: Transcript, call_id: str | None = None) -> CallAnalysis:
+        check_transcript(transcript)
+        warnings: list[str] = []
+        metrics = talk_metrics(transcript, self.rules.short_call_s)
+        pack = language_pack(transcript.language.code)
+        if not transcript.words:
+            warnings.append("no speech was recognised: nothing to categorise")
+        if pack is None:
+            warnings.append(
+                f"language {transcript.language.code!r} is not supported (supported: "
+                f"{', '.join(supported_languages())}): categories, sentiment, entities and keyword hits skipped; "
+                "talk metrics computed"
+            )
+            return self._metrics_only(transcript, call_id, metrics, warnings)
+        mono = transcript.speaker_attribution is not SpeakerAttribution.CHANNEL
+        if mono and transcript.words:
+            warnings.append("speakers are not separated: speaker-specific rules were applied to all speech")
+        turns = turn_views(transcript, pack)
+        context = _Context(
+            transcript, pack, turns, mono, self._sentiment(turns, pack, transcript, mono), metrics
+        )
+        matches, occurrences = self._evaluate(context)
+        return self._build(context, call_id, matches, occurrences, warnings)
+
+    def search_terms(self, transcript: Transcript, analysis: CallAnalysis) -> dict[str, TermEntry]:
+        """Keyword-search entries of the call (empty for an unsupported language)."""
+        pack = language_pack(transcript.language.code)
+        return index_terms(turn_views(transcript, pack), pack, analysis) if pack else {}
+
+    # --- sentiment ------------------------------------------------------------------------------------
+
+    def _sentiment(
+        self, turns: list[TurnView], pack: LanguagePack, transcript: Transcript, mono: bool
+    ) -> SentimentSummary:
+        scores = [pack.sentiment(t.text) for t in turns]
+        weights = [max(1, len(t.tokens)) for t in turns]
+
+        def mean(selected: list[int]) -> float | None:
+            if not selected:
+                return None
+            total = sum(weights[i] for i in selected)
+            return round(sum(scores[i] * weights[i] for i in selected) / total, 4)
+
+        agent = mean([i for i, t in enumerate(turns) if t.speaker is Speaker.AGENT])
+        customer = mean([i for i, t in enumerate(turns) if t.speaker is Speaker.CUSTOMER])
+        focus = [i for i, t in enumerate(turns) if mono or t.speaker is Speaker.CUSTOMER] or list(
+            range(len(turns))
+        )
+        third = transcript.duration_s / 3
+        first = [scores[i] for i in focus if turns[i].start < third]
+        last = [scores[i] for i in focus if turns[i].start >= 2 * third]
+        first_third = round(fmean(first), 4) if first else 0.0
+        last_third = round(fmean(last), 4) if last else first_third
+        return SentimentSummary(
+            per_turn=scores,
+            agent=agent,
+            customer=customer,
+            overall=mean(list(range(len(turns)))) or 0.0,
+            trend=round(last_third - first_third, 4),
+            first_third=first_third,
+            last_third=last_third,
+        )
+
+    # --- rules ----------------------------------------------------------------------------------------
+
+    def _patterns_for(self, condition: Condition, pack: LanguagePack) -> list[Pattern]:
+        key = (pack.code, id(condition))
+        if key not in self._patterns:
+            self._patterns[key] = expand_phrases(condition.phrases_for(pack.code), pack)
+        return self._patterns[key]
+
+    def _occurrences(self, condition: Condition, context: _Context) -> list[Occurrence]:
+        bounds = condition.window.bounds(context.transcript.duration_s) if condition.window else None
+        found: list[Occurrence] = []
+        for turn in context.turns:
+            if condition.speaker != "any" and not context.mono and turn.speaker.value != condition.speaker:
+                continue
+            for pattern in self._patterns_for(condition, context.pack):
+                for occurrence in find(pattern, turn, context.pack, self.rules.negation_window):
+                    if bounds and not bounds[0] <= occurrence.time <= bounds[1]:
+                        continue
+                    if condition.negated != "any" and occurrence.negated != condition.negated:
+                        continue
+                    found.append(occurrence)
+        return found
+
+    def _holds(
+        self, condition: Condition, context: _Context, matched: dict[str, CategoryMatch]
+    ) -> tuple[bool, list[Occurrence]]:
+        if condition.phrases is not None:
+            occurrences = self._occurrences(condition, context)
+            return len(occurrences) >= condition.min_count, occurrences
+        if condition.category is not None:
+            return condition.category in matched, []
+        if condition.sentiment is not None:
+            return _sentiment_holds(condition, context), []
+        metrics = context.metrics
+        if condition.silence_at_least_s is not None:
+            return metrics.longest_silence_s >= condition.silence_at_least_s, []
+        if condition.interruptions_at_least is not None:
+            return (metrics.interruptions or 0) >= condition.interruptions_at_least, []
+        assert condition.duration_below_s is not None
+        return metrics.duration_s < condition.duration_below_s, []
+
+    def _evaluate(self, context: _Context) -> tuple[dict[str, CategoryMatch], dict[str, list[Occurrence]]]:
+        matched: dict[str, CategoryMatch] = {}
+        occurrences: dict[str, list[Occurrence]] = {}
+        for rule in self.rules.rules:
+            result = self._rule(rule, context, matched)
+            if result is not None:
+                evidence, seen = result
+                matched[rule.id] = CategoryMatch(
+                    id=rule.id, kind=rule.kind, value=rule.value, evidence=evidence
+                )
+                occurrences[rule.id] = seen
+        return matched, occurrences
+
+    def _rule(
+        self, rule: Rule, context: _Context, matched: dict[str, CategoryMatch]
+    ) -> tuple[list[Evidence], list[Occurrence]] | None:
+        seen: list[Occurrence] = []
+        for condition in rule.all:
+            holds, found = self._holds(condition, context, matched)
+            if not holds:
+                return None
+            seen.extend(found)
+        if rule.any:
+            results = [self._holds(c, context, matched) for c in rule.any]
+            if not any(holds for holds, _ in results):
+                return None
+            seen.extend(o for holds, found in results if holds for o in found)
+        if any(self._holds(c, context, matched)[0] for c in rule.none):
+            return None
+        evidence = [
+            Evidence(turn=o.turn, speaker=o.speaker, start=round(o.time, 2), text=o.text) for o in seen[:5]
+        ]
+        return evidence, seen
+
+    # --- the result -----------------------------------------------------------------------------------
+
+    def _build(
+        self,
+        context: _Context,
+        call_id: str | None,
+        matched: dict[str, CategoryMatch],
+        occurrences: dict[str, list[Occurrence]],
+        warnings: list[str],
+    ) -> CallAnalysis:
+        def first_value(kind: str) -> str | None:
+            return next((m.value for m in matched.values() if m.kind == kind), None)
+
+        has_words = bool(context.transcript.words)
+        outcome = first_value("outcome") or "none"
+        checkpoints = [m for m in matched.values() if m.kind == "checkpoint"]
+        extractor = EntityExtractor(context.pack, self.phone_region, self.phone_hash)
+        return CallAnalysis(
+            call_id=call_id,
+            language=context.pack.code,
+            language_supported=True,
+            rules_version=self.rules.version,
+            tags=[m.id for m in matched.values() if m.kind == "category"],
+            categories=[m for m in matched.values() if m.kind == "category"],
+            purpose=first_value("purpose") or ("consultation" if has_words else None),
+            outcome=outcome,
+            refusal_reason=(first_value("refusal_reason") or "other") if outcome == "refusal" else None,
+            checkpoints={r.id: r.id in matched for r in self.rules.of_kind("checkpoint")},
+            checkpoint_evidence=checkpoints,
+            sentiment=context.sentiment,
+            entities=extractor.extract(context.turns),
+            keyword_hits=self._keyword_hits(context, occurrences),
+            metrics=context.metrics,
+            risk=self._risk(context, matched, occurrences),
+            warnings=warnings,
+            analyzed_at=datetime.now(UTC),
+        )
+
+    def _keyword_hits(self, context: _Context, occurrences: dict[str, list[Occurrence]]) -> list[KeywordHit]:
+        duration = context.transcript.duration_s
+        edge = duration * self.rules.stage_fraction
+        hits: list[KeywordHit] = []
+        for rule in self.rules.of_kind("category"):
+            for o in occurrences.get(rule.id, []):
+                stage: Literal["opening", "middle", "closing"] = (
+                    "opening" if o.time < edge else "closing" if o.time > duration - edge else "middle"
+                )
+                hits.append(
+                    KeywordHit(
+                        term=o.phrase,
+                        category=rule.id,
+                        speaker=o.speaker,
+                        start=round(o.time, 2),
+                        stage=stage,
+                        negated=o.negated,
+                    )
+                )
+        return sorted(hits, key=lambda h: h.start)
+
+    def _risk(
+        self, context: _Context, matched: dict[str, CategoryMatch], occurrences: dict[str, list[Occurrence]]
+    ) -> Risk:
+        parts: list[tuple[float, str]] = []
+        sentiment = context.sentiment
+        customer = sentiment.customer if sentiment.customer is not None else sentiment.overall
+        if customer < -0.05:
+            parts.append((min(1.0, -customer) * 0.6, f"customer sentiment {customer:+.2f}"))
+        if sentiment.trend < -0.2:
+            parts.append(
+                (
+                    min(1.0, -sentiment.trend) * 0.4,
+                    f"sentiment fell by {-sentiment.trend:.2f} from the first to the last third",
+                )
+            )
+        pauses = long_pauses(context.transcript, self.rules.long_pause_s)
+        if pauses:
+            spans = ", ".join(f"{a:.0f}-{b:.0f} s" for a, b in pauses[:3])
+            parts.append(
+                (
+                    min(0.3, 0.1 * len(pauses)),
+                    f"{len(pauses)} long pause(s) of {self.rules.long_pause_s:.0f} s or more: {spans}",
+                )
+            )
+        for rule in self.rules.of_kind("risk_trigger"):
+            found = occurrences.get(rule.id, [])
+            if found:
+                said = "; ".join(
+                    f"turn {o.turn} ({o.speaker.value}, {o.time:.1f} s): {o.text!r}" for o in found[:3]
+                )
+                parts.append((min(0.6, 0.3 * len(found)), f"trigger words: {said}"))
+        if "profanity" in matched:
+            parts.append((0.5, "profanity"))
+        score = 1 - math.prod(1 - weight for weight, _ in parts)
+        level: Literal["low", "medium", "high"] = (
+            "high" if score >= 0.7 else "medium" if score >= 0.4 else "low"
+        )
+        return Risk(score=round(score, 3), level=level, evidence=[reason for _, reason in parts])
+
+    def _metrics_only(
+        self, transcript: Transcript, call_id: str | None, metrics: TalkMetrics, warnings: list[str]
+    ) -> CallAnalysis:
+        return CallAnalysis(
+            call_id=call_id, language=transcript.language.code, language_supported=False,
+            rules_version=self.rules.version, tags=[], categories=[], purpose=None, outcome="none",
+            refusal_reason=None, checkpoints={}, checkpoint_evidence=[],
+            sentiment=SentimentSummary(per_turn=[], agent=None, customer=None, overall=0.0, trend=0.0, first_third=0.0, last_third=0.0),
+            entities=[], keyword_hits=[], metrics=metrics, risk=Risk(score=0.0, level="low", evidence=[]),
+            warnings=warnings, analyzed_at=datetime.now(UTC),
+        )  # fmt: skip
+
+
+def _sentiment_holds(condition: Condition, context: _Context) -> bool:
+    assert condition.sentiment is not None
+    threshold = condition.sentiment
+    summary = context.sentiment
+    value = {"agent": summary.agent, "customer": summary.customer}.get(threshold.speaker, summary.overall)
+    value = summary.overall if value is None else value
+    return value < threshold.below if threshold.below is not None else value > (threshold.above or 0.0)
+
+
+def check_transcript(transcript: Transcript) -> None:
+    duration = transcript.duration_s
+    if not math.isfinite(duration) or duration <= 0 or duration > MAX_CALL_DURATION_S:
+        raise TranscriptRejected(
+            f"call duration {duration!r} s is not plausible (0 < duration ≤ {MAX_CALL_DURATION_S} s)"
+        )
+    for word in transcript.words:
+        if not (0 <= word.start <= word.end <= duration + 1.0):
+            raise TranscriptRejected(
+                f"word {word.text!r} at {word.start}-{word.end} s lies outside the call's {duration} s"
+            )

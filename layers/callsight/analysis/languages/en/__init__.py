@@ -1,0 +1,118 @@
+"""English: Snowball stems, VADER sentiment (the lexicon vaderSentiment ships), text2num numbers."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from nltk.stem.snowball import SnowballStemmer
+from text_to_num import alpha2digit
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from callsight.analysis.languages.base import FoundEntity, LanguagePack
+
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        )
+    )
+}
+_MONTH = "|".join(_MONTHS)
+_DATE = re.compile(
+    rf"\b(?:(?P<m1>{_MONTH})\s+(?:the\s+)?(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?|(?:the\s+)?(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+of\s+(?P<m2>{_MONTH}))"
+    rf"(?:,?\s+(?P<y>20\d\d))?\b",
+    re.IGNORECASE,
+)
+_CURRENCIES = {
+    "dollar": "USD", "dollars": "USD", "buck": "USD", "bucks": "USD", "usd": "USD",
+    "euro": "EUR", "euros": "EUR", "eur": "EUR",
+    "ruble": "RUB", "rubles": "RUB", "rouble": "RUB", "roubles": "RUB",
+    "pound": "GBP", "pounds": "GBP",
+}  # fmt: skip
+_MONEY = re.compile(
+    r"(?P<sym>[$€£])\s?(?P<a1>\d+(?:\.\d+)?)|\b(?P<a2>\d+(?:\.\d+)?)\s*(?P<cur>"
+    + "|".join(sorted(_CURRENCIES, key=len, reverse=True))
+    + r")\b",
+    re.IGNORECASE,
+)
+_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP"}
+_NAME = r"(?P<name>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)"
+_PERSON_PATTERNS = (
+    re.compile(
+        rf"\b(?:[Mm]y name is|[Tt]his is|[Ii]t's|[Ii] am|[Ii]'m|[Ss]peaking with|[Aa]sk for|[Hh]i|[Hh]ello|[Tt]hanks?,?)\s+{_NAME}"
+    ),
+    re.compile(rf"\b{_NAME},?\s+speaking\b"),
+)
+_NOT_NAMES = frozenset(
+    {"I", "The", "This", "It", "Yes", "No", "Sorry", "Okay", "Thank", "Hello", "Hi", "Please"}
+)
+
+
+class English(LanguagePack):
+    code = "en"
+    negations = frozenset(
+        {"not", "no", "never", "nothing", "don't", "doesn't", "didn't", "isn't", "wasn't", "aren't", "won't",
+         "can't", "cannot", "haven't", "hasn't", "shouldn't", "wouldn't", "without", "nor", "neither"}
+    )  # fmt: skip
+    intensifiers = {"very": 1.3, "really": 1.3, "so": 1.2, "too": 1.2, "extremely": 1.5, "totally": 1.3}  # noqa: RUF012
+
+    @cached_property
+    def _stemmer(self) -> SnowballStemmer:
+        return SnowballStemmer("english")
+
+    @cached_property
+    def _vader(self) -> SentimentIntensityAnalyzer:
+        return SentimentIntensityAnalyzer()
+
+    def fold(self, text: str) -> str:
+        return text.lower().replace("’", "'")
+
+    def stem(self, word: str) -> str:
+        return str(self._stemmer.stem(word))
+
+    def sentiment(self, text: str) -> float:
+        return float(self._vader.polarity_scores(text)["compound"])
+
+    def normalize_numbers(self, text: str) -> str:
+        return str(alpha2digit(text, "en"))
+
+    def entities(self, text: str) -> list[FoundEntity]:
+        found: list[FoundEntity] = []
+        for m in _MONEY.finditer(text):
+            amount = m.group("a1") or m.group("a2")
+            currency = _SYMBOLS[m.group("sym")] if m.group("sym") else _CURRENCIES[m.group("cur").lower()]
+            found.append(FoundEntity("money", f"{_amount(amount)} {currency}", m.start(), m.end()))
+        for m in _DATE.finditer(text):
+            month = _MONTHS[(m.group("m1") or m.group("m2")).lower()]
+            day = int(m.group("d1") or m.group("d2"))
+            if 1 <= day <= 31:
+                value = f"{month:02d}-{day:02d}"
+                found.append(
+                    FoundEntity(
+                        "date", f"{m.group('y')}-{value}" if m.group("y") else value, m.start(), m.end()
+                    )
+                )
+        for pattern in _PERSON_PATTERNS:
+            for m in pattern.finditer(text):
+                name = m.group("name")
+                if name.split()[0] not in _NOT_NAMES and name.split()[0].lower() not in _MONTHS:
+                    found.append(FoundEntity("person", name, m.start("name"), m.end("name")))
+        return found
+
+
+def _amount(raw: str) -> str:
+    value = float(raw)
+    return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0")

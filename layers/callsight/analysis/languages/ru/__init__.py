@@ -1,0 +1,154 @@
+"""Russian: Snowball stems, a lemma-based sentiment lexicon written for call-center speech,
+words2num2 for spoken numbers, natasha (NER model inside its wheel) for names, places, dates, money.
+
+Sentiment: each word's lemma (pymorphy3) is looked up in ``sentiment_lexicon.tsv`` (-4..4); a
+negation within three words before flips and damps it, an intensifier scales it; the sum is
+squashed into -1..1 as VADER does, so English and Russian scores mean the same.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Any
+
+import words2num2
+from nltk.stem.snowball import SnowballStemmer
+
+from callsight.analysis.languages.base import FoundEntity, LanguagePack, normalize_compound
+
+#: «12 тысяч» written half in digits (ASR mixes): multiplied out before the words are converted.
+_THOUSANDS = re.compile(r"\b(\d+)\s+тысяч[аи]?\b")
+_NEGATION_DAMPING = -0.74  # VADER's factor for a negated word
+_ORDINALS = {
+    "первый": 1, "второй": 2, "третий": 3, "четвертый": 4, "пятый": 5, "шестой": 6, "седьмой": 7,
+    "восьмой": 8, "девятый": 9, "десятый": 10, "одиннадцатый": 11, "двенадцатый": 12, "тринадцатый": 13,
+    "четырнадцатый": 14, "пятнадцатый": 15, "шестнадцатый": 16, "семнадцатый": 17, "восемнадцатый": 18,
+    "девятнадцатый": 19, "двадцатый": 20, "тридцатый": 30,
+}  # fmt: skip
+_TENS = {"двадцать": 20, "тридцать": 30}
+_ORDINAL_DATE = re.compile(
+    r"\b(?:(?P<tens>двадцать|тридцать)\s+)?(?P<ordinal>[а-яё]+(?:ого|ое|ье|ьего|его))\s+(?P<month>"
+    r"января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)\b",
+    re.IGNORECASE,
+)
+
+
+class Russian(LanguagePack):
+    code = "ru"
+    phone_region = "RU"
+    negations = frozenset({"не", "нет", "ни", "никак", "никогда", "ничего", "нисколько", "без"})
+    intensifiers = {  # noqa: RUF012
+        "очень": 1.4, "слишком": 1.4, "совсем": 1.3, "крайне": 1.5, "абсолютно": 1.4, "совершенно": 1.4,
+        "так": 1.2, "такой": 1.2, "настолько": 1.3, "вообще": 1.2, "просто": 1.1, "весьма": 1.2,
+    }  # fmt: skip
+
+    @cached_property
+    def _stemmer(self) -> SnowballStemmer:
+        return SnowballStemmer("russian")
+
+    @cached_property
+    def _morph(self) -> Any:
+        import pymorphy3
+
+        return pymorphy3.MorphAnalyzer(lang="ru")
+
+    @cached_property
+    def lexicon(self) -> dict[str, float]:
+        entries: dict[str, float] = {}
+        for line in (self.module_dir / "sentiment_lexicon.tsv").read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                lemma, valence = line.split("\t")[:2]
+                entries[lemma.strip()] = float(valence)
+        return entries
+
+    @cached_property
+    def _natasha(self) -> dict[str, Any]:
+        from natasha import (
+            DatesExtractor,
+            Doc,
+            MoneyExtractor,
+            MorphVocab,
+            NewsEmbedding,
+            NewsMorphTagger,
+            NewsNERTagger,
+            Segmenter,
+        )  # fmt: skip
+
+        vocab = MorphVocab()
+        embedding = NewsEmbedding()
+        return {
+            "segmenter": Segmenter(), "ner": NewsNERTagger(embedding), "morph": NewsMorphTagger(embedding),
+            "vocab": vocab, "doc": Doc, "dates": DatesExtractor(vocab), "money": MoneyExtractor(vocab),
+        }  # fmt: skip
+
+    def fold(self, text: str) -> str:
+        return text.lower().replace("ё", "е")
+
+    def stem(self, word: str) -> str:
+        return str(self._stemmer.stem(word))
+
+    def lemma(self, word: str) -> str:
+        return str(self._morph.parse(word)[0].normal_form).replace("ё", "е")
+
+    def sentiment(self, text: str) -> float:
+        total = 0.0
+        words = [t.text for t in self.tokens(text)]
+        for index, word in enumerate(words):
+            valence = self.lexicon.get(self.lemma(word))
+            if valence is None:
+                continue
+            window = words[max(0, index - 3) : index]
+            for previous in reversed(window):
+                if previous in self.intensifiers:
+                    valence *= self.intensifiers[previous]
+                    break
+            if any(previous in self.negations for previous in window):
+                valence *= _NEGATION_DAMPING
+            total += valence
+        if "!" in text and total:
+            total += 0.3 if total > 0 else -0.3
+        return round(normalize_compound(total), 4)
+
+    def normalize_numbers(self, text: str) -> str:
+        text = _ORDINAL_DATE.sub(self._ordinal_date, text)
+        converted = str(words2num2.words2num_sentence(text, lang="ru"))  # type: ignore[no-untyped-call]
+        return _THOUSANDS.sub(lambda m: str(int(m.group(1)) * 1000), converted)
+
+    def _ordinal_date(self, match: re.Match[str]) -> str:
+        """«двадцать пятого ноября» → «25 ноября» (words2num2 leaves ordinals alone)."""
+        day = _ORDINALS.get(self.lemma(match.group("ordinal").lower()))
+        if day is None:
+            return match.group(0)
+        day += _TENS.get((match.group("tens") or "").lower(), 0)
+        return f"{day} {match.group('month')}" if 1 <= day <= 31 else match.group(0)
+
+    def entities(self, text: str) -> list[FoundEntity]:
+        tools = self._natasha
+        found: list[FoundEntity] = []
+        doc = tools["doc"](text)
+        doc.segment(tools["segmenter"])
+        doc.tag_morph(tools["morph"])
+        doc.tag_ner(tools["ner"])
+        for span in doc.spans:
+            if span.type in ("PER", "LOC"):
+                span.normalize(tools["vocab"])  # nominative case: «Ирине Петровой» → «Ирина Петрова»
+                value = span.normal or span.text
+                found.append(
+                    FoundEntity("person" if span.type == "PER" else "place", value, span.start, span.stop)
+                )
+        for match in tools["money"](text):
+            fact = match.fact
+            amount = fact.amount
+            value = str(int(amount)) if float(amount).is_integer() else str(amount)
+            found.append(FoundEntity("money", f"{value} {fact.currency}", match.start, match.stop))
+        for match in tools["dates"](text):
+            fact = match.fact
+            if fact.month and fact.day:
+                value = f"{fact.month:02d}-{fact.day:02d}"
+                found.append(
+                    FoundEntity(
+                        "date", f"{fact.year}-{value}" if fact.year else value, match.start, match.stop
+                    )
+                )
+        return found

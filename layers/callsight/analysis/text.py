@@ -1,0 +1,124 @@
+"""The transcript as the analyzer reads it: turns of tokens with times, and phrase matching on them.
+
+Tokens come from each word of a turn, so every token knows when it was said. A phrase matches
+consecutive tokens: a plain word by its stem, ``word*`` by prefix. An occurrence is *negated* when
+a negation word stands within the rule pack's window before it, in the same clause («не дорого»,
+"not expensive"; but not "Not good enough. Have a manager call me").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from callsight.analysis.languages.base import LanguagePack, Token
+from callsight.models.transcript import Speaker, Transcript
+
+_CLAUSE_END = re.compile(r"[.,!?;:…]$")
+
+
+@dataclass(frozen=True)
+class TurnView:
+    index: int
+    speaker: Speaker
+    start: float
+    end: float
+    text: str
+    tokens: list[Token]
+    token_times: list[float]
+    #: Clause number of each token: punctuation (. , ! ? ; : …) starts a new clause.
+    token_clauses: list[int]
+
+    @property
+    def words(self) -> list[str]:
+        return [t.text for t in self.tokens]
+
+
+def turn_views(transcript: Transcript, pack: LanguagePack) -> list[TurnView]:
+    views: list[TurnView] = []
+    for index, turn in enumerate(transcript.turns):
+        tokens: list[Token] = []
+        times: list[float] = []
+        clauses: list[int] = []
+        clause = 0
+        for word in transcript.words[turn.first_word : turn.first_word + turn.word_count]:
+            for token in pack.tokens(word.text):
+                tokens.append(token)
+                times.append(word.start)
+                clauses.append(clause)
+            if _CLAUSE_END.search(word.text):
+                clause += 1
+        views.append(TurnView(index, turn.speaker, turn.start, turn.end, turn.text, tokens, times, clauses))
+    return views
+
+
+@dataclass(frozen=True)
+class PatternWord:
+    stem: str | None = None
+    prefix: str | None = None
+
+    def matches(self, token: Token) -> bool:
+        if self.prefix is not None:
+            return token.text.startswith(self.prefix)
+        return token.stem == self.stem
+
+
+@dataclass(frozen=True)
+class Pattern:
+    phrase: str
+    words: tuple[PatternWord, ...]
+
+
+def compile_phrase(phrase: str, pack: LanguagePack) -> Pattern | None:
+    words: list[PatternWord] = []
+    for raw in pack.fold(phrase).split():
+        if raw.endswith("*"):
+            stem_tokens = pack.tokens(raw[:-1])
+            if not stem_tokens:
+                continue
+            words.extend(PatternWord(stem=t.stem) for t in stem_tokens[:-1])
+            words.append(PatternWord(prefix=stem_tokens[-1].text))
+        else:
+            words.extend(PatternWord(stem=t.stem) for t in pack.tokens(raw))
+    return Pattern(phrase, tuple(words)) if words else None
+
+
+def expand_phrases(phrases: list[str], pack: LanguagePack) -> list[Pattern]:
+    """``@set`` references resolved from the language module, then compiled."""
+    patterns: list[Pattern] = []
+    for phrase in phrases:
+        for item in pack.phrase_sets.get(phrase[1:], []) if phrase.startswith("@") else [phrase]:
+            pattern = compile_phrase(item, pack)
+            if pattern is not None:
+                patterns.append(pattern)
+    return patterns
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    turn: int
+    token: int
+    time: float
+    speaker: Speaker
+    phrase: str
+    negated: bool
+    text: str = field(compare=False)
+
+
+def find(pattern: Pattern, turn: TurnView, pack: LanguagePack, negation_window: int) -> list[Occurrence]:
+    found: list[Occurrence] = []
+    size = len(pattern.words)
+    for start in range(len(turn.tokens) - size + 1):
+        if all(word.matches(turn.tokens[start + i]) for i, word in enumerate(pattern.words)):
+            window = range(max(0, start - negation_window), start)
+            clause = turn.token_clauses[start]
+            negated = any(
+                turn.tokens[i].text in pack.negations and turn.token_clauses[i] == clause for i in window
+            )
+            said = " ".join(t.text for t in turn.tokens[max(0, start - negation_window) : start + size])
+            found.append(
+                Occurrence(
+                    turn.index, start, turn.token_times[start], turn.speaker, pattern.phrase, negated, said
+                )
+            )
+    return found

@@ -1,0 +1,164 @@
+"""The analyze stage: a TRANSCRIBED call in; an ANALYZED call, its search entries, an event and alerts out.
+
+Steps: read the transcript version the message names → analyse (pure) → analysis document to S3
+(PII masked) → search-index entries replaced → call item updated with the summary, tags and scores
+(TRANSCRIBED → ANALYZED, or ANALYZED → ANALYZED on re-analysis) → ``CallAnalyzed`` on the event bus
+→ alert rules to SNS. A transcript that cannot be analysed (absurd timings) marks the call FAILED
+with the reason; infrastructure errors propagate and the queue retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from callsight.analysis.alerts import rate_alerts, tripped_alerts
+from callsight.analysis.analyzer import Analyzer, TranscriptRejected
+from callsight.config import Settings
+from callsight.models.analysis import AnalysisSummary, CallAnalysis, stored_entities, without_pii
+from callsight.models.call import CallRecord, CallStatus
+from callsight.models.messages import AnalyzeRequest
+from callsight.storage.analyses import AnalysisStore
+from callsight.storage.call_repository import CallNotFound, CallRepository
+from callsight.storage.notifications import AlertPublisher, EventPublisher, HourlyCounter
+from callsight.storage.search_index import SearchIndex
+from callsight.storage.transcripts import TranscriptStore
+
+logger = logging.getLogger(__name__)
+
+
+class AnalyzeOutcomeKind(StrEnum):
+    ANALYZED = "analyzed"
+    FAILED = "failed"  # the transcript itself is unusable
+    SKIPPED = "skipped"  # already analysed from this transcript version, or the call moved on
+
+
+class AnalyzeOutcome(BaseModel):
+    kind: AnalyzeOutcomeKind
+    call_id: str
+    detail: str | None = None
+    tags: list[str] = []
+    alerts: list[str] = []
+    index_entries: int = 0
+
+
+class AnalyzeService:
+    def __init__(
+        self,
+        settings: Settings,
+        analyzer: Analyzer,
+        calls: CallRepository | None = None,
+        transcripts: TranscriptStore | None = None,
+        analyses: AnalysisStore | None = None,
+        index: SearchIndex | None = None,
+        events: EventPublisher | None = None,
+        alerts: AlertPublisher | None = None,
+        counters: HourlyCounter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.analyzer = analyzer
+        self.calls = calls or CallRepository(settings)
+        self.transcripts = transcripts or TranscriptStore(settings)
+        self.analyses = analyses or AnalysisStore(settings)
+        self.index = index or SearchIndex(settings)
+        self.events = events or EventPublisher(settings)
+        self.alerts = alerts or AlertPublisher(settings)
+        self.counters = counters or HourlyCounter(settings)
+
+    def handle(self, request: AnalyzeRequest) -> AnalyzeOutcome:
+        call = self.calls.get(request.call_id)
+        if call is None:
+            raise CallNotFound(f"no call record {request.call_id} for this analyze message")
+        if call.status not in (CallStatus.TRANSCRIBED, CallStatus.ANALYZED):
+            return AnalyzeOutcome(
+                kind=AnalyzeOutcomeKind.SKIPPED, call_id=call.call_id, detail=f"call is {call.status.value}"
+            )
+        if (
+            call.status is CallStatus.ANALYZED
+            and call.analysis is not None
+            and call.analysis.transcript_version_id == request.transcript_version_id
+            and call.analysis.rules_version == self.analyzer.rules.version
+        ):
+            return AnalyzeOutcome(
+                kind=AnalyzeOutcomeKind.SKIPPED,
+                call_id=call.call_id,
+                detail="already analysed from this transcript",
+            )
+        transcript = self.transcripts.get(request.transcript_key, request.transcript_version_id)
+        try:
+            analysis = self.analyzer.analyze(transcript, call_id=call.call_id)
+        except TranscriptRejected as exc:
+            logger.warning("transcript rejected by the analyzer", extra={"detail": str(exc)})
+            if call.status is CallStatus.TRANSCRIBED:
+                self.calls.transition(
+                    call.call_id, CallStatus.FAILED, reason="transcript_invalid", detail=str(exc)
+                )
+            return AnalyzeOutcome(kind=AnalyzeOutcomeKind.FAILED, call_id=call.call_id, detail=str(exc))
+        stored = without_pii(analysis)
+        key, version_id = self.analyses.put(stored)
+        entries = self.index.replace_call(
+            call.call_id, call.started_at, self.analyzer.search_terms(transcript, analysis)
+        )
+        summary = self._summary(stored, key, version_id, request.transcript_version_id)
+        self.calls.transition(call.call_id, CallStatus.ANALYZED, analysis=(summary, stored.tags))
+        self.events.publish("CallAnalyzed", self._event(call, summary, stored.tags))
+        alerts = self._alerts(call, stored) if self.settings.alerts_enabled else []
+        logger.info("call analysed", extra={"tags": stored.tags, "outcome": stored.outcome, "alerts": alerts})
+        return AnalyzeOutcome(
+            kind=AnalyzeOutcomeKind.ANALYZED,
+            call_id=call.call_id,
+            tags=stored.tags,
+            alerts=alerts,
+            index_entries=entries,
+        )
+
+    def _summary(
+        self, analysis: CallAnalysis, key: str, version_id: str | None, transcript_version_id: str | None
+    ) -> AnalysisSummary:
+        sentiment = analysis.sentiment
+        return AnalysisSummary(
+            analysis_bucket=self.analyses.bucket, analysis_key=key, analysis_version_id=version_id,
+            transcript_version_id=transcript_version_id, rules_version=analysis.rules_version,
+            language=analysis.language, language_supported=analysis.language_supported, purpose=analysis.purpose,
+            outcome=analysis.outcome or "none", refusal_reason=analysis.refusal_reason,
+            sentiment_overall=sentiment.overall, sentiment_customer=sentiment.customer,
+            sentiment_agent=sentiment.agent, sentiment_trend=sentiment.trend, risk_score=analysis.risk.score,
+            risk_level=analysis.risk.level, checkpoints=analysis.checkpoints, metrics=analysis.metrics,
+            entities=stored_entities(analysis.entities), warnings=analysis.warnings, analyzed_at=analysis.analyzed_at,
+        )  # fmt: skip
+
+    @staticmethod
+    def _event(call: CallRecord, summary: AnalysisSummary, tags: list[str]) -> dict[str, object]:
+        """``CallAnalyzed`` detail: ids, classification and scores; no transcript text, no PII."""
+        return {
+            "call_id": call.call_id, "started_at": call.started_at, "agent_id": call.agent_id, "team": call.team,
+            "queue": call.queue, "direction": call.direction.value, "language": summary.language, "tags": tags,
+            "purpose": summary.purpose, "outcome": summary.outcome, "refusal_reason": summary.refusal_reason,
+            "sentiment": summary.sentiment_customer if summary.sentiment_customer is not None else summary.sentiment_overall,
+            "risk_score": summary.risk_score, "duration_s": summary.metrics.duration_s,
+            "analysis_key": summary.analysis_key,
+        }  # fmt: skip
+
+    def _alerts(self, call: CallRecord, analysis: CallAnalysis) -> list[str]:
+        sent: list[str] = []
+        base = {"call_id": call.call_id, "agent_id": call.agent_id, "team": call.team, "queue": call.queue}
+        for hit in tripped_alerts(self.analyzer.rules, analysis):
+            self.alerts.publish(
+                f"Callsight alert: {hit.rule.id}",
+                base | {"alert": hit.rule.id, "reason": hit.reason},
+                hit.rule.severity,
+            )
+            sent.append(hit.rule.id)
+        for rule in rate_alerts(self.analyzer.rules, analysis):
+            threshold = rule.when.at_least_per_hour
+            count = self.counters.increment(f"alert#{rule.id}", datetime.now(UTC))
+            if threshold is not None and count == threshold:  # once per hour, when the count reaches it
+                reason = f"{count} calls tagged {rule.when.tag} this hour (threshold {threshold})"
+                self.alerts.publish(
+                    f"Callsight alert: {rule.id}", base | {"alert": rule.id, "reason": reason}, rule.severity
+                )
+                sent.append(rule.id)
+        return sent

@@ -1,0 +1,166 @@
+"""The analysis of one call (schema version 1): what the analyze stage stores and the API serves.
+
+The whole document goes to S3 beside the transcript; the call item keeps the summary (tags,
+scores, outcome, metrics, masked entities) that listing and filtering need.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from callsight.models.transcript import Speaker
+
+ANALYSIS_SCHEMA_VERSION: Literal[1] = 1
+
+
+class Evidence(BaseModel):
+    """Where in the call something was seen: the turn, its speaker and time, and the words."""
+
+    model_config = ConfigDict(frozen=True)
+
+    turn: int
+    speaker: Speaker
+    start: float
+    text: str
+
+
+class CategoryMatch(BaseModel):
+    id: str
+    kind: str  # category | purpose | outcome | refusal_reason | checkpoint | risk_trigger
+    value: str | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class SentimentSummary(BaseModel):
+    per_turn: list[float]
+    agent: float | None
+    customer: float | None
+    overall: float
+    #: last third minus first third of the call (customer when known, else everyone): > 0 improved.
+    trend: float
+    first_third: float
+    last_third: float
+
+
+class Entity(BaseModel):
+    type: str  # order_number | money | date | phone | email | card | person | place
+    #: The normalised value. For PII types it never leaves the analyzer unmasked (see ``display``).
+    value: str
+    display: str = Field(description="What may be shown and stored: masked for PII types.")
+    pii: bool
+    speaker: Speaker
+    start: float
+    lookup_hash: str | None = Field(
+        default=None, description="Keyed hash of a phone number (erasure lookups)."
+    )
+
+
+class KeywordHit(BaseModel):
+    term: str
+    category: str
+    speaker: Speaker
+    start: float
+    stage: Literal["opening", "middle", "closing"]
+    negated: bool = False
+
+
+class TalkMetrics(BaseModel):
+    duration_s: float
+    speech_s: float
+    silence_s: float
+    longest_silence_s: float
+    words_per_minute: float
+    short_call: bool
+    agent_talk_s: float | None = None
+    customer_talk_s: float | None = None
+    talk_listen_ratio: float | None = Field(default=None, description="agent talk / customer talk")
+    longest_monologue_s: float
+    longest_monologue_speaker: Speaker
+    overtalk_s: float | None = None
+    interruptions: int | None = None
+    agent_interruptions: int | None = None
+    time_to_first_agent_word_s: float | None = None
+    #: Metrics that need speaker separation and could not be computed for this call, with why.
+    unavailable: dict[str, str] = Field(default_factory=dict)
+
+
+class Risk(BaseModel):
+    score: float = Field(ge=0, le=1)
+    level: Literal["low", "medium", "high"]
+    evidence: list[str]
+
+
+class CallAnalysis(BaseModel):
+    schema_version: Literal[1] = ANALYSIS_SCHEMA_VERSION
+    call_id: str | None = None
+    language: str
+    language_supported: bool
+    rules_version: str
+    tags: list[str]
+    categories: list[CategoryMatch]
+    purpose: str | None
+    outcome: str | None
+    refusal_reason: str | None
+    checkpoints: dict[str, bool]
+    checkpoint_evidence: list[CategoryMatch]
+    sentiment: SentimentSummary
+    entities: list[Entity]
+    keyword_hits: list[KeywordHit]
+    metrics: TalkMetrics
+    risk: Risk
+    warnings: list[str]
+    analyzed_at: datetime
+
+
+class StoredEntity(BaseModel):
+    """An entity as kept on the call record: masked for PII types, with the phone lookup hash."""
+
+    type: str
+    display: str
+    speaker: Speaker
+    start: float
+    lookup_hash: str | None = None
+
+
+class AnalysisSummary(BaseModel):
+    """What the call record keeps of its analysis (the full document is in S3)."""
+
+    analysis_bucket: str
+    analysis_key: str
+    analysis_version_id: str | None = None
+    transcript_version_id: str | None = None
+    rules_version: str
+    language: str
+    language_supported: bool
+    purpose: str | None = None
+    outcome: str
+    refusal_reason: str | None = None
+    sentiment_overall: float
+    sentiment_customer: float | None = None
+    sentiment_agent: float | None = None
+    sentiment_trend: float
+    risk_score: float
+    risk_level: str
+    checkpoints: dict[str, bool]
+    metrics: TalkMetrics
+    entities: list[StoredEntity]
+    warnings: list[str]
+    analyzed_at: datetime
+
+
+def stored_entities(entities: list[Entity]) -> list[StoredEntity]:
+    return [
+        StoredEntity(
+            type=e.type, display=e.display, speaker=e.speaker, start=e.start, lookup_hash=e.lookup_hash
+        )
+        for e in entities
+    ]
+
+
+def without_pii(analysis: CallAnalysis) -> CallAnalysis:
+    """The analysis with every PII entity's value replaced by its masked display (what is stored)."""
+    entities = [e.model_copy(update={"value": e.display}) if e.pii else e for e in analysis.entities]
+    return analysis.model_copy(update={"entities": entities})

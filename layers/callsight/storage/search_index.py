@@ -1,0 +1,49 @@
+"""Keyword-search index items: one per (language#stem, call), with who said it and when.
+
+A call's entries are replaced as a whole when it is (re-)analysed: the old ones are found through
+the ``by-call`` index (never a scan) and deleted, then the new ones written in batches.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from callsight.analysis.index_terms import TermEntry
+from callsight.config import Settings
+from callsight.storage.tables import SearchEntryItem, bind_tables
+
+#: Offsets kept per term and call (enough to jump to the first mentions).
+MAX_OFFSETS = 20
+
+
+def entry_ref(started_at: datetime | None, call_id: str) -> str:
+    return f"{started_at.isoformat() if started_at else '0000'}#{call_id}"
+
+
+class SearchIndex:
+    def __init__(self, settings: Settings) -> None:
+        bind_tables(settings)
+
+    def replace_call(self, call_id: str, started_at: datetime | None, terms: dict[str, TermEntry]) -> int:
+        """Drop ``call_id``'s entries and write ``terms`` (``term_key`` → entry); returns items written."""
+        self.delete_call(call_id)
+        ref = entry_ref(started_at, call_id)
+        with SearchEntryItem.batch_write() as batch:
+            for term_key, entry in terms.items():
+                batch.save(
+                    SearchEntryItem(
+                        term_key, ref, call_id=call_id, speakers=entry.speakers or None,
+                        offsets=[round(o, 2) for o in entry.offsets[:MAX_OFFSETS]], hits=entry.hits,
+                    )
+                )  # fmt: skip
+        return len(terms)
+
+    def delete_call(self, call_id: str) -> int:
+        keys = [(e.term_key, e.entry_ref) for e in SearchEntryItem.by_call.query(call_id)]
+        with SearchEntryItem.batch_write() as batch:
+            for term_key, ref in keys:
+                batch.delete(SearchEntryItem(term_key, ref))
+        return len(keys)
+
+    def calls_with(self, term_key: str, limit: int = 100) -> list[SearchEntryItem]:
+        return list(SearchEntryItem.query(term_key, scan_index_forward=False, limit=limit))
