@@ -114,7 +114,8 @@ class EntityExtractor:
         found: list[FoundEntity] = []
         folded = self.pack.fold(text)
         for digits, start, end in digit_runs(text):
-            before = self.pack.tokens(folded[max(0, start - 40) : start])[-3:]
+            # the cue must be in the same clause, right before the number ("номер заказа 72051")
+            before = self.pack.tokens(re.split(r"[\d.,;:!?]", folded[max(0, start - 40) : start])[-1])[-3:]
             if 4 <= len(digits) <= 12 and self._after_order_cue(before):
                 found.append(FoundEntity("order_number", digits, start, end))
             elif 13 <= len(digits) <= 19 and luhn_valid(digits):
@@ -131,9 +132,10 @@ class EntityExtractor:
         return False
 
     def _phone(self, digits: str) -> str | None:
-        """E.164 if ``digits`` is a valid number: as dialled in the configured region, then in the
-        language's usual region, then as an international number."""
-        attempts = [(digits, self.phone_region), (digits, self.pack.phone_region), ("+" + digits, None)]
+        """E.164 if ``digits`` is a valid number: as dialled in the call language's usual region (a
+        number said in English is most likely North American), then in the configured region, then
+        as an international number."""
+        attempts = [(digits, self.pack.phone_region), (digits, self.phone_region), ("+" + digits, None)]
         for candidate, region in attempts:
             try:
                 number = phonenumbers.parse(candidate, region)

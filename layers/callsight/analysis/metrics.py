@@ -76,12 +76,10 @@ def _speaker_metrics(transcript: Transcript) -> dict[str, object]:
     agent = _speech(w for w in transcript.words if w.speaker is Speaker.AGENT)
     customer = _speech(w for w in transcript.words if w.speaker is Speaker.CUSTOMER)
     agent_s, customer_s = _total(agent), _total(customer)
-    interruptions = agent_interruptions = 0
-    turns = transcript.turns
-    for previous, current in itertools.pairwise(turns):
-        if current.speaker != previous.speaker and previous.end - current.start >= MIN_OVERLAP_S:
-            interruptions += 1
-            agent_interruptions += current.speaker is Speaker.AGENT
+    agent_utterances = _utterances(agent)
+    customer_utterances = _utterances(customer)
+    agent_interruptions = _interruptions(agent_utterances, customer_utterances)
+    interruptions = agent_interruptions + _interruptions(customer_utterances, agent_utterances)
     first_agent = next((w.start for w in transcript.words if w.speaker is Speaker.AGENT), None)
     return {
         "agent_talk_s": round(agent_s, 2),
@@ -92,6 +90,26 @@ def _speaker_metrics(transcript: Transcript) -> dict[str, object]:
         "agent_interruptions": agent_interruptions,
         "time_to_first_agent_word_s": round(first_agent, 2) if first_agent is not None else None,
     }
+
+
+def _utterances(spans: list[tuple[float, float]], joining_gap_s: float = 0.5) -> list[tuple[float, float]]:
+    """Word spans joined across short gaps: what a listener hears as one utterance."""
+    utterances: list[tuple[float, float]] = []
+    for start, end in spans:
+        if utterances and start - utterances[-1][1] < joining_gap_s:
+            utterances[-1] = (utterances[-1][0], max(utterances[-1][1], end))
+        else:
+            utterances.append((start, end))
+    return utterances
+
+
+def _interruptions(talker: list[tuple[float, float]], other: list[tuple[float, float]]) -> int:
+    """Utterances of ``talker`` that start while ``other`` is speaking and overlap it noticeably."""
+    return sum(
+        1
+        for start, _ in talker
+        if any(o_start < start and o_end - start >= MIN_OVERLAP_S for o_start, o_end in other)
+    )
 
 
 def long_pauses(transcript: Transcript, at_least_s: float) -> list[tuple[float, float]]:

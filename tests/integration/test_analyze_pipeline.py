@@ -1,0 +1,188 @@
+"""The analyze stage on the embedded emulator: transcript in S3 → real analyze handler → ANALYZED call,
+analysis document, search-index items, a CallAnalyzed event on the bus and alerts on SNS."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from callsight.analysis.languages import language_pack
+from callsight.models.analysis import CallAnalysis
+from callsight.models.call import CallRecord, CallStatus, SourceObject
+from callsight.models.messages import AnalyzeRequest
+from callsight.models.transcript import LanguageSource, SpeakerAttribution, TranscriptionFacts
+from callsight.resources import ALERTS_TOPIC, ANALYZE_QUEUE, EVENT_BUS
+from callsight.storage import aws
+from callsight.storage.analyses import AnalysisStore
+from callsight.storage.queues import StageQueue
+from callsight.storage.tables import SearchEntryItem
+from callsight.storage.transcripts import TranscriptStore
+
+from tests.analysis_fixtures import build_transcript
+from tests.integration.conftest import Stack
+
+RU_CALL = [
+    {"speaker": "agent", "start": 0.0, "end": 3.0, "text": "Магазин Электроника, здравствуйте, меня зовут Антон."},
+    {"speaker": "customer", "start": 3.5, "end": 9.0, "text": "Телевизор за сорок девять тысяч рублей, это слишком дорого, что за херня."},
+    {"speaker": "customer", "start": 9.5, "end": 14.0, "text": "Мой номер заказа семь два ноль пять один, телефон девять ноль три, один два три, четыре пять, шесть семь."},
+    {"speaker": "agent", "start": 14.5, "end": 18.0, "text": "Я уточню цену и перезвоню. Спасибо за звонок!"},
+]  # fmt: skip
+
+
+def listen(env: Stack) -> dict[str, str]:
+    """SQS queues subscribed to the event bus and the alerts topic, so the test sees what went out."""
+    urls = {
+        name: env.sqs.create_queue(QueueName=env.settings.name(name))["QueueUrl"]
+        for name in ("events-tap", "alerts-tap")
+    }
+    arns = {
+        name: env.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        for name, url in urls.items()
+    }
+    events: Any = aws.client("events", env.settings)
+    bus = env.settings.name(EVENT_BUS)
+    events.put_rule(Name="tap", EventBusName=bus, EventPattern=json.dumps({"source": ["callsight"]}))
+    events.put_targets(Rule="tap", EventBusName=bus, Targets=[{"Id": "q", "Arn": arns["events-tap"]}])
+    sns: Any = aws.client("sns", env.settings)
+    topic = sns.create_topic(Name=ALERTS_TOPIC.physical(env.settings))["TopicArn"]
+    sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=arns["alerts-tap"], Attributes={"RawMessageDelivery": "true"}
+    )
+    return urls
+
+
+def received(env: Stack, url: str) -> list[dict[str, Any]]:
+    messages = env.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+        "Messages", []
+    )
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def transcribed_call(
+    env: Stack, turns: list[dict[str, Any]], language: str = "ru", channels: int = 2
+) -> tuple[CallRecord, AnalyzeRequest]:
+    call_id = str(uuid.uuid4())
+    transcript = build_transcript(turns, language, channels, call_id=call_id)
+    store = TranscriptStore(env.settings)
+    key, version = store.put(transcript)
+    now = datetime.now(UTC)
+    facts = TranscriptionFacts(
+        transcript_bucket=store.bucket, transcript_key=key, transcript_version_id=version, language=language,
+        language_source=LanguageSource.CALL_HINT, model_id="fixture@0", device="cpu", compute_type="int8",
+        real_time_factor=0.1, processing_s=1.0, word_count=len(transcript.words),
+        speaker_attribution=SpeakerAttribution.CHANNEL, transcribed_at=now,
+    )  # fmt: skip
+    record = CallRecord(
+        call_id=call_id, status=CallStatus.TRANSCRIBED, source=SourceObject(bucket=env.bucket, key=f"recordings/{call_id}.wav"),
+        transcription=facts, agent_id="204", queue="600", started_at=now, created_at=now, updated_at=now,
+    )  # fmt: skip
+    env.calls.create(record)
+    request = AnalyzeRequest(
+        call_id=call_id,
+        transcript_bucket=store.bucket,
+        transcript_key=key,
+        transcript_version_id=version,
+        language=language,
+    )
+    return record, request
+
+
+def test_a_transcribed_call_is_analysed_indexed_announced_and_alerted(env: Stack) -> None:
+    taps = listen(env)
+    call, request = transcribed_call(env, RU_CALL)
+    StageQueue(ANALYZE_QUEUE, env.settings).send(request, correlation_id=call.call_id)
+    runner = env.runner(stages=("analyze",))
+    assert runner.drain(max_seconds=60)
+    assert runner.stats["analyze"].failed == 0
+
+    after = env.calls.get(call.call_id)
+    assert after is not None and after.status is CallStatus.ANALYZED
+    assert {"price_complaint", "callback_request", "profanity"} <= set(after.tags)
+    summary = after.analysis
+    assert summary is not None and summary.outcome == "callback"
+    assert summary.sentiment_customer is not None and summary.sentiment_customer < 0
+    phone = next(e for e in summary.entities if e.type == "phone")
+    assert phone.display == "+7903*****67" and phone.lookup_hash  # masked, with the erasure lookup hash
+
+    document = AnalysisStore(env.settings).get(summary.analysis_key, summary.analysis_version_id)
+    assert isinstance(document, CallAnalysis) and document.call_id == call.call_id
+    raw = json.dumps(document.model_dump(mode="json"), ensure_ascii=False)
+    assert "+79031234567" not in raw and "9031234567" not in raw, "unmasked PII in the stored analysis"
+
+    russian = language_pack("ru")
+    assert russian is not None
+    price_entries = list(
+        SearchEntryItem.query(f"ru#{russian.stem('дорого')}")
+    )  # a search stems its terms alike
+    assert [e.call_id for e in price_entries] == [call.call_id]
+    assert price_entries[0].speakers == {"customer"} and 3.5 <= price_entries[0].offsets[0] <= 9.0
+    assert [e.call_id for e in SearchEntryItem.query("ru#72051")] == [
+        call.call_id
+    ]  # order number said as words
+
+    [event] = received(env, taps["events-tap"])
+    assert event["detail-type"] == "CallAnalyzed" and event["source"] == "callsight"
+    assert event["detail"]["call_id"] == call.call_id and "profanity" in event["detail"]["tags"]
+    assert "Телевизор" not in json.dumps(event, ensure_ascii=False)
+    alerts = {a["alert"]: a for a in received(env, taps["alerts-tap"])}
+    assert "profanity" in alerts and alerts["profanity"]["call_id"] == call.call_id
+
+
+def test_redelivery_and_reanalysis_keep_one_set_of_index_entries(env: Stack) -> None:
+    call, request = transcribed_call(env, RU_CALL)
+    queue = StageQueue(ANALYZE_QUEUE, env.settings)
+    queue.send(request)
+    queue.send(request)  # delivered twice
+    assert env.runner(stages=("analyze",)).drain(max_seconds=60)
+    after = env.calls.get(call.call_id)
+    assert after is not None and after.status is CallStatus.ANALYZED
+    assert [h.status for h in after.status_history].count(CallStatus.ANALYZED) == 1
+    entries = list(SearchEntryItem.by_call.query(call.call_id))
+    assert entries and len(entries) == len({e.term_key for e in entries})
+
+
+def test_an_unusable_transcript_fails_the_call_with_the_reason(env: Stack) -> None:
+    call, request = transcribed_call(env, RU_CALL)
+    store = TranscriptStore(env.settings)
+    broken = store.get(request.transcript_key, request.transcript_version_id).model_copy(
+        update={"duration_s": -1.0}
+    )
+    _, version = store.put(broken)
+    StageQueue(ANALYZE_QUEUE, env.settings).send(
+        request.model_copy(update={"transcript_version_id": version})
+    )
+    assert env.runner(stages=("analyze",)).drain(max_seconds=60)
+    after = env.calls.get(call.call_id)
+    assert after is not None and after.status is CallStatus.FAILED
+    assert after.status_reason == "transcript_invalid" and "not plausible" in (after.status_detail or "")
+    assert env.drain_queue("analyze-dlq") == []
+
+
+def test_a_missing_transcript_is_retried_then_failed_and_dead_lettered(env: Stack) -> None:
+    call, request = transcribed_call(env, RU_CALL)
+    StageQueue(ANALYZE_QUEUE, env.settings).send(
+        request.model_copy(update={"transcript_key": "transcripts/nope.json", "transcript_version_id": None})
+    )
+    assert env.runner(visibility_timeout_s=0, stages=("analyze",)).drain(max_seconds=60)
+    after = env.calls.get(call.call_id)
+    assert after is not None and after.status is CallStatus.FAILED and after.status_reason == "analysis_error"
+    assert len(env.drain_queue("analyze-dlq")) == 1
+
+
+@pytest.mark.parametrize(("language", "channels"), [("de", 2), ("ru", 1)])
+def test_unsupported_language_and_mono_are_analysed_with_warnings(
+    env: Stack, language: str, channels: int
+) -> None:
+    call, request = transcribed_call(env, RU_CALL, language=language, channels=channels)
+    StageQueue(ANALYZE_QUEUE, env.settings).send(request)
+    assert env.runner(stages=("analyze",)).drain(max_seconds=60)
+    after = env.calls.get(call.call_id)
+    assert after is not None and after.status is CallStatus.ANALYZED and after.analysis is not None
+    assert after.analysis.warnings
+    if channels == 1:
+        assert after.analysis.metrics.unavailable and after.analysis.sentiment_customer is None
