@@ -101,3 +101,102 @@ def build_transcript(
         real_time_factor=0.0,
         created_at=datetime(2026, 11, 23, tzinfo=UTC),
     )
+
+
+# --- scoring the analyzer against the labels ----------------------------------------------------
+
+
+@dataclass
+class Tally:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+
+@dataclass
+class Evaluation:
+    categories: dict[str, Tally]
+    entities: dict[str, Tally]
+    accuracy: dict[str, tuple[int, int]]  # field -> (right, total)
+    mistakes: list[str]
+
+    def report(self) -> str:
+        lines = [f"{'category':<22} {'P':>5} {'R':>5}  tp fp fn"]
+        for name, t in sorted(self.categories.items()):
+            lines.append(f"{name:<22} {t.precision:5.2f} {t.recall:5.2f}  {t.tp:2} {t.fp:2} {t.fn:2}")
+        lines.append(f"{'entity':<22} {'P':>5} {'R':>5}  tp fp fn")
+        for name, t in sorted(self.entities.items()):
+            lines.append(f"{name:<22} {t.precision:5.2f} {t.recall:5.2f}  {t.tp:2} {t.fp:2} {t.fn:2}")
+        for name, (right, total) in self.accuracy.items():
+            lines.append(f"{name:<22} accuracy {right}/{total} = {right / total:.2f}")
+        return "\n".join(lines)
+
+
+#: Entity types the fixtures label (places are extracted but not labelled, so not scored).
+LABELLED_ENTITIES = frozenset({"order_number", "money", "phone", "email", "card", "date", "person"})
+
+
+def sentiment_label(score: float | None) -> str:
+    if score is None:
+        return "neutral"
+    return "positive" if score >= 0.15 else "negative" if score <= -0.15 else "neutral"
+
+
+def evaluate(analyzer: Any, calls: list[LabelledCall]) -> Evaluation:
+    categories: dict[str, Tally] = {}
+    entities: dict[str, Tally] = {}
+    accuracy: dict[str, list[int]] = {
+        "purpose": [0, 0],
+        "outcome": [0, 0],
+        "refusal_reason": [0, 0],
+        "customer_sentiment": [0, 0],
+    }
+    mistakes: list[str] = []
+    for call in calls:
+        result = analyzer.analyze(transcript_for(call))
+        expected = set(call.expected.get("categories") or [])
+        got = set(result.tags)
+        for name in expected | got | {r.id for r in analyzer.rules.of_kind("category")}:
+            tally = categories.setdefault(name, Tally())
+            tally.tp += name in expected and name in got
+            tally.fp += name in got and name not in expected
+            tally.fn += name in expected and name not in got
+        if expected != got:
+            mistakes.append(
+                f"{call.id}: categories missing {sorted(expected - got)} extra {sorted(got - expected)}"
+            )
+        customer = (
+            result.sentiment.customer if result.sentiment.customer is not None else result.sentiment.overall
+        )
+        observed = {
+            "purpose": result.purpose, "outcome": result.outcome, "refusal_reason": result.refusal_reason,
+            "customer_sentiment": sentiment_label(customer),
+        }  # fmt: skip
+        for name, value in observed.items():
+            want = call.expected.get(name)
+            if name == "refusal_reason" and want is None and value is None:
+                continue
+            accuracy[name][1] += 1
+            accuracy[name][0] += value == want
+            if value != want:
+                mistakes.append(f"{call.id}: {name} {value!r}, expected {want!r}")
+        want_entities = {(e["type"], str(e["value"])) for e in call.expected.get("entities") or []}
+        got_entities = {(e.type, e.value) for e in result.entities if e.type in LABELLED_ENTITIES}
+        for kind in {k for k, _ in want_entities | got_entities}:
+            tally = entities.setdefault(kind, Tally())
+            w = {v for k, v in want_entities if k == kind}
+            g = {v for k, v in got_entities if k == kind}
+            tally.tp += len(w & g)
+            tally.fp += len(g - w)
+            tally.fn += len(w - g)
+            if w != g:
+                mistakes.append(f"{call.id}: {kind} missing {sorted(w - g)} extra {sorted(g - w)}")
+    return Evaluation(categories, entities, {k: (v[0], v[1]) for k, v in accuracy.items()}, mistakes)

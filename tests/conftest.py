@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+_IMPORTED_AT = time.time()
 EVENTS = REPO / "events"
 SAMPLES = EVENTS / "samples"
 
@@ -65,3 +67,11 @@ def stack(emulator_endpoint: str) -> Any:
     settings = get_settings()
     provision(settings)
     return settings
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the analysis quality report (written by the labelled-calls test, possibly in a worker)."""
+    report = REPO / "tests" / "bench" / "results" / "analysis-quality.txt"
+    if report.exists() and report.stat().st_mtime >= _IMPORTED_AT:
+        terminalreporter.section("call analysis: precision / recall on the labelled calls")
+        terminalreporter.write(report.read_text(encoding="utf-8"))

@@ -33,6 +33,8 @@ from callsight.models.analysis import (
 )
 from callsight.models.transcript import Speaker, SpeakerAttribution, Transcript
 
+#: A turn scoring within this of zero says nothing about the speaker's mood.
+NEUTRAL_TURN = 0.05
 #: Longer than a day is not a phone call: a broken transcript, refused with a reason.
 MAX_CALL_DURATION_S = 24 * 3600
 
@@ -98,10 +100,13 @@ class Analyzer:
         weights = [max(1, len(t.tokens)) for t in turns]
 
         def mean(selected: list[int]) -> float | None:
+            """Token-weighted mean over the turns that carry any sentiment (neutral turns such as
+            "order 51734" would otherwise dilute one furious turn to nothing); 0 when none do."""
             if not selected:
                 return None
-            total = sum(weights[i] for i in selected)
-            return round(sum(scores[i] * weights[i] for i in selected) / total, 4)
+            toned = [i for i in selected if abs(scores[i]) >= NEUTRAL_TURN] or selected
+            total = sum(weights[i] for i in toned)
+            return round(sum(scores[i] * weights[i] for i in toned) / total, 4)
 
         agent = mean([i for i, t in enumerate(turns) if t.speaker is Speaker.AGENT])
         customer = mean([i for i, t in enumerate(turns) if t.speaker is Speaker.CUSTOMER])
@@ -131,6 +136,14 @@ class Analyzer:
             self._patterns[key] = expand_phrases(condition.phrases_for(pack.code), pack)
         return self._patterns[key]
 
+    def _post_negations(self, pack: LanguagePack) -> list[Pattern]:
+        key = (pack.code, -1)
+        if key not in self._patterns:
+            self._patterns[key] = (
+                expand_phrases(["@post_negations"], pack) if "post_negations" in pack.phrase_sets else []
+            )
+        return self._patterns[key]
+
     def _occurrences(self, condition: Condition, context: _Context) -> list[Occurrence]:
         bounds = condition.window.bounds(context.transcript.duration_s) if condition.window else None
         found: list[Occurrence] = []
@@ -138,8 +151,16 @@ class Analyzer:
             if condition.speaker != "any" and not context.mono and turn.speaker.value != condition.speaker:
                 continue
             for pattern in self._patterns_for(condition, context.pack):
-                for occurrence in find(pattern, turn, context.pack, self.rules.negation_window):
+                for occurrence in find(
+                    pattern,
+                    turn,
+                    context.pack,
+                    self.rules.negation_window,
+                    self._post_negations(context.pack),
+                ):
                     if bounds and not bounds[0] <= occurrence.time <= bounds[1]:
+                        continue
+                    if occurrence.question and not condition.questions:
                         continue
                     if condition.negated != "any" and occurrence.negated != condition.negated:
                         continue

@@ -24,9 +24,11 @@ PII_TYPES = frozenset({"phone", "email", "card", "person"})
 _DIGIT_GROUPS = re.compile(r"(?<![\d.])\d+(?:(?:[ \-]+|,\s*)\d+)*(?![\d]|\.\d)")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _SPOKEN_EMAIL = re.compile(
-    r"\b([\w]+(?:\s+(?:dot|точка)\s+[\w]+)*)\s+(?:at|собака)\s+([\w]+(?:\s+(?:dot|точка)\s+[\w]+)+)\b",
+    r"\b([^\W\d_]+(?:\s+(?:dot|точка|underscore|подчеркивание)\s+[\w]+)*(?:\s+\d+)?)\s+(?:at|собака)\s+"
+    r"([\w]+(?:\s+(?:dot|точка)\s+[\w]+)+)\b",
     re.IGNORECASE,
 )
+_SPOKEN_SEPARATORS = {"dot": ".", "точка": ".", "underscore": "_", "подчеркивание": "_"}
 
 
 def luhn_valid(digits: str) -> bool:
@@ -86,23 +88,36 @@ class EntityExtractor:
     def extract(self, turns: list[TurnView]) -> list[Entity]:
         entities: list[Entity] = []
         seen: set[tuple[str, str]] = set()
+        asked_for_order = False
         for turn in turns:
-            for entity in self._from_turn(turn):
+            for entity in self._from_turn(turn, asked_for_order):
                 if (entity.type, entity.value) not in seen:
                     seen.add((entity.type, entity.value))
                     entities.append(entity)
+            # "What's your order number?" — the answer opens the next turn without the cue words.
+            last_clause = re.split(r"[.!;]", self.pack.fold(turn.text).rstrip(" ?.!"))[-1]
+            asked_for_order = self._after_order_cue(self.pack.tokens(last_clause))
         return entities
 
-    def _from_turn(self, turn: TurnView) -> list[Entity]:
+    def _from_turn(self, turn: TurnView, asked_for_order: bool = False) -> list[Entity]:
         text = self.pack.normalize_numbers(turn.text)
         found: list[FoundEntity] = []
         for m in _EMAIL.finditer(text):
             found.append(FoundEntity("email", m.group(0).lower(), m.start(), m.end()))
         for m in _SPOKEN_EMAIL.finditer(text):
-            local = re.sub(r"\s+(?:dot|точка)\s+", ".", m.group(1), flags=re.IGNORECASE)
-            domain = re.sub(r"\s+(?:dot|точка)\s+", ".", m.group(2), flags=re.IGNORECASE)
-            found.append(FoundEntity("email", f"{local}@{domain}".lower(), m.start(), m.end()))
-        found.extend(self._numbers(text))
+            local, domain = (
+                re.sub(
+                    r"\s+(dot|точка|underscore|подчеркивание)\s+",
+                    lambda w: _SPOKEN_SEPARATORS[w.group(1).lower()],
+                    part,
+                    flags=re.IGNORECASE,
+                )
+                for part in (m.group(1), m.group(2))
+            )
+            found.append(
+                FoundEntity("email", f"{local.replace(' ', '')}@{domain}".lower(), m.start(), m.end())
+            )
+        found.extend(self._numbers(text, asked_for_order=asked_for_order))
         numeric_spans = [(f.start, f.end) for f in found if f.type in ("phone", "card", "order_number")]
         for entity in self.pack.entities(text):
             overlaps = any(s < entity.end and entity.start < e for s, e in numeric_spans)
@@ -110,13 +125,15 @@ class EntityExtractor:
                 found.append(entity)
         return [self._entity(f, turn) for f in found]
 
-    def _numbers(self, text: str) -> list[FoundEntity]:
+    def _numbers(self, text: str, asked_for_order: bool = False) -> list[FoundEntity]:
         found: list[FoundEntity] = []
         folded = self.pack.fold(text)
-        for digits, start, end in digit_runs(text):
-            # the cue must be in the same clause, right before the number ("номер заказа 72051")
+        for index, (digits, start, end) in enumerate(digit_runs(text)):
+            # the cue must be in the same clause, right before the number ("номер заказа 72051"),
+            # or the other party just asked for it and this is the first number of the answer
             before = self.pack.tokens(re.split(r"[\d.,;:!?]", folded[max(0, start - 40) : start])[-1])[-3:]
-            if 4 <= len(digits) <= 12 and self._after_order_cue(before):
+            answered = asked_for_order and index == 0 and len(self.pack.tokens(folded[:start])) <= 3
+            if 4 <= len(digits) <= 12 and (answered or self._after_order_cue(before)):
                 found.append(FoundEntity("order_number", digits, start, end))
             elif 13 <= len(digits) <= 19 and luhn_valid(digits):
                 found.append(FoundEntity("card", digits, start, end))

@@ -79,6 +79,8 @@ class Condition(_Strict):
     speaker: SpeakerFilter = "any"
     window: Window | None = None
     negated: bool | Literal["any"] = False
+    #: false: ignore mentions inside questions (an agent's offer "would you like us to install it?").
+    questions: bool = True
     min_count: int = Field(default=1, ge=1)
     category: str | None = None
     sentiment: Threshold | None = None

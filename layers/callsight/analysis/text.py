@@ -28,6 +28,8 @@ class TurnView:
     token_times: list[float]
     #: Clause number of each token: punctuation (. , ! ? ; : …) starts a new clause.
     token_clauses: list[int]
+    #: Clauses that end with a question mark (an offer or a question, not a statement).
+    question_clauses: frozenset[int] = frozenset()
 
     @property
     def words(self) -> list[str]:
@@ -40,6 +42,7 @@ def turn_views(transcript: Transcript, pack: LanguagePack) -> list[TurnView]:
         tokens: list[Token] = []
         times: list[float] = []
         clauses: list[int] = []
+        questions: set[int] = set()
         clause = 0
         for word in transcript.words[turn.first_word : turn.first_word + turn.word_count]:
             for token in pack.tokens(word.text):
@@ -47,9 +50,28 @@ def turn_views(transcript: Transcript, pack: LanguagePack) -> list[TurnView]:
                 times.append(word.start)
                 clauses.append(clause)
             if _CLAUSE_END.search(word.text):
+                if word.text.endswith("?"):
+                    questions.update(range(_sentence_start(clauses, clause), clause + 1))
                 clause += 1
-        views.append(TurnView(index, turn.speaker, turn.start, turn.end, turn.text, tokens, times, clauses))
+        views.append(
+            TurnView(
+                index,
+                turn.speaker,
+                turn.start,
+                turn.end,
+                turn.text,
+                tokens,
+                times,
+                clauses,
+                frozenset(questions),
+            )
+        )
     return views
+
+
+def _sentence_start(clauses: list[int], clause: int) -> int:
+    """A question's clauses run back to the previous sentence end; approximated by two clauses."""
+    return max(0, clause - 2)
 
 
 @dataclass(frozen=True)
@@ -103,22 +125,43 @@ class Occurrence:
     phrase: str
     negated: bool
     text: str = field(compare=False)
+    question: bool = False
 
 
-def find(pattern: Pattern, turn: TurnView, pack: LanguagePack, negation_window: int) -> list[Occurrence]:
+def _matches_at(pattern: Pattern, tokens: list[Token], start: int) -> bool:
+    return start + len(pattern.words) <= len(tokens) and all(
+        word.matches(tokens[start + i]) for i, word in enumerate(pattern.words)
+    )
+
+
+def find(
+    pattern: Pattern,
+    turn: TurnView,
+    pack: LanguagePack,
+    negation_window: int,
+    post_negations: list[Pattern] | None = None,
+) -> list[Occurrence]:
+    """Every occurrence of ``pattern`` in ``turn``. Negated: a negation word up to ``negation_window``
+    words before it in the same clause, or a post-negation right after it («настройка не нужна»)."""
     found: list[Occurrence] = []
     size = len(pattern.words)
     for start in range(len(turn.tokens) - size + 1):
-        if all(word.matches(turn.tokens[start + i]) for i, word in enumerate(pattern.words)):
+        if _matches_at(pattern, turn.tokens, start):
             window = range(max(0, start - negation_window), start)
             clause = turn.token_clauses[start]
             negated = any(
                 turn.tokens[i].text in pack.negations and turn.token_clauses[i] == clause for i in window
+            ) or any(
+                _matches_at(post, turn.tokens, start + size + gap)
+                and turn.token_clauses[min(start + size + gap, len(turn.tokens) - 1)] == clause
+                for post in post_negations or []
+                for gap in (0, 1)
             )
             said = " ".join(t.text for t in turn.tokens[max(0, start - negation_window) : start + size])
             found.append(
                 Occurrence(
-                    turn.index, start, turn.token_times[start], turn.speaker, pattern.phrase, negated, said
+                    turn.index, start, turn.token_times[start], turn.speaker, pattern.phrase, negated, said,
+                    question=clause in turn.question_clauses,
                 )
-            )
+            )  # fmt: skip
     return found

@@ -42,8 +42,9 @@ _CURRENCIES = {
     "ruble": "RUB", "rubles": "RUB", "rouble": "RUB", "roubles": "RUB",
     "pound": "GBP", "pounds": "GBP",
 }  # fmt: skip
+_AMOUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _MONEY = re.compile(
-    r"(?P<sym>[$€£])\s?(?P<a1>\d+(?:\.\d+)?)|\b(?P<a2>\d+(?:\.\d+)?)\s*(?P<cur>"
+    rf"(?P<sym>[$€£])\s?(?P<a1>{_AMOUNT})|\b(?P<a2>{_AMOUNT})\s*(?P<cur>"
     + "|".join(sorted(_CURRENCIES, key=len, reverse=True))
     + r")\b",
     re.IGNORECASE,
@@ -55,6 +56,12 @@ _PERSON_PATTERNS = (
         rf"\b(?:[Mm]y name is|[Tt]his is|[Ii]t's|[Ii] am|[Ii]'m|[Ss]peaking with|[Aa]sk for|[Hh]i|[Hh]ello|[Tt]hanks?,?)\s+{_NAME}"
     ),
     re.compile(rf"\b{_NAME},?\s+speaking\b"),
+)
+_COURTESY = re.compile(
+    r"\b(?:thank you(?: (?:so|very) much)?(?: for (?:calling|holding|waiting|your patience))?|thanks(?: anyway| a lot)?|"
+    r"please|hello|hi|hey|good (?:morning|afternoon|evening)|have a (?:nice|good|great) (?:day|one|evening)|"
+    r"(?:good)?bye|you're welcome|no problem|sorry to hear that|i'm sorry|i apologi[sz]e)\b",
+    re.IGNORECASE,
 )
 _NOT_NAMES = frozenset(
     {"I", "The", "This", "It", "Yes", "No", "Sorry", "Okay", "Thank", "Hello", "Hi", "Please"}
@@ -84,7 +91,9 @@ class English(LanguagePack):
         return str(self._stemmer.stem(word))
 
     def sentiment(self, text: str) -> float:
-        return float(self._vader.polarity_scores(text)["compound"])
+        """VADER's compound score, with call-center courtesy formulas removed first ("thanks",
+        "have a nice day" are ritual, not satisfaction)."""
+        return float(self._vader.polarity_scores(_COURTESY.sub(" ", text))["compound"])
 
     def normalize_numbers(self, text: str) -> str:
         return str(alpha2digit(text, "en"))
@@ -114,5 +123,5 @@ class English(LanguagePack):
 
 
 def _amount(raw: str) -> str:
-    value = float(raw)
+    value = float(raw.replace(",", ""))
     return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0")

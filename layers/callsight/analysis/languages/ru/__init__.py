@@ -20,6 +20,11 @@ from callsight.analysis.languages.base import FoundEntity, LanguagePack, normali
 #: «12 тысяч» written half in digits (ASR mixes): multiplied out before the words are converted.
 _THOUSANDS = re.compile(r"\b(\d+)\s+тысяч[аи]?\b")
 _NEGATION_DAMPING = -0.74  # VADER's factor for a negated word
+_OBSCENE_VALENCE = -2.5
+#: Ritual politeness is not satisfaction: «спасибо за звонок», «пожалуйста», «извините».
+_COURTESY = frozenset(
+    {"спасибо", "пожалуйста", "здравствуйте", "извинить", "извиняться", "простить", "благодарить"}
+)
 _ORDINALS = {
     "первый": 1, "второй": 2, "третий": 3, "четвертый": 4, "пятый": 5, "шестой": 6, "седьмой": 7,
     "восьмой": 8, "девятый": 9, "десятый": 10, "одиннадцатый": 11, "двенадцатый": 12, "тринадцатый": 13,
@@ -91,11 +96,21 @@ class Russian(LanguagePack):
     def lemma(self, word: str) -> str:
         return str(self._morph.parse(word)[0].normal_form).replace("ё", "е")
 
+    @cached_property
+    def _obscene_prefixes(self) -> tuple[str, ...]:
+        """Swearing counts as strongly negative (the lexicon leaves mat out; the phrase set has it)."""
+        return tuple(p.rstrip("*") for p in self.phrase_sets.get("profanity", []) if " " not in p)
+
     def sentiment(self, text: str) -> float:
         total = 0.0
         words = [t.text for t in self.tokens(text)]
         for index, word in enumerate(words):
-            valence = self.lexicon.get(self.lemma(word))
+            lemma = self.lemma(word)
+            if lemma in _COURTESY:
+                continue
+            valence = self.lexicon.get(lemma)
+            if valence is None and word.startswith(self._obscene_prefixes):
+                valence = _OBSCENE_VALENCE
             if valence is None:
                 continue
             window = words[max(0, index - 3) : index]
