@@ -30,6 +30,8 @@ class TurnView:
     token_clauses: list[int]
     #: Clauses that end with a question mark (an offer or a question, not a statement).
     question_clauses: frozenset[int] = frozenset()
+    #: Every stem in the turn (phrases whose first word is absent are skipped without a scan).
+    stems: frozenset[str] = frozenset()
 
     @property
     def words(self) -> list[str]:
@@ -64,6 +66,7 @@ def turn_views(transcript: Transcript, pack: LanguagePack) -> list[TurnView]:
                 times,
                 clauses,
                 frozenset(questions),
+                frozenset(t.stem for t in tokens),
             )
         )
     return views
@@ -144,6 +147,9 @@ def find(
     """Every occurrence of ``pattern`` in ``turn``. Negated: a negation word up to ``negation_window``
     words before it in the same clause, or a post-negation right after it («настройка не нужна»)."""
     found: list[Occurrence] = []
+    first = pattern.words[0]
+    if first.stem is not None and first.stem not in turn.stems:
+        return found
     size = len(pattern.words)
     for start in range(len(turn.tokens) - size + 1):
         if _matches_at(pattern, turn.tokens, start):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
+from typing import Any
 
 from nltk.stem.snowball import SnowballStemmer
 from text_to_num import alpha2digit
@@ -68,6 +69,11 @@ _NOT_NAMES = frozenset(
 )
 
 
+@lru_cache(maxsize=65536)
+def _cached_stem(stemmer: Any, word: str) -> str:
+    return str(stemmer.stem(word))
+
+
 class English(LanguagePack):
     code = "en"
     negations = frozenset(
@@ -88,7 +94,7 @@ class English(LanguagePack):
         return text.lower().replace("’", "'")
 
     def stem(self, word: str) -> str:
-        return str(self._stemmer.stem(word))
+        return _cached_stem(self._stemmer, word)
 
     def sentiment(self, text: str) -> float:
         """VADER's compound score, with call-center courtesy formulas removed first ("thanks",

@@ -9,7 +9,7 @@ squashed into -1..1 as VADER does, so English and Russian scores mean the same.
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import words2num2
@@ -37,6 +37,16 @@ _ORDINAL_DATE = re.compile(
     r"января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)\b",
     re.IGNORECASE,
 )
+
+
+@lru_cache(maxsize=65536)
+def _cached_stem(stemmer: Any, word: str) -> str:
+    return str(stemmer.stem(word))
+
+
+@lru_cache(maxsize=65536)
+def _cached_lemma(morph: Any, word: str) -> str:
+    return str(morph.parse(word)[0].normal_form).replace("ё", "е")
 
 
 class Russian(LanguagePack):
@@ -91,10 +101,10 @@ class Russian(LanguagePack):
         return text.lower().replace("ё", "е")
 
     def stem(self, word: str) -> str:
-        return str(self._stemmer.stem(word))
+        return _cached_stem(self._stemmer, word)
 
     def lemma(self, word: str) -> str:
-        return str(self._morph.parse(word)[0].normal_form).replace("ё", "е")
+        return _cached_lemma(self._morph, word)
 
     @cached_property
     def _obscene_prefixes(self) -> tuple[str, ...]:
@@ -152,6 +162,8 @@ class Russian(LanguagePack):
                 found.append(
                     FoundEntity("person" if span.type == "PER" else "place", value, span.start, span.stop)
                 )
+        if not any(char.isdigit() for char in text):
+            return found  # money and dates are written with digits once numbers are normalised
         for match in tools["money"](text):
             fact = match.fact
             amount = fact.amount
