@@ -16,8 +16,9 @@ import words2num2
 from text_to_num import alpha2digit
 
 _PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
-#: Digit groups of one spoken number: "9-0-3", "4 1 5, 5 5 5" (a full stop ends a number).
-_DIGIT_RUN = re.compile(r"\d+(?:[\s\-,]+\d+)*")
+#: Digit groups of one spoken number: "9-0-3", "4 1 5, 5 5 5", "9.0.3" (Whisper writes all three;
+#: a full stop followed by a space ends a number).
+_DIGIT_RUN = re.compile(r"\d+(?:(?:[\s\-,]+|\.(?=\d))\d+)*")
 #: "12 тысяч" / "49 thousand" written half in digits: multiply before the words are converted.
 _THOUSANDS = re.compile(r"(\d+)\s+(?:тысяч[аи]?|thousand)\b", re.IGNORECASE)
 

@@ -20,8 +20,9 @@ from callsight.models.analysis import Entity
 from callsight.phone import mask_phone
 
 PII_TYPES = frozenset({"phone", "email", "card", "person"})
-#: Groups of a spoken number: "4 1 5", "903, 123, 45 67", "5-8-3-1-9".
-_DIGIT_GROUPS = re.compile(r"(?<![\d.])\d+(?:(?:[ \-]+|,\s*)\d+)*(?![\d]|\.\d)")
+#: Groups of a spoken number: "4 1 5", "903, 123, 45 67", "5-8-3-1-9", "9.0.3.1" (ASR writes all of
+#: these). A dot joins only where one side is a single digit, so "249.99" stays a decimal.
+_DIGIT_GROUPS = re.compile(r"(?<![\d.])\d+(?:(?:[ \-]+|,\s*|(?<=\b\d)\.(?=\d)|\.(?=\d\b))\d+)*(?![\d]|\.\d)")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _SPOKEN_EMAIL = re.compile(
     r"\b([^\W\d_]+(?:\s+(?:dot|точка|underscore|подчеркивание)\s+[\w]+)*(?:\s+\d+)?)\s+(?:at|собака)\s+"
@@ -57,7 +58,7 @@ def digit_runs(text: str) -> list[tuple[str, int, int]]:
     """(digits, start, end) of every number in ``text``, groups of one spoken number joined."""
     runs: list[tuple[str, int, int]] = []
     for m in _DIGIT_GROUPS.finditer(text):
-        for piece in _join_groups(m.group(0)).split(","):
+        for piece in _join_groups(m.group(0).replace(".", "")).split(","):
             digits = re.sub(r"\D", "", piece)
             if digits:
                 runs.append((digits, m.start(), m.end()))
