@@ -186,3 +186,41 @@ def test_unsupported_language_and_mono_are_analysed_with_warnings(
     assert after.analysis.warnings
     if channels == 1:
         assert after.analysis.metrics.unavailable and after.analysis.sentiment_customer is None
+
+
+def test_a_rate_alert_fires_once_when_its_hourly_count_is_reached(env: Stack) -> None:
+    from callsight.analysis.analyzer import Analyzer
+    from callsight.analysis.rules import parse_rules
+    from callsight.analyze.service import AnalyzeService
+
+    rules = parse_rules(
+        "version: rate-test\nrules:\n  - id: price_complaint\n    any: [{phrases: ['@price_complaint']}]\n"
+        "alerts:\n  - id: price_spike\n    when: {tag: price_complaint, at_least_per_hour: 2}\n"
+    )
+    service = AnalyzeService(env.settings, Analyzer(rules, "RU", lambda phone: phone[-4:]))
+    taps = listen(env)
+    sent = []
+    for _ in range(3):
+        _, request = transcribed_call(env, RU_CALL)
+        sent.append(service.handle(request).alerts)
+    assert sent == [[], ["price_spike"], []]  # once, when the second call of the hour arrives
+    [alert] = received(env, taps["alerts-tap"])
+    assert alert["alert"] == "price_spike" and "2 calls tagged price_complaint this hour" in alert["reason"]
+
+
+def test_a_broken_rule_file_stops_the_function_at_start(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: broken\nrules:\n  - id: a\n    any:\n      - {phrases: [x], speaker: boss}\n")
+    script = "from callsight.local.runner import load_handler; load_handler('analyze')"
+    env = dict(os.environ, CALLSIGHT_ANALYSIS_RULES=str(rules))
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert f"{rules}:5: rules.0.any.0.speaker" in result.stderr

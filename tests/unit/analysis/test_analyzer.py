@@ -185,3 +185,10 @@ def test_risk_has_evidence(analyzer: Analyzer) -> None:
     assert any("trigger words" in e and "manager" in e for e in risk.evidence)
     assert any("long pause" in e for e in risk.evidence)
     assert any("customer sentiment" in e for e in risk.evidence)
+
+
+def test_thousands_written_half_in_digits(analyzer: Analyzer) -> None:
+    # Whisper writes «49 тысяч рублей»; words2num2 alone would read «тысяч» as a separate 1000.
+    call = turns(("customer", 0, 4, "Телевизор за 49 тысяч рублей, это дорого."))
+    money = [e.value for e in analyzer.analyze(build_transcript(call, "ru", 2)).entities if e.type == "money"]
+    assert money == ["49000 RUB"]

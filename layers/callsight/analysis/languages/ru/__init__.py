@@ -137,6 +137,9 @@ class Russian(LanguagePack):
 
     def normalize_numbers(self, text: str) -> str:
         text = _ORDINAL_DATE.sub(self._ordinal_date, text)
+        text = _THOUSANDS.sub(
+            lambda m: str(int(m.group(1)) * 1000), text
+        )  # before words2num2 reads «тысяч» as 1000
         converted = str(words2num2.words2num_sentence(text, lang="ru"))  # type: ignore[no-untyped-call]
         return _THOUSANDS.sub(lambda m: str(int(m.group(1)) * 1000), converted)
 
