@@ -24,6 +24,7 @@ from callsight.models.messages import AnalyzeRequest
 from callsight.storage.analyses import AnalysisStore
 from callsight.storage.call_repository import CallNotFound, CallRepository
 from callsight.storage.notifications import AlertPublisher, EventPublisher, HourlyCounter
+from callsight.storage.policy_store import CachedRetentionPolicies, PolicyStore
 from callsight.storage.search_index import SearchIndex
 from callsight.storage.transcripts import TranscriptStore
 
@@ -67,6 +68,7 @@ class AnalyzeService:
         self.events = events or EventPublisher(settings)
         self.alerts = alerts or AlertPublisher(settings)
         self.counters = counters or HourlyCounter(settings)
+        self.retention = CachedRetentionPolicies(PolicyStore(settings))
 
     def handle(self, request: AnalyzeRequest) -> AnalyzeOutcome:
         call = self.calls.get(request.call_id)
@@ -103,7 +105,12 @@ class AnalyzeService:
             call.call_id, call.started_at, self.analyzer.search_terms(transcript, analysis)
         )
         summary = self._summary(stored, key, version_id, request.transcript_version_id)
-        self.calls.transition(call.call_id, CallStatus.ANALYZED, analysis=(summary, stored.tags))
+        tagged = call.model_copy(update={"tags": stored.tags}).with_retention(self.retention.policies())
+        assert tagged.retention_policy is not None and tagged.expires_at is not None
+        self.calls.transition(
+            call.call_id, CallStatus.ANALYZED, analysis=(summary, stored.tags),
+            retention=(tagged.retention_policy, tagged.expires_at),
+        )  # fmt: skip
         self.events.publish("CallAnalyzed", self._event(call, summary, stored.tags))
         alerts = self._alerts(call, stored) if self.settings.alerts_enabled else []
         logger.info("call analysed", extra={"tags": stored.tags, "outcome": stored.outcome, "alerts": alerts})

@@ -41,6 +41,7 @@ from callsight.models.messages import TranscribeRequest
 from callsight.phone import mask_phone, normalize_phone, phone_lookup_hash
 from callsight.resources import TRANSCRIBE_QUEUE
 from callsight.storage.call_repository import CallAlreadyExists, CallRepository, new_status_change
+from callsight.storage.policy_store import CachedRetentionPolicies, PolicyStore
 from callsight.storage.queues import StageQueue
 from callsight.storage.recordings import ObjectInfo, ObjectMissing, ObjectTooLarge, RecordingStore
 
@@ -76,6 +77,7 @@ class IngestService:
         self.recordings = recordings or RecordingStore(settings)
         self.calls = calls or CallRepository(settings)
         self.transcribe_queue = transcribe_queue or StageQueue(TRANSCRIBE_QUEUE, settings)
+        self.retention = CachedRetentionPolicies(PolicyStore(settings))
 
     # --- recordings --------------------------------------------------------------------------------
 
@@ -261,7 +263,7 @@ class IngestService:
             created_at=existing.created_at if existing else now,
             updated_at=now,
             version=existing.version if existing else None,
-        )
+        ).with_retention(self.retention.policies())
 
     def _protect_phone(self, raw: str | None) -> tuple[str | None, str | None]:
         if not raw:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -165,3 +166,10 @@ class CallRecord(BaseModel):
     expires_at: datetime | None = None
     legal_hold: bool = False
     version: int | None = None
+
+    def with_retention(self, policies: list[Any]) -> CallRecord:
+        """This record with the longest applicable retention policy and its expiry set."""
+        from callsight.compliance.policies import retention_for
+
+        policy, expires_at = retention_for(self, policies)
+        return self.model_copy(update={"retention_policy": policy.policy_id, "expires_at": expires_at})

@@ -8,10 +8,10 @@ CRM change feed sees them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from callsight.config import Settings
@@ -51,6 +51,10 @@ class IllegalTransition(Exception):
     pass
 
 
+#: DynamoDB TTL removes an item this long after its retention expiry, only if the sweep did not.
+TTL_BACKSTOP = timedelta(days=30)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -86,6 +90,7 @@ def _to_item(record: CallRecord) -> CallItem:
     if record.expires_at is not None:
         item.expires_at = int(record.expires_at.timestamp())
         item.expiry_shard = "0"
+        item.ttl = record.expires_at + TTL_BACKSTOP
     return item
 
 
@@ -104,6 +109,15 @@ def _analysis_attributes(summary: AnalysisSummary, tags: list[str]) -> dict[str,
         "sentiment": customer if customer is not None else summary.sentiment_overall,
         "risk_score": summary.risk_score,
     }
+
+
+def _retention_actions(policy_id: str, expires_at: datetime) -> list[Action]:
+    return [
+        CallItem.retention_policy.set(policy_id),
+        CallItem.expires_at.set(int(expires_at.timestamp())),
+        CallItem.expiry_shard.set("0"),
+        CallItem.ttl.set(expires_at + TTL_BACKSTOP),
+    ]
 
 
 def _to_record(item: CallItem) -> CallRecord:
@@ -174,6 +188,7 @@ class CallRepository:
         detail: str | None = None,
         transcription: TranscriptionFacts | None = None,
         analysis: tuple[AnalysisSummary, list[str]] | None = None,
+        retention: tuple[str, datetime] | None = None,
     ) -> CallRecord:
         """Move a call to ``new_status`` with a history entry, if the life cycle allows it.
 
@@ -197,6 +212,9 @@ class CallRepository:
         ]
         if transcription is not None:
             actions.append(CallItem.transcription.set(_transcription_map(transcription)))
+        if retention is not None:
+            policy_id, expires_at = retention
+            actions += _retention_actions(policy_id, expires_at)
         if analysis is not None:
             for name, value in _analysis_attributes(*analysis).items():
                 attribute = getattr(CallItem, name)
@@ -219,3 +237,68 @@ def new_status_change(
     status: CallStatus, reason: str | None = None, detail: str | None = None
 ) -> StatusChange:
     return StatusChange(status=status, at=_now(), reason=reason, detail=detail)
+
+
+class CallUpdates:
+    """Field changes that are not status moves (legal hold, retention), each moving ``updated_at``."""
+
+    def __init__(self, settings: Settings) -> None:
+        bind_tables(settings)
+
+    def set_legal_hold(self, call_id: str, hold: bool) -> CallRecord:
+        return self._update(call_id, [CallItem.legal_hold.set(hold)])
+
+    def set_retention(self, call_id: str, policy_id: str, expires_at: datetime) -> CallRecord:
+        return self._update(call_id, _retention_actions(policy_id, expires_at))
+
+    def _update(self, call_id: str, actions: list[Action]) -> CallRecord:
+        try:
+            item = CallItem.get(call_id, consistent_read=True)
+        except CallItem.DoesNotExist as exc:
+            raise CallNotFound(call_id) from exc
+        item.update(actions=[*actions, CallItem.updated_at.set(_now())])
+        return _to_record(item)
+
+    def claim_deletion(self, call_id: str, reason: str, lease_s: int = 900) -> bool:
+        """Mark the call DELETED and take a deletion lease; ``False`` if another sweep holds it now.
+
+        A fresh call moves to DELETED (history entry); a call left DELETED by a crashed sweep is
+        re-claimed only once that sweep's lease has run out. Conditional writes decide the race."""
+        try:
+            item = CallItem.get(call_id, consistent_read=True)
+        except CallItem.DoesNotExist:
+            return False
+        now = _now()
+        until = int(now.timestamp()) + lease_s
+        actions: list[Action] = [CallItem.deletion_lease.set(until), CallItem.updated_at.set(now)]
+        condition = None
+        if item.status != CallStatus.DELETED.value:
+            change = StatusChangeMap(status=CallStatus.DELETED.value, at=now, reason=reason, detail=None)
+            actions += [
+                CallItem.status.set(CallStatus.DELETED.value),
+                CallItem.status_reason.set(reason),
+                CallItem.status_history.set(CallItem.status_history.append([change])),
+            ]
+        elif item.deletion_lease is not None and item.deletion_lease > int(now.timestamp()):
+            return False
+        else:
+            condition = CallItem.deletion_lease.does_not_exist() | (
+                CallItem.deletion_lease <= int(now.timestamp())
+            )
+        try:
+            item.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def delete(self, call_id: str) -> bool:
+        """Remove the call item; ``False`` if it was already gone."""
+        try:
+            CallItem(call_id).delete(condition=CallItem.call_id.exists(), add_version_condition=False)
+            return True
+        except DeleteError as exc:
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return False
+            raise

@@ -1,0 +1,43 @@
+"""Erasure by subject: delete every call of a customer phone number (consent revoked). Thin.
+
+Invoked with ``{"phone": "+7 903 123-45-67", "requested_by": "dpo@example.com", "dry_run": false}``
+(the API will call it for admins). Calls under legal hold are kept and reported; a receipt goes to
+the audit log. A malformed phone number is refused with a clear error; an unknown one finds nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from callsight.compliance.deletion import Actor
+from callsight.compliance.retention import Compliance, InvalidPhone
+from callsight.config import get_settings
+from callsight.logs import claim_domain_loggers
+from pydantic import BaseModel
+
+logger = Logger(service="erasure")
+tracer = Tracer(service="erasure")
+claim_domain_loggers(logger, "callsight.compliance")
+
+compliance = Compliance(get_settings())
+
+
+class ErasureRequest(BaseModel):
+    phone: str
+    requested_by: str
+    role: str = "admin"
+    dry_run: bool = False
+
+
+@logger.inject_lambda_context(log_event=False)  # the event holds the phone number: never logged
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = ErasureRequest.model_validate(event)
+    who = Actor(actor=request.requested_by, role=request.role, request_id=context.aws_request_id)
+    try:
+        report = compliance.erase_subject(request.phone, who, dry_run=request.dry_run)
+    except InvalidPhone as exc:
+        return {"error": "invalid_phone", "message": str(exc)}
+    return report.model_dump(mode="json")

@@ -1,0 +1,174 @@
+"""The retention sweep, erasure by subject, legal holds and policy changes.
+
+The sweep pages through the ``by-expiry`` index (calls due by now, oldest first) — never a table
+scan — and deletes each due call with :class:`~callsight.compliance.deletion.CallDeleter`. Erasure
+finds a subject's calls through the ``by-customer`` index by the keyed hash of the normalised phone
+number (the raw number is never stored). Every action writes the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from callsight.compliance.audit import BrokenLink, verify_chain
+from callsight.compliance.deletion import Actor, CallDeleter, DeletionOutcome, DeletionReason, DeletionResult
+from callsight.compliance.policies import RetentionPolicy, retention_for
+from callsight.config import Settings
+from callsight.phone import normalize_phone, phone_lookup_hash
+from callsight.storage.audit_log import AuditLog
+from callsight.storage.call_repository import CallRepository, CallUpdates
+from callsight.storage.idempotency_records import IdempotencyRecords
+from callsight.storage.policy_store import PolicyStore
+from callsight.storage.tables import CallItem, bind_tables
+
+SYSTEM = Actor(actor="retention-sweep", role="system")
+
+
+class InvalidPhone(ValueError):
+    """The phone number cannot be normalised for the configured region."""
+
+
+class SweepReport(BaseModel):
+    dry_run: bool
+    checked: int = 0
+    outcomes: list[DeletionOutcome] = Field(default_factory=list)
+
+    def count(self, result: DeletionResult) -> int:
+        return sum(o.result is result for o in self.outcomes)
+
+
+class Compliance:
+    def __init__(self, settings: Settings) -> None:
+        bind_tables(settings)
+        self.settings = settings
+        self.deleter = CallDeleter(settings)
+        self.calls = CallRepository(settings)
+        self.updates = CallUpdates(settings)
+        self.policies = PolicyStore(settings)
+        self.audit = AuditLog(settings)
+        self.idempotency = IdempotencyRecords(settings)
+
+    # --- retention ----------------------------------------------------------------------------------
+    def retention_sweep(
+        self, *, now: datetime | None = None, dry_run: bool = False, who: Actor = SYSTEM
+    ) -> SweepReport:
+        cutoff = int((now or datetime.now(UTC)).timestamp())
+        report = SweepReport(dry_run=dry_run)
+        due = [item.call_id for item in CallItem.by_expiry.query("0", CallItem.expires_at <= cutoff)]
+        for call_id in due:
+            report.checked += 1
+            report.outcomes.append(
+                self.deleter.delete(call_id, DeletionReason.RETENTION, who, dry_run=dry_run)
+            )
+        if not dry_run:
+            self._purge_idempotency(report)
+            self.audit.record(
+                actor=who.actor, role=who.role, action="retention.sweep", target="calls", request_id=who.request_id,
+                details={"due": report.checked, "deleted": report.count(DeletionResult.DELETED),
+                         "held": report.count(DeletionResult.HELD)},
+            )  # fmt: skip
+        return report
+
+    def _purge_idempotency(self, report: SweepReport) -> None:
+        self.idempotency.purge_mentions(
+            {o.call_id for o in report.outcomes if o.result is DeletionResult.DELETED}
+        )
+
+    # --- erasure --------------------------------------------------------------------------------------
+    def subject_hash(self, phone: str) -> str:
+        normalized = normalize_phone(phone, self.settings.phone_region)
+        if not normalized:
+            raise InvalidPhone(
+                f"{phone!r} is not a valid phone number for region {self.settings.phone_region}"
+            )
+        return phone_lookup_hash(normalized, self.settings.phone_hash_key.get_secret_value().encode())
+
+    def erase_subject(self, phone: str, who: Actor, *, dry_run: bool = False) -> SweepReport:
+        subject = self.subject_hash(phone)
+        report = SweepReport(dry_run=dry_run)
+        call_ids = [item.call_id for item in CallItem.by_customer.query(subject)]
+        for call_id in call_ids:
+            report.checked += 1
+            report.outcomes.append(self.deleter.delete(call_id, DeletionReason.ERASURE, who, dry_run=dry_run))
+        if not dry_run:
+            self._purge_idempotency(report)
+            self.audit.record(
+                actor=who.actor, role=who.role, action="erasure.request", target=f"subject:{subject}",
+                request_id=who.request_id, outcome="ok" if call_ids else "no_calls_found",
+                details={"calls": report.checked, "deleted": report.count(DeletionResult.DELETED),
+                         "held": [o.call_id for o in report.outcomes if o.result is DeletionResult.HELD]},
+            )  # fmt: skip
+        return report
+
+    # --- legal holds ------------------------------------------------------------------------------------
+    def hold_call(self, call_id: str, who: Actor, *, release: bool = False, reason: str = "") -> None:
+        self.updates.set_legal_hold(call_id, not release)
+        self.audit.record(
+            actor=who.actor, role=who.role, action="legal_hold.release" if release else "legal_hold.set",
+            target=f"call:{call_id}", request_id=who.request_id, details={"reason": reason},
+        )  # fmt: skip
+
+    def hold_subject(self, phone: str, who: Actor, *, release: bool = False, reason: str = "") -> None:
+        subject = self.subject_hash(phone)
+        if release:
+            self.policies.release_subject_hold(subject)
+        else:
+            self.policies.set_subject_hold(subject, who.actor, reason)
+        self.audit.record(
+            actor=who.actor, role=who.role, action="legal_hold.release" if release else "legal_hold.set",
+            target=f"subject:{subject}", request_id=who.request_id, details={"reason": reason},
+        )  # fmt: skip
+
+    # --- policy changes ---------------------------------------------------------------------------------
+    def set_retention_policy(self, policy: RetentionPolicy, who: Actor, *, page_size: int = 100) -> int:
+        """Store ``policy`` and recompute ``expires_at`` of every call, resumably (a checkpoint per
+        page: a rerun after a crash continues where it stopped). Returns calls changed."""
+        self.policies.put_retention(policy, who.actor)
+        self.audit.record(
+            actor=who.actor, role=who.role, action="retention_policy.update", target=f"policy:{policy.policy_id}",
+            request_id=who.request_id, details=policy.model_dump(mode="json"),
+        )  # fmt: skip
+        return self.recompute_expiries(who, page_size=page_size)
+
+    def recompute_expiries(self, who: Actor, *, page_size: int = 100) -> int:
+        name = "recompute-expiries"
+        state: dict[str, Any] = self.policies.checkpoint(name) or {"changed": 0}
+        policies = self.policies.retention_policies()
+        last_key = state.get("last_key")
+        changed = int(state.get("changed", 0))
+        while True:
+            page = CallItem.scan(limit=page_size, last_evaluated_key=last_key)
+            for item in page:
+                call = self.calls.get(item.call_id)
+                if call is None or call.status.value == "DELETED":
+                    continue
+                policy, expires_at = retention_for(call, policies)
+                current = int(call.expires_at.timestamp()) if call.expires_at else None
+                if (policy.policy_id, int(expires_at.timestamp())) != (call.retention_policy, current):
+                    self.updates.set_retention(call.call_id, policy.policy_id, expires_at)
+                    changed += 1
+            last_key = page.last_evaluated_key
+            if not last_key:
+                break
+            self.policies.save_checkpoint(name, {"last_key": last_key, "changed": changed})
+        self.policies.save_checkpoint(name, None)
+        self.audit.record(
+            actor=who.actor, role=who.role, action="retention.recompute", target="calls", request_id=who.request_id,
+            details={"changed": changed},
+        )  # fmt: skip
+        return changed
+
+    # --- audit ---------------------------------------------------------------------------------------------
+    def verify_audit(self, first: date, last: date) -> tuple[int, BrokenLink | None]:
+        """Check every chain of the days ``first``..``last``; (entries checked, first broken link)."""
+        checked = 0
+        for chain_id in self.audit.chains_between(first, last):
+            entries = self.audit.chain(chain_id)
+            checked += len(entries)
+            broken = verify_chain(entries)
+            if broken is not None:
+                return checked, broken
+        return checked, None

@@ -1,0 +1,70 @@
+"""Every S3 object that belongs to a call, and deleting all of their versions.
+
+A call owns: its recording and sidecar (every version, delete markers too) and anything under
+``redacted/<call_id>/`` in the recordings bucket; ``transcripts/<call_id>/`` and
+``analysis/<call_id>/`` in the transcripts bucket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from callsight.config import Settings
+from callsight.models.call import CallRecord
+from callsight.resources import RECORDINGS_BUCKET, TRANSCRIPTS_BUCKET
+from callsight.storage import aws
+
+SIDECAR_SUFFIX = ".json"
+
+
+def key_digest(key: str) -> str:
+    """A stable name for a key in receipts (keys can carry phone numbers)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+class CallArtefacts:
+    def __init__(self, settings: Settings) -> None:
+        self._s3: Any = aws.client("s3", settings)
+        self.recordings = RECORDINGS_BUCKET.physical(settings)
+        self.transcripts = TRANSCRIPTS_BUCKET.physical(settings)
+
+    def locations(self, call: CallRecord) -> list[tuple[str, str, bool]]:
+        """(bucket, key or prefix, is_prefix) of everything the call owns."""
+        source = call.source
+        return [
+            (source.bucket, source.key, False),
+            (source.bucket, source.key + SIDECAR_SUFFIX, False),
+            (self.recordings, f"redacted/{call.call_id}/", True),
+            (self.transcripts, f"transcripts/{call.call_id}/", True),
+            (self.transcripts, f"analysis/{call.call_id}/", True),
+        ]
+
+    def versions(self, call: CallRecord) -> list[tuple[str, str, str]]:
+        """(bucket, key, version id) of every object version and delete marker the call owns."""
+        found: list[tuple[str, str, str]] = []
+        for bucket, key, is_prefix in self.locations(call):
+            paginator = self._s3.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=bucket, Prefix=key):
+                for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                    if is_prefix or entry["Key"] == key:
+                        found.append((bucket, entry["Key"], entry["VersionId"]))
+        return found
+
+    def delete_all(self, call: CallRecord) -> list[tuple[str, str, str]]:
+        """Delete every version; returns what was deleted (already-gone versions are not an error)."""
+        deleted = self.versions(call)
+        by_bucket: dict[str, list[dict[str, str]]] = {}
+        for bucket, key, version in deleted:
+            by_bucket.setdefault(bucket, []).append({"Key": key, "VersionId": version})
+        for bucket, objects in by_bucket.items():
+            for start in range(0, len(objects), 1000):
+                response = self._s3.delete_objects(
+                    Bucket=bucket, Delete={"Objects": objects[start : start + 1000], "Quiet": True}
+                )
+                errors = response.get("Errors", [])
+                if errors:
+                    raise RuntimeError(
+                        f"S3 refused to delete {len(errors)} object version(s) in {bucket}: {errors[0]}"
+                    )
+        return deleted

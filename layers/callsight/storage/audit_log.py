@@ -1,0 +1,78 @@
+"""The audit-log table: append with optimistic chain heads, read chains, find entries by target.
+
+Appending reads the head of a random shard's chain for today, writes ``seq + 1`` with a condition
+that the slot is free, and retries on the rare collision: writers never lock or wait on each other.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from callsight.compliance.audit import GENESIS, SHARDS, AuditEntry, chain_id_for
+from callsight.config import Settings
+from callsight.storage.tables import AuditEntryItem, bind_tables
+
+MAX_ATTEMPTS = 20
+
+
+class AuditLog:
+    def __init__(self, settings: Settings) -> None:
+        bind_tables(settings)
+
+    def record(
+        self,
+        *,
+        actor: str,
+        role: str,
+        action: str,
+        target: str,
+        outcome: str = "ok",
+        request_id: str | None = None,
+        details: dict[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> AuditEntry:
+        """Append one entry (who, role, action, target, outcome) to today's chain of a random shard."""
+        when = at or datetime.now(UTC)
+        chain_id = chain_id_for(when, random.randrange(SHARDS))  # spreading load, not security
+        for _ in range(MAX_ATTEMPTS):
+            head = next(
+                iter(AuditEntryItem.query(chain_id, scan_index_forward=False, limit=1, consistent_read=True)),
+                None,
+            )
+            entry = AuditEntry(
+                chain_id=chain_id, seq=(int(head.seq) + 1) if head else 1, at=when, actor=actor, role=role,
+                action=action, target=target, request_id=request_id, outcome=outcome, details=details or {},
+                prev_hash=head.entry_hash if head else GENESIS,
+            ).sealed()  # fmt: skip
+            item = AuditEntryItem(chain_id, entry.seq, **entry.model_dump(exclude={"chain_id", "seq"}))
+            try:
+                item.save(condition=AuditEntryItem.seq.does_not_exist())
+                return entry
+            except PutError as exc:
+                if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                    raise
+        raise RuntimeError(f"audit chain {chain_id}: could not append after {MAX_ATTEMPTS} attempts")
+
+    def chain(self, chain_id: str) -> list[AuditEntry]:
+        return [_entry(item) for item in AuditEntryItem.query(chain_id, consistent_read=True)]
+
+    def chains_between(self, first: date, last: date) -> Iterator[str]:
+        day = first
+        while day <= last:
+            for shard in range(SHARDS):
+                yield f"{day.isoformat()}#{shard}"
+            day += timedelta(days=1)
+
+    def for_target(self, target: str) -> list[AuditEntry]:
+        return [_entry(item) for item in AuditEntryItem.by_target.query(target)]
+
+
+def _entry(item: AuditEntryItem) -> AuditEntry:
+    data = item.attribute_values.copy()
+    data["details"] = item.details.as_dict() if item.details else {}
+    return AuditEntry.model_validate(data)

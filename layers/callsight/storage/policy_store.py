@@ -1,0 +1,102 @@
+"""Policies and subject legal holds in the policies table (``policy_kind`` + ``policy_id``)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from callsight.compliance.policies import DEFAULT_RETENTION, MaskingPolicy, RetentionPolicy
+from callsight.config import Settings
+from callsight.storage.tables import PolicyItem, bind_tables
+
+RETENTION = "retention"
+MASKING = "masking"
+SUBJECT_HOLD = "legal_hold"
+CHECKPOINT = "checkpoint"
+
+
+class PolicyStore:
+    def __init__(self, settings: Settings) -> None:
+        bind_tables(settings)
+
+    # --- retention / masking ---------------------------------------------------------------------
+    def retention_policies(self) -> list[RetentionPolicy]:
+        stored = [RetentionPolicy.model_validate(i.document.as_dict()) for i in PolicyItem.query(RETENTION)]
+        if not any(p.policy_id == DEFAULT_RETENTION.policy_id for p in stored):
+            stored.append(DEFAULT_RETENTION)
+        return stored
+
+    def put_retention(self, policy: RetentionPolicy, actor: str) -> None:
+        self._put(RETENTION, policy.policy_id, policy.model_dump(mode="json"), actor)
+
+    def masking_policy(self) -> MaskingPolicy:
+        try:
+            return MaskingPolicy.model_validate(PolicyItem.get(MASKING, "default").document.as_dict())
+        except PolicyItem.DoesNotExist:
+            return MaskingPolicy()
+
+    def put_masking(self, policy: MaskingPolicy, actor: str) -> None:
+        self._put(MASKING, "default", policy.model_dump(mode="json"), actor)
+
+    # --- subject legal holds ---------------------------------------------------------------------
+    def subject_on_hold(self, phone_hash: str | None) -> bool:
+        if not phone_hash:
+            return False
+        try:
+            PolicyItem.get(SUBJECT_HOLD, phone_hash)
+            return True
+        except PolicyItem.DoesNotExist:
+            return False
+
+    def set_subject_hold(self, phone_hash: str, actor: str, reason: str) -> None:
+        self._put(SUBJECT_HOLD, phone_hash, {"reason": reason}, actor)
+
+    def release_subject_hold(self, phone_hash: str) -> bool:
+        try:
+            PolicyItem.get(SUBJECT_HOLD, phone_hash).delete()
+            return True
+        except PolicyItem.DoesNotExist:
+            return False
+
+    # --- resumable batch checkpoints ---------------------------------------------------------------
+    def checkpoint(self, name: str) -> dict[str, Any] | None:
+        try:
+            return dict(PolicyItem.get(CHECKPOINT, name).document.as_dict())
+        except PolicyItem.DoesNotExist:
+            return None
+
+    def save_checkpoint(self, name: str, state: dict[str, Any] | None) -> None:
+        if state is None:
+            with contextlib.suppress(PolicyItem.DoesNotExist):
+                PolicyItem.get(CHECKPOINT, name).delete()
+            return
+        self._put(CHECKPOINT, name, state, "system")
+
+    def _put(self, kind: str, policy_id: str, document: dict[str, Any], actor: str) -> None:
+        """Create or replace (read first: the item's version attribute guards concurrent edits)."""
+        try:
+            item = PolicyItem.get(kind, policy_id, consistent_read=True)
+        except PolicyItem.DoesNotExist:
+            item = PolicyItem(kind, policy_id)
+        item.document = document
+        item.updated_at = datetime.now(UTC)
+        item.updated_by = actor
+        item.save()
+
+
+class CachedRetentionPolicies:
+    """Retention policies re-read at most every ``ttl_s`` seconds (a warm Lambda sees a change within a minute)."""
+
+    def __init__(self, store: PolicyStore, ttl_s: float = 60.0) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+        self._loaded_at = -ttl_s
+        self._policies: list[RetentionPolicy] = []
+
+    def policies(self) -> list[RetentionPolicy]:
+        if time.monotonic() - self._loaded_at >= self.ttl_s:
+            self._policies = self.store.retention_policies()
+            self._loaded_at = time.monotonic()
+        return self._policies
