@@ -6,6 +6,10 @@
     callsight calls list            the most recently changed calls
     callsight transcribe FILES      print transcripts of local recordings (no AWS involved)
     callsight model prepare         assemble a bundled speech model into a directory (image builds)
+    callsight sweep retention       delete expired calls (legal holds respected) [--dry-run]
+    callsight erase --phone N       delete every call of a customer [--dry-run]
+    callsight hold set|release      legal hold on a call (--call) or a customer (--phone)
+    callsight audit verify          check the audit log's hash chains
 
 ``ingest`` and ``calls`` talk to ``CALLSIGHT_AWS_ENDPOINT`` (or real AWS when unset).
 """
@@ -42,6 +46,12 @@ model_app = typer.Typer(help="Speech models on this machine.", no_args_is_help=T
 app.add_typer(local_app, name="local")
 app.add_typer(calls_app, name="calls")
 app.add_typer(model_app, name="model")
+sweep_app = typer.Typer(help="Scheduled compliance sweeps, run now.", no_args_is_help=True)
+hold_app = typer.Typer(help="Legal holds: block retention and erasure.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(sweep_app, name="sweep")
+app.add_typer(hold_app, name="hold")
+app.add_typer(audit_app, name="audit")
 console = Console()
 if not console.is_terminal:
     console.width = 200
@@ -381,6 +391,122 @@ def model_prepare(
     except ModelUnavailable as exc:
         raise typer.BadParameter(str(exc)) from exc
     console.print(f"model {name!r} ready in {target} (set CALLSIGHT_ASR_MODEL={target})")
+
+
+# --- compliance ---------------------------------------------------------------------------------------
+
+
+def _operator(actor: str | None) -> Any:
+    from callsight.compliance.deletion import Actor
+
+    return Actor(
+        actor=actor or os.environ.get("USER", "operator"), role="admin", request_id=f"cli-{os.getpid()}"
+    )
+
+
+def print_sweep_report(report: Any, title: str) -> None:
+    table = Table(title=f"{title}{' (dry run: nothing changed)' if report.dry_run else ''}")
+    for column in ("call", "result", "object versions", "index entries", "detail"):
+        table.add_column(column)
+    for outcome in report.outcomes:
+        table.add_row(
+            outcome.call_id,
+            outcome.result.value,
+            str(outcome.objects),
+            str(outcome.index_entries),
+            outcome.detail or "",
+        )
+    console.print(table)
+    console.print(f"{report.checked} call(s) checked")
+
+
+@sweep_app.command("retention")
+def sweep_retention(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be deleted.")] = False,
+    actor: Annotated[str | None, typer.Option(help="Who runs it (audit log).")] = None,
+) -> None:
+    """Delete every expired call and its artefacts, except calls under legal hold."""
+    from callsight.compliance.retention import Compliance
+
+    print_sweep_report(
+        Compliance(get_settings()).retention_sweep(dry_run=dry_run, who=_operator(actor)), "Retention sweep"
+    )
+
+
+@app.command("erase")
+def erase(
+    phone: Annotated[str, typer.Option(help="The customer's phone number, any common spelling.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be deleted.")] = False,
+    actor: Annotated[str | None, typer.Option(help="Who requests it (audit log).")] = None,
+) -> None:
+    """Erase every call of a customer (consent revoked); calls under legal hold are kept and listed."""
+    from callsight.compliance.retention import Compliance, InvalidPhone
+
+    try:
+        report = Compliance(get_settings()).erase_subject(phone, _operator(actor), dry_run=dry_run)
+    except InvalidPhone as exc:
+        raise typer.BadParameter(str(exc), param_hint="--phone") from exc
+    print_sweep_report(report, "Erasure")
+
+
+@hold_app.command("set")
+def hold_set(
+    call: Annotated[str | None, typer.Option(help="Call id.")] = None,
+    phone: Annotated[str | None, typer.Option(help="A customer's phone number (all their calls).")] = None,
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")] = "",
+    actor: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Put a call or a customer under legal hold."""
+    _hold(call, phone, reason, actor, release=False)
+
+
+@hold_app.command("release")
+def hold_release(
+    call: Annotated[str | None, typer.Option(help="Call id.")] = None,
+    phone: Annotated[str | None, typer.Option(help="A customer's phone number.")] = None,
+    reason: Annotated[str, typer.Option()] = "",
+    actor: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Release a legal hold."""
+    _hold(call, phone, reason, actor, release=True)
+
+
+def _hold(call: str | None, phone: str | None, reason: str, actor: str | None, *, release: bool) -> None:
+    from callsight.compliance.retention import Compliance, InvalidPhone
+    from callsight.storage.call_repository import CallNotFound
+
+    if (call is None) == (phone is None):
+        raise typer.BadParameter("give exactly one of --call or --phone")
+    compliance = Compliance(get_settings())
+    try:
+        if call is not None:
+            compliance.hold_call(call, _operator(actor), release=release, reason=reason)
+        else:
+            assert phone is not None
+            compliance.hold_subject(phone, _operator(actor), release=release, reason=reason)
+    except (CallNotFound, InvalidPhone) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console.print(f"legal hold {'released' if release else 'set'}")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    since: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD); default 30 days ago.")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default today.")] = None,
+) -> None:
+    """Check every audit chain of the period; exit 1 and name the first broken link if any."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from callsight.compliance.retention import Compliance
+
+    today = datetime.now(UTC).date()
+    first = date.fromisoformat(since) if since else today - timedelta(days=30)
+    last = date.fromisoformat(until) if until else today
+    checked, broken = Compliance(get_settings()).verify_audit(first, last)
+    if broken is not None:
+        console.print(f"[red]audit chain {broken.chain_id} broken at entry {broken.seq}: {broken.reason}[/]")
+        raise typer.Exit(code=1)
+    console.print(f"[green]{checked} audit entries from {first} to {last}: every chain intact[/]")
 
 
 @local_app.command("provision")

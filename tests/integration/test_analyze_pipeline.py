@@ -224,3 +224,22 @@ def test_a_broken_rule_file_stops_the_function_at_start(tmp_path: Any) -> None:
     )
     assert result.returncode != 0
     assert f"{rules}:5: rules.0.any.0.speaker" in result.stderr
+
+
+def test_phone_and_card_numbers_never_become_search_terms(env: Stack) -> None:
+    call, request = transcribed_call(
+        env,
+        [
+            {
+                "speaker": "customer",
+                "start": 0,
+                "end": 6,
+                "text": "Номер заказа 72051, телефон 9031234567, карта 4111111111111111.",
+            }
+        ],
+    )
+    StageQueue(ANALYZE_QUEUE, env.settings).send(request)
+    assert env.runner(stages=("analyze",)).drain(max_seconds=60)
+    terms = {e.term_key for e in SearchEntryItem.by_call.query(call.call_id)}
+    assert "ru#72051" in terms
+    assert not [t for t in terms if "903123" in t or "411111" in t]

@@ -1,4 +1,8 @@
-"""The keyword-search terms of a call: every stem said (with speaker and offsets) plus order numbers."""
+"""The keyword-search terms of a call: every stem said (with speaker and offsets) plus order numbers.
+
+Numbers are never indexed as said (a phone or card number would become a searchable term); order
+numbers found by the entity extractor are added as digits.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +30,8 @@ def index_terms(turns: list[TurnView], pack: LanguagePack, analysis: CallAnalysi
     terms: dict[str, TermEntry] = {}
     for turn in turns:
         for token, time in zip(turn.tokens, turn.token_times, strict=True):
-            if len(token.stem) < 2 or (token.stem.isdigit() and len(token.stem) < 3):
-                continue
+            if len(token.stem) < 2 or any(char.isdigit() for char in token.stem):
+                continue  # numbers can be phones or cards: only order numbers are indexed (below)
             entry = terms.setdefault(term_key(pack.code, token.stem), TermEntry())
             entry.speakers.add(turn.speaker.value)
             entry.offsets.append(time)

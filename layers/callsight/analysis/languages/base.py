@@ -51,6 +51,8 @@ class LanguagePack(ABC):
     phone_region: str = "US"
     #: Words that flip the meaning of what follows within the negation window.
     negations: frozenset[str] = frozenset()
+    #: Words that spell digits or numbers (used to find spoken phone and card numbers to mask).
+    number_words: frozenset[str] = frozenset()
     #: Multipliers for the valence of the next sentiment word.
     intensifiers: dict[str, float] = {}  # noqa: RUF012  # read-only class data
 
@@ -88,3 +90,8 @@ class LanguagePack(ABC):
     def entities(self, text: str) -> list[FoundEntity]:
         """Language-specific entities in ``text`` (already number-normalised): names, dates, money."""
         return []
+
+    def names_to_mask(self, text: str) -> list[FoundEntity]:
+        """Person names for masking, where missing one costs more than masking a brand: by default
+        the names :meth:`entities` finds."""
+        return [e for e in self.entities(text) if e.type == "person"]

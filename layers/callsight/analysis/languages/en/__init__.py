@@ -80,6 +80,42 @@ class English(LanguagePack):
         {"not", "no", "never", "nothing", "don't", "doesn't", "didn't", "isn't", "wasn't", "aren't", "won't",
          "can't", "cannot", "haven't", "hasn't", "shouldn't", "wouldn't", "without", "nor", "neither"}
     )  # fmt: skip
+    number_words = frozenset(
+        [
+            "zero",
+            "oh",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+            "thirty",
+            "forty",
+            "fifty",
+            "sixty",
+            "seventy",
+            "eighty",
+            "ninety",
+            "hundred",
+            "double",
+            "triple",
+        ]
+    )
     intensifiers = {"very": 1.3, "really": 1.3, "so": 1.2, "too": 1.2, "extremely": 1.5, "totally": 1.3}  # noqa: RUF012
 
     @cached_property
@@ -126,6 +162,27 @@ class English(LanguagePack):
                 if name.split()[0] not in _NOT_NAMES and name.split()[0].lower() not in _MONTHS:
                     found.append(FoundEntity("person", name, m.start("name"), m.end("name")))
         return found
+
+    def names_to_mask(self, text: str) -> list[FoundEntity]:
+        """Pattern names plus any "First Last" pair of capitalised words (a brand may be masked too)."""
+        found = [e for e in self.entities(text) if e.type == "person"]
+        for m in _INTRODUCTION.finditer(text):
+            group = "name" if m.group("name") else "name2"
+            found.append(FoundEntity("person", m.group(group), m.start(group), m.end(group)))
+        for m in _FULL_NAME.finditer(text):
+            first = m.group(1)
+            if first not in _NOT_NAMES and first.lower() not in _MONTHS:
+                found.append(FoundEntity("person", m.group(0), m.start(), m.end()))
+        return found
+
+
+#: Self-introductions whatever the case ASR wrote them in: "this is chloe calling from …".
+_INTRODUCTION = re.compile(
+    r"\b(?:my name is|my name's|this is|it's|i am|i'm)\s+(?P<name>[^\W\d_]+)(?=\s+(?:calling|speaking|from|with|here)\b)"
+    r"|\bmy name(?: is|'s)\s+(?P<name2>[^\W\d_]+)",
+    re.IGNORECASE,
+)
+_FULL_NAME = re.compile(r"\b([A-Z][a-z]+)\s+([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
 
 
 def _amount(raw: str) -> str:

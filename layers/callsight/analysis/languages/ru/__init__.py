@@ -18,6 +18,10 @@ from nltk.stem.snowball import SnowballStemmer
 from callsight.analysis.languages.base import FoundEntity, LanguagePack, normalize_compound
 
 #: «12 тысяч» written half in digits (ASR mixes): multiplied out before the words are converted.
+#: Self-introductions whatever the case ASR wrote them in: «меня зовут алина».
+_INTRODUCTION = re.compile(
+    r"\b(?:меня зовут|зовут меня|меня звать|мое имя|моё имя|моя фамилия)\s+(?P<name>[^\W\d_]+)", re.IGNORECASE
+)
 _THOUSANDS = re.compile(r"\b(\d+)\s+тысяч[аи]?\b")
 _NEGATION_DAMPING = -0.74  # VADER's factor for a negated word
 _OBSCENE_VALENCE = -2.5
@@ -53,6 +57,50 @@ class Russian(LanguagePack):
     code = "ru"
     phone_region = "RU"
     negations = frozenset({"не", "нет", "ни", "никак", "никогда", "ничего", "нисколько", "без"})
+    number_words = frozenset(
+        [
+            "ноль",
+            "нуль",
+            "один",
+            "одна",
+            "два",
+            "две",
+            "три",
+            "четыре",
+            "пять",
+            "шесть",
+            "семь",
+            "восемь",
+            "девять",
+            "десять",
+            "одиннадцать",
+            "двенадцать",
+            "тринадцать",
+            "четырнадцать",
+            "пятнадцать",
+            "шестнадцать",
+            "семнадцать",
+            "восемнадцать",
+            "девятнадцать",
+            "двадцать",
+            "тридцать",
+            "сорок",
+            "пятьдесят",
+            "шестьдесят",
+            "семьдесят",
+            "восемьдесят",
+            "девяносто",
+            "сто",
+            "двести",
+            "триста",
+            "четыреста",
+            "пятьсот",
+            "шестьсот",
+            "семьсот",
+            "восемьсот",
+            "девятьсот",
+        ]
+    )
     intensifiers = {  # noqa: RUF012
         "очень": 1.4, "слишком": 1.4, "совсем": 1.3, "крайне": 1.5, "абсолютно": 1.4, "совершенно": 1.4,
         "так": 1.2, "такой": 1.2, "настолько": 1.3, "вообще": 1.2, "просто": 1.1, "весьма": 1.2,
@@ -181,4 +229,10 @@ class Russian(LanguagePack):
                         "date", f"{fact.year}-{value}" if fact.year else value, match.start, match.stop
                     )
                 )
+        return found
+
+    def names_to_mask(self, text: str) -> list[FoundEntity]:
+        found = [e for e in self.entities(text) if e.type == "person"]
+        for m in _INTRODUCTION.finditer(text):
+            found.append(FoundEntity("person", m.group("name"), m.start("name"), m.end("name")))
         return found
