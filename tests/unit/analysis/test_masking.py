@@ -29,7 +29,9 @@ def test_masked_transcript_holds_no_pii_of_the_call(call: LabelledCall) -> None:
             digits = re.sub(r"\D", "", value)
             assert not any(len(n) >= 7 and (n in digits or digits[-7:] in n) for n in numbers), (value, text)
         elif entity["type"] == "email":
-            for piece in re.findall(r"[a-zа-я]{3,}", value.split("@")[0]):  # the local part's words, however spelled
+            for piece in re.findall(
+                r"[a-zа-я]{3,}", value.split("@")[0]
+            ):  # the local part's words, however spelled
                 assert piece not in text.lower(), (value, text)
         elif entity["type"] == "person":
             for part in value.split():
