@@ -6,6 +6,7 @@
     callsight calls list            the most recently changed calls
     callsight transcribe FILES      print transcripts of local recordings (no AWS involved)
     callsight model prepare         assemble a bundled speech model into a directory (image builds)
+    callsight sweep masking         mask PII in transcripts, bleep it in audio copies [--dry-run]
     callsight sweep retention       delete expired calls (legal holds respected) [--dry-run]
     callsight erase --phone N       delete every call of a customer [--dry-run]
     callsight hold set|release      legal hold on a call (--call) or a customer (--phone)
@@ -233,8 +234,51 @@ def local_demo(
         print_transcripts(settings, sorted(calls, key=lambda c: c.source.key))
         console.print(calls_table(settings))
         _print_pipeline_state(runner, drained)
+        _demo_compliance(settings, calls)
     finally:
         emulator.stop()
+
+
+def _demo_compliance(settings: Settings, calls: list[CallRecord]) -> None:
+    """Fast-forward the clock: masking after its 30-day window, retention after 180 days, one call on hold."""
+    from datetime import UTC, datetime, timedelta
+
+    from callsight.compliance.masking_sweep import MaskingSweep
+    from callsight.compliance.retention import Compliance
+
+    compliance = Compliance(settings)
+    operator = _operator("demo")
+    held = next((c for c in calls if c.queue), calls[0] if calls else None)
+    if held is None:
+        return
+    console.rule("compliance: the same sweeps the schedules run, with the clock moved forward")
+    compliance.hold_call(held.call_id, operator, reason="demo: a dispute about this call")
+    console.print(f"legal hold set on {held.call_id} ({Path(held.source.key).name})")
+    now = datetime.now(UTC)
+    print_masking_report(MaskingSweep(settings).run(now=now + timedelta(days=31), who=operator))
+    print_sweep_report(
+        compliance.retention_sweep(now=now + timedelta(days=400), who=operator),
+        "Retention sweep, 400 days later",
+    )
+    receipts = [
+        e
+        for c in calls
+        for e in compliance.audit.for_target(f"call:{c.call_id}")
+        if e.action.endswith(".delete")
+    ]
+    for receipt in receipts:
+        versions = sum(receipt.details.get("object_versions", {}).values())
+        console.print(
+            f"receipt {receipt.chain_id}/{receipt.seq}: {receipt.action} {receipt.target} "
+            f"(policy {receipt.details.get('policy')}, {versions} object versions, "
+            f"{receipt.details.get('index_entries')} index entries) hash {receipt.entry_hash[:12]}…",
+            highlight=False,
+        )
+    today = now.date()
+    checked, broken = compliance.verify_audit(today, today)
+    console.print(
+        f"audit log: {checked} entries, chains {'intact' if broken is None else f'BROKEN at {broken}'}"
+    )
 
 
 def _print_pipeline_state(runner: Any, drained: bool) -> None:
@@ -420,17 +464,52 @@ def print_sweep_report(report: Any, title: str) -> None:
     console.print(f"{report.checked} call(s) checked")
 
 
+AS_OF_HELP = "Run as if it were this date (YYYY-MM-DD), to see what a policy will do."
+
+
+def _as_of(value: str | None) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+
+
 @sweep_app.command("retention")
 def sweep_retention(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be deleted.")] = False,
+    as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
     actor: Annotated[str | None, typer.Option(help="Who runs it (audit log).")] = None,
 ) -> None:
     """Delete every expired call and its artefacts, except calls under legal hold."""
     from callsight.compliance.retention import Compliance
 
-    print_sweep_report(
-        Compliance(get_settings()).retention_sweep(dry_run=dry_run, who=_operator(actor)), "Retention sweep"
+    report = Compliance(get_settings()).retention_sweep(
+        now=_as_of(as_of), dry_run=dry_run, who=_operator(actor)
     )
+    print_sweep_report(report, "Retention sweep")
+
+
+@sweep_app.command("masking")
+def sweep_masking(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be masked.")] = False,
+    as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
+    actor: Annotated[str | None, typer.Option(help="Who runs it (audit log).")] = None,
+) -> None:
+    """Mask PII in transcripts and bleep it in a redacted audio copy, for calls past the masking window."""
+    from callsight.compliance.masking_sweep import MaskingSweep
+
+    report = MaskingSweep(get_settings()).run(now=_as_of(as_of), dry_run=dry_run, who=_operator(actor))
+    print_masking_report(report)
+
+
+def print_masking_report(report: Any) -> None:
+    title = f"Masking sweep (calls started before {report.cutoff:%Y-%m-%d}){' - dry run' if report.dry_run else ''}"
+    table = Table(title=title)
+    for column in ("call", "masked", "bleeped s", "redacted audio", "versions deleted"):
+        table.add_column(column, overflow="fold")
+    for o in report.outcomes:
+        masked = ", ".join(f"{k} {v}" for k, v in sorted(o.masked.items())) or "-"
+        table.add_row(o.call_id, masked, f"{o.bleeped_s:.1f}", o.redacted_key or "", str(o.deleted_versions))
+    console.print(table)
 
 
 @app.command("erase")

@@ -198,7 +198,11 @@ def mask_transcript(
     hits = [h for h in hits if h.type in policy.entity_types or h.type == "order_number"]
     replaced = list(transcript.words)
     spans: list[MaskedSpan] = []
-    for hit in sorted(hits, key=lambda h: h.first):
+    taken: set[int] = set()
+    for hit in sorted(hits, key=lambda h: (h.first, -h.last)):
+        if taken & set(range(hit.first, hit.last + 1)):
+            continue  # the same words found twice (a name by NER and by its introduction)
+        taken.update(range(hit.first, hit.last + 1))
         chunk = transcript.words[hit.first : hit.last + 1]
         for offset, word in enumerate(chunk):
             replaced[hit.first + offset] = word.model_copy(

@@ -165,6 +165,8 @@ class CallRecord(BaseModel):
     retention_policy: str | None = None
     expires_at: datetime | None = None
     legal_hold: bool = False
+    masked_at: datetime | None = None
+    redacted_audio_key: str | None = None
     version: int | None = None
 
     def with_retention(self, policies: list[Any]) -> CallRecord:

@@ -80,7 +80,7 @@ def _to_item(record: CallRecord) -> CallItem:
     for name in (
         "agent_id", "team", "queue", "customer_phone_masked", "customer_phone_hash", "pbx_call_id",
         "language_hint", "agent_channel", "started_at", "created_at", "updated_at", "retention_policy",
-        "legal_hold",
+        "legal_hold", "masked_at", "redacted_audio_key",
     ):  # fmt: skip
         setattr(item, name, getattr(record, name))
     item.direction = record.direction.value
@@ -247,6 +247,18 @@ class CallUpdates:
 
     def set_legal_hold(self, call_id: str, hold: bool) -> CallRecord:
         return self._update(call_id, [CallItem.legal_hold.set(hold)])
+
+    def set_masked(
+        self, call_id: str, transcription: TranscriptionFacts, redacted_audio_key: str | None
+    ) -> CallRecord:
+        """Record a finished masking: the masked transcript version, the redacted audio, when."""
+        actions: list[Action] = [
+            CallItem.masked_at.set(_now()),
+            CallItem.transcription.set(_transcription_map(transcription)),
+        ]
+        if redacted_audio_key:
+            actions.append(CallItem.redacted_audio_key.set(redacted_audio_key))
+        return self._update(call_id, actions)
 
     def set_retention(self, call_id: str, policy_id: str, expires_at: datetime) -> CallRecord:
         return self._update(call_id, _retention_actions(policy_id, expires_at))

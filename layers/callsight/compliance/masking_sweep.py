@@ -1,0 +1,162 @@
+"""The masking sweep: calls past the masking window get a masked transcript and a redacted audio copy;
+the unmasked transcript and the original audio are then deleted unless the masking policy keeps them.
+
+Finds candidates through the ``by-day`` index (one query per day, from a checkpoint two days behind
+the cutoff, so late uploads are still seen) — never a table scan. Idempotent and resumable: a call
+is done once ``masked_at`` is set; a rerun after a crash masks an already-masked transcript to the
+same text and skips audio whose original is gone but whose redacted copy exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from callsight.analysis.languages import language_pack
+from callsight.compliance.deletion import Actor
+from callsight.compliance.masking import mask_transcript
+from callsight.compliance.policies import MaskingPolicy
+from callsight.compliance.redaction import redact_audio
+from callsight.config import Settings
+from callsight.models.call import CallRecord, CallStatus
+from callsight.resources import RECORDINGS_BUCKET
+from callsight.storage import aws
+from callsight.storage.audit_log import AuditLog
+from callsight.storage.call_repository import CallRepository, CallUpdates
+from callsight.storage.policy_store import PolicyStore
+from callsight.storage.recordings import ObjectMissing, RecordingStore
+from callsight.storage.tables import CallItem, bind_tables
+from callsight.storage.transcripts import TranscriptStore
+
+logger = logging.getLogger(__name__)
+CHECKPOINT = "masking-sweep"
+#: Days before the cutoff that are re-read every run (uploads that arrive late).
+LATE_ARRIVAL_DAYS = 2
+
+
+class MaskingOutcome(BaseModel):
+    call_id: str
+    masked: dict[str, int] = Field(default_factory=dict)
+    bleeped_s: float = 0.0
+    redacted_key: str | None = None
+    deleted_versions: int = 0
+    detail: str | None = None
+
+
+class MaskingReport(BaseModel):
+    dry_run: bool
+    cutoff: datetime
+    outcomes: list[MaskingOutcome] = Field(default_factory=list)
+
+
+class MaskingSweep:
+    def __init__(self, settings: Settings) -> None:
+        bind_tables(settings)
+        self.calls = CallRepository(settings)
+        self.updates = CallUpdates(settings)
+        self.policies = PolicyStore(settings)
+        self.transcripts = TranscriptStore(settings)
+        self.recordings = RecordingStore(settings)
+        self.audit = AuditLog(settings)
+        self._s3: Any = aws.client("s3", settings)
+        self.redacted_bucket = RECORDINGS_BUCKET.physical(settings)
+
+    def run(
+        self, *, now: datetime | None = None, dry_run: bool = False, who: Actor | None = None
+    ) -> MaskingReport:
+        who = who or Actor(actor="masking-sweep", role="system")
+        policy = self.policies.masking_policy()
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=policy.mask_after_days)
+        report = MaskingReport(dry_run=dry_run, cutoff=cutoff)
+        state = self.policies.checkpoint(CHECKPOINT) or {}
+        retention_days = max(p.days for p in self.policies.retention_policies())
+        day = (
+            date.fromisoformat(state["next_day"])
+            if "next_day" in state
+            else (cutoff - timedelta(days=retention_days)).date()
+        )
+        while day <= cutoff.date():
+            for item in CallItem.by_day.query(day.isoformat(), CallItem.started_at <= cutoff):
+                if item.masked_at is None and item.status in (
+                    CallStatus.TRANSCRIBED.value,
+                    CallStatus.ANALYZED.value,
+                ):
+                    call = self.calls.get(item.call_id)
+                    if call is not None:
+                        report.outcomes.append(self._mask_call(call, policy, who, dry_run))
+            if not dry_run and day < cutoff.date() - timedelta(days=LATE_ARRIVAL_DAYS):
+                self.policies.save_checkpoint(CHECKPOINT, {"next_day": (day + timedelta(days=1)).isoformat()})
+            day += timedelta(days=1)
+        if not dry_run:
+            self.audit.record(
+                actor=who.actor, role=who.role, action="masking.sweep", target="calls", request_id=who.request_id,
+                details={"masked_calls": len(report.outcomes), "cutoff": cutoff.isoformat()},
+            )  # fmt: skip
+        return report
+
+    def _mask_call(
+        self, call: CallRecord, policy: MaskingPolicy, who: Actor, dry_run: bool
+    ) -> MaskingOutcome:
+        facts = call.transcription
+        if facts is None:
+            return MaskingOutcome(call_id=call.call_id, detail="no transcript")
+        transcript = self.transcripts.get(facts.transcript_key, facts.transcript_version_id)
+        masked, spans = mask_transcript(transcript, language_pack(transcript.language.code), policy)
+        outcome = MaskingOutcome(call_id=call.call_id, masked=dict(Counter(s.type for s in spans)))
+        if dry_run:
+            return outcome
+        outcome.redacted_key, outcome.bleeped_s = self._redact(call, spans)
+        _, version = self.transcripts.put(masked)
+        if not policy.keep_unmasked_transcript:
+            outcome.deleted_versions += self._delete_versions(
+                facts.transcript_bucket, facts.transcript_key, keep=version
+            )
+        if not policy.keep_original_audio and outcome.redacted_key:
+            for key in (call.source.key, call.source.key + ".json"):
+                outcome.deleted_versions += self._delete_versions(call.source.bucket, key, keep=None)
+        self.updates.set_masked(
+            call.call_id, facts.model_copy(update={"transcript_version_id": version}), outcome.redacted_key
+        )
+        self.audit.record(
+            actor=who.actor, role=who.role, action="masking.apply", target=f"call:{call.call_id}", request_id=who.request_id,
+            details={"masked": outcome.masked, "bleeped_s": outcome.bleeped_s, "deleted_versions": outcome.deleted_versions},
+        )  # fmt: skip
+        return outcome
+
+    def _redact(self, call: CallRecord, spans: list[Any]) -> tuple[str | None, float]:
+        suffix = PurePosixPath(call.source.key).suffix or ".wav"
+        key = f"redacted/{call.call_id}/recording{suffix}"
+        with tempfile.TemporaryDirectory(prefix="callsight-redact-") as workdir:
+            original = Path(workdir) / f"original{suffix}"
+            try:
+                self.recordings.download(
+                    call.source.bucket, call.source.key, call.source.version_id, original
+                )
+            except ObjectMissing:
+                existing = self._s3.list_objects_v2(
+                    Bucket=self.redacted_bucket, Prefix=f"redacted/{call.call_id}/"
+                )
+                return (key if existing.get("KeyCount") else None), 0.0  # an earlier run already redacted it
+            target = Path(workdir) / f"redacted{suffix}"
+            facts = redact_audio(original, target, spans)
+            if facts.container == "flac" and suffix != ".flac":
+                key = f"redacted/{call.call_id}/recording.flac"
+            self._s3.upload_file(str(target), self.redacted_bucket, key)
+        return key, facts.bleeped_s
+
+    def _delete_versions(self, bucket: str, key: str, keep: str | None) -> int:
+        listing = self._s3.list_object_versions(Bucket=bucket, Prefix=key)
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]
+            if v["Key"] == key and v["VersionId"] != keep
+        ]
+        if doomed:
+            self._s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
+        return len(doomed)
