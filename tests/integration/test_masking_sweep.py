@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import av
 import numpy as np
+import pytest
 from callsight.compliance.masking_sweep import MaskingSweep
 from callsight.models.call import CallStatus
 from callsight.models.transcript import LanguageSource, SpeakerAttribution, TranscriptionFacts
+from callsight.storage.call_repository import CallUpdates
 from callsight.storage.transcripts import TranscriptStore
 
 from tests.analysis_fixtures import build_transcript
@@ -117,3 +119,49 @@ def test_dry_run_changes_nothing(env: Stack) -> None:
     assert store.versions(key) == [version]
     after = env.calls.get(call.call_id)
     assert after is not None and after.masked_at is None
+
+
+def test_a_masking_sweep_killed_halfway_is_finished_by_the_next_one(
+    env: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = datetime.now(UTC) - timedelta(days=40)
+    call = env.ingest(f"in-202-+79031234567-{started:%Y%m%d-%H%M%S}-9.1.wav", pcm_wav(seconds=8))
+    transcript = build_transcript([PHONE_TURN], "ru", 1, call_id=call.call_id)
+    store = TranscriptStore(env.settings)
+    key, version = store.put(transcript)
+    facts = TranscriptionFacts(
+        transcript_bucket=store.bucket, transcript_key=key, transcript_version_id=version, language="ru",
+        language_source=LanguageSource.CALL_HINT, model_id="fixture@0", device="cpu", compute_type="int8",
+        real_time_factor=0.1, processing_s=1.0, word_count=len(transcript.words),
+        speaker_attribution=SpeakerAttribution.NONE, transcribed_at=datetime.now(UTC),
+    )  # fmt: skip
+    env.calls.transition(call.call_id, CallStatus.TRANSCRIBING)
+    env.calls.transition(call.call_id, CallStatus.TRANSCRIBED, transcription=facts)
+
+    def crash(*_: object, **__: object) -> None:
+        raise RuntimeError("Lambda timed out")
+
+    monkeypatch.setattr(CallUpdates, "set_masked", crash)  # dies after every S3 change, before masked_at
+    with pytest.raises(RuntimeError):
+        MaskingSweep(env.settings).run()
+    monkeypatch.undo()
+    [outcome] = MaskingSweep(env.settings).run().outcomes  # the rerun finishes the job
+    after = env.calls.get(call.call_id)
+    assert after is not None and after.masked_at is not None and outcome.redacted_key
+    assert len(store.versions(key)) == 1 and "[PHONE]" in store.get(key).text
+    assert MaskingSweep(env.settings).run().outcomes == []
+
+
+def test_the_erasure_function_answers_with_a_report_or_a_clear_error(env: Stack) -> None:
+    from callsight.local.runner import LambdaContext, load_handler
+
+    handler = load_handler("erasure")
+    assert handler is not None
+    context = LambdaContext(function_name="erasure", timeout_s=60)
+    call = env.ingest("in-202-+79031234567-20261120-113000-5.1.wav", pcm_wav(seconds=2))
+    report = handler({"phone": "+7 903 123-45-67", "requested_by": "dpo@example.com"}, context)
+    assert [(o["call_id"], o["result"]) for o in report["outcomes"]] == [(call.call_id, "deleted")]
+    assert (
+        handler({"phone": "not a number", "requested_by": "dpo@example.com"}, context)["error"]
+        == "invalid_phone"
+    )

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from callsight.analysis.languages import language_pack
@@ -106,7 +107,13 @@ class MaskingSweep:
         facts = call.transcription
         if facts is None:
             return MaskingOutcome(call_id=call.call_id, detail="no transcript")
-        transcript = self.transcripts.get(facts.transcript_key, facts.transcript_version_id)
+        try:
+            transcript = self.transcripts.get(facts.transcript_key, facts.transcript_version_id)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "NoSuchVersion":
+                raise
+            # an interrupted earlier run already replaced it by the masked version: continue from that
+            transcript = self.transcripts.get(facts.transcript_key)
         masked, spans = mask_transcript(transcript, language_pack(transcript.language.code), policy)
         outcome = MaskingOutcome(call_id=call.call_id, masked=dict(Counter(s.type for s in spans)))
         if dry_run:
