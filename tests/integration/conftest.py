@@ -103,6 +103,30 @@ class Stack:
     def all_calls(self) -> list[Any]:
         return list(self.calls.recent(1000))
 
+    def transcribed(self, call_id: str, transcript: Any, versions: int = 1) -> tuple[str, str | None]:
+        """Store ``transcript`` (``versions`` times, as re-transcriptions leave) and move the RECEIVED
+        call to TRANSCRIBED with its facts, as the transcribe stage does; returns (key, version)."""
+        from datetime import UTC, datetime
+
+        from callsight.models.call import CallStatus
+        from callsight.models.transcript import LanguageSource, TranscriptionFacts
+        from callsight.storage.transcripts import TranscriptStore
+
+        store = TranscriptStore(self.settings)
+        key, version = store.put(transcript)
+        for _ in range(versions - 1):
+            store.put(transcript)
+        facts = TranscriptionFacts(
+            transcript_bucket=store.bucket, transcript_key=key, transcript_version_id=version,
+            language=transcript.language.code, language_source=LanguageSource.CALL_HINT, model_id="fixture@0",
+            device="cpu", compute_type="int8", real_time_factor=0.1, processing_s=1.0,
+            word_count=len(transcript.words), speaker_attribution=transcript.speaker_attribution,
+            transcribed_at=datetime.now(UTC),
+        )  # fmt: skip
+        self.calls.transition(call_id, CallStatus.TRANSCRIBING)
+        self.calls.transition(call_id, CallStatus.TRANSCRIBED, transcription=facts)
+        return key, version
+
 
 @pytest.fixture
 def env(stack: Settings) -> Stack:

@@ -23,7 +23,6 @@ from callsight.compliance.policies import RetentionPolicy
 from callsight.compliance.retention import Compliance, InvalidPhone
 from callsight.models.call import CallRecord, CallStatus
 from callsight.models.messages import AnalyzeRequest
-from callsight.models.transcript import LanguageSource, SpeakerAttribution, TranscriptionFacts
 from callsight.resources import BUCKETS, TABLES
 from callsight.storage import aws
 from callsight.storage.call_repository import CallRepository, CallUpdates
@@ -55,16 +54,7 @@ def make_call(env: Stack, phone: str, *, days_ago: int, secret: str, tags_text: 
     ]
     transcript = build_transcript(turns, "ru", 2, call_id=call.call_id)
     store = TranscriptStore(env.settings)
-    env.calls.transition(call.call_id, CallStatus.TRANSCRIBING)
-    key, version = store.put(transcript)
-    store.put(transcript)  # a second version, as a re-transcription leaves
-    facts = TranscriptionFacts(
-        transcript_bucket=store.bucket, transcript_key=key, transcript_version_id=version, language="ru",
-        language_source=LanguageSource.CALL_HINT, model_id="fixture@0", device="cpu", compute_type="int8",
-        real_time_factor=0.1, processing_s=1.0, word_count=len(transcript.words),
-        speaker_attribution=SpeakerAttribution.CHANNEL, transcribed_at=datetime.now(UTC),
-    )  # fmt: skip
-    env.calls.transition(call.call_id, CallStatus.TRANSCRIBED, transcription=facts)
+    key, version = env.transcribed(call.call_id, transcript, versions=2)
     service = AnalyzeService(env.settings, Analyzer(load_rules(), "RU", lambda p: p[-4:]))
     service.handle(AnalyzeRequest(call_id=call.call_id, transcript_bucket=store.bucket, transcript_key=key,
                                   transcript_version_id=version, language="ru"))  # fmt: skip

@@ -11,8 +11,6 @@ import av
 import numpy as np
 import pytest
 from callsight.compliance.masking_sweep import MaskingSweep
-from callsight.models.call import CallStatus
-from callsight.models.transcript import LanguageSource, SpeakerAttribution, TranscriptionFacts
 from callsight.storage.call_repository import CallUpdates
 from callsight.storage.transcripts import TranscriptStore
 
@@ -50,15 +48,7 @@ def test_masking_sweep_masks_text_bleeps_audio_and_drops_the_originals(env: Stac
     ]
     transcript = build_transcript(turns, "ru", 1, call_id=call.call_id)
     store = TranscriptStore(env.settings)
-    key, version = store.put(transcript)
-    facts = TranscriptionFacts(
-        transcript_bucket=store.bucket, transcript_key=key, transcript_version_id=version, language="ru",
-        language_source=LanguageSource.CALL_HINT, model_id="fixture@0", device="cpu", compute_type="int8",
-        real_time_factor=0.1, processing_s=1.0, word_count=len(transcript.words),
-        speaker_attribution=SpeakerAttribution.NONE, transcribed_at=datetime.now(UTC),
-    )  # fmt: skip
-    env.calls.transition(call.call_id, CallStatus.TRANSCRIBING)
-    env.calls.transition(call.call_id, CallStatus.TRANSCRIBED, transcription=facts)
+    key, _version = env.transcribed(call.call_id, transcript)
 
     report = MaskingSweep(env.settings).run()
     [outcome] = report.outcomes
@@ -105,15 +95,7 @@ def test_dry_run_changes_nothing(env: Stack) -> None:
     call = env.ingest(f"in-202-+79031234567-{started:%Y%m%d-%H%M%S}-7.1.wav", pcm_wav(seconds=3))
     transcript = build_transcript([PHONE_TURN | {"start": 0.2, "end": 2.5}], "ru", 1, call_id=call.call_id)
     store = TranscriptStore(env.settings)
-    key, version = store.put(transcript)
-    facts = TranscriptionFacts(
-        transcript_bucket=store.bucket, transcript_key=key, transcript_version_id=version, language="ru",
-        language_source=LanguageSource.CALL_HINT, model_id="fixture@0", device="cpu", compute_type="int8",
-        real_time_factor=0.1, processing_s=1.0, word_count=len(transcript.words),
-        speaker_attribution=SpeakerAttribution.NONE, transcribed_at=datetime.now(UTC),
-    )  # fmt: skip
-    env.calls.transition(call.call_id, CallStatus.TRANSCRIBING)
-    env.calls.transition(call.call_id, CallStatus.TRANSCRIBED, transcription=facts)
+    key, version = env.transcribed(call.call_id, transcript)
     report = MaskingSweep(env.settings).run(dry_run=True)
     assert [o.masked for o in report.outcomes] == [{"phone": 1}]
     assert store.versions(key) == [version]
@@ -128,15 +110,7 @@ def test_a_masking_sweep_killed_halfway_is_finished_by_the_next_one(
     call = env.ingest(f"in-202-+79031234567-{started:%Y%m%d-%H%M%S}-9.1.wav", pcm_wav(seconds=8))
     transcript = build_transcript([PHONE_TURN], "ru", 1, call_id=call.call_id)
     store = TranscriptStore(env.settings)
-    key, version = store.put(transcript)
-    facts = TranscriptionFacts(
-        transcript_bucket=store.bucket, transcript_key=key, transcript_version_id=version, language="ru",
-        language_source=LanguageSource.CALL_HINT, model_id="fixture@0", device="cpu", compute_type="int8",
-        real_time_factor=0.1, processing_s=1.0, word_count=len(transcript.words),
-        speaker_attribution=SpeakerAttribution.NONE, transcribed_at=datetime.now(UTC),
-    )  # fmt: skip
-    env.calls.transition(call.call_id, CallStatus.TRANSCRIBING)
-    env.calls.transition(call.call_id, CallStatus.TRANSCRIBED, transcription=facts)
+    key, _version = env.transcribed(call.call_id, transcript)
 
     def crash(*_: object, **__: object) -> None:
         raise RuntimeError("Lambda timed out")
