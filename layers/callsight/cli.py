@@ -11,6 +11,7 @@
     callsight erase --phone N       delete every call of a customer [--dry-run]
     callsight hold set|release      legal hold on a call (--call) or a customer (--phone)
     callsight audit verify          check the audit log's hash chains
+    callsight token --role R --sub S   mint a local API token (HS256; refused when a JWKS is configured)
 
 ``ingest`` and ``calls`` talk to ``CALLSIGHT_AWS_ENDPOINT`` (or real AWS when unset).
 """
@@ -586,6 +587,36 @@ def audit_verify(
         console.print(f"[red]audit chain {broken.chain_id} broken at entry {broken.seq}: {broken.reason}[/]")
         raise typer.Exit(code=1)
     console.print(f"[green]{checked} audit entries from {first} to {last}: every chain intact[/]")
+
+
+@app.command("token")
+def token(
+    role: Annotated[str, typer.Option(help="admin | qa | agent | crm")],
+    sub: Annotated[str, typer.Option(help="Who the token is for.")],
+    team: Annotated[
+        list[str] | None, typer.Option(help="QA: a team or queue it may see (repeatable).")
+    ] = None,
+    agent_id: Annotated[str | None, typer.Option(help="Agent: their agent id / extension.")] = None,
+    hours: Annotated[float, typer.Option(min=0.01, max=24 * 30)] = 8,
+) -> None:
+    """Mint a local bearer token for the API (only when no identity provider is configured)."""
+    from datetime import timedelta
+
+    from callsight.auth.tokens import Role, mint_local_token
+
+    try:
+        print(
+            mint_local_token(
+                get_settings(),
+                subject=sub,
+                role=Role(role),
+                teams=team,
+                agent_id=agent_id,
+                ttl=timedelta(hours=hours),
+            )
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 @local_app.command("provision")

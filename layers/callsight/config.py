@@ -118,6 +118,25 @@ class Settings(BaseSettings):
         default=True, description="Publish alert rules' hits to the SNS alerts topic."
     )
 
+    # --- API authentication (callsight.auth) ---------------------------------------------------------
+    auth_issuer: str = Field(default="callsight-local", description="Expected `iss` of bearer tokens.")
+    auth_audience: str = Field(default="callsight-api", description="Expected `aud` of bearer tokens.")
+    auth_jwks_url: str | None = Field(
+        default=None,
+        description="JWKS of the identity provider (RS256/ES256). Unset: HS256 with the local secret.",
+    )
+    auth_local_secret: SecretStr = Field(
+        default=SecretStr("local-development-only-jwt-secret-change-me"),
+        description="HS256 key for local tokens (`callsight token`); never used when a JWKS URL is set.",
+    )
+    auth_jwks_refetch_cooldown_s: float = Field(
+        default=30,
+        ge=0,
+        description="An unknown key id refetches the JWKS at most this often (rotation vs abuse).",
+    )
+    auth_roles_claim: str = Field(default="callsight:role", description="Claim holding the caller's role.")
+    auth_leeway_s: int = Field(default=30, ge=0, le=300, description="Clock skew tolerated on exp/nbf.")
+
     # --- idempotency ----------------------------------------------------------------------------
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
 
