@@ -314,3 +314,8 @@ class CallUpdates:
             if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
                 return False
             raise
+
+
+def record_of(item: CallItem) -> CallRecord:
+    """A call record from an item read by a query elsewhere (API listing)."""
+    return _to_record(item)

@@ -1,0 +1,77 @@
+"""Callsight API (Chalice): bearer-token auth, role-based views, every read audited. Thin routes.
+
+Implemented so far: ``GET /health``, ``GET /calls`` (filters, opaque cursors), ``GET /calls/{id}``,
+``GET /calls/{id}/transcript`` (PII masked unless the role holds it). Errors share one shape:
+``{"error": code, "message": text}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from callsight.api.models import ApiError, ListQuery
+from callsight.api.service import BadRequest, CallsApi, NotFound
+from callsight.auth.tokens import Principal, TokenVerifier, Unauthorized
+from callsight.config import get_settings
+from chalice.app import Chalice, Response
+from pydantic import ValidationError
+
+app = Chalice(app_name="callsight-api")
+settings = get_settings()
+verifier = TokenVerifier(settings)
+calls = CallsApi(settings)
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return Response(body=ApiError(error=code, message=message).model_dump(), status_code=status)
+
+
+def _principal() -> Principal:
+    headers = app.current_request.headers if app.current_request else {}
+    return verifier.verify(headers.get("authorization"))
+
+
+def _request_id() -> str | None:
+    request = app.current_request
+    return request.context.get("requestId") if request is not None else None
+
+
+def _guarded(handler: Callable[[Principal], Any]) -> Any:
+    try:
+        principal = _principal()
+    except Unauthorized as exc:
+        return _error(401, "unauthorized", str(exc))
+    try:
+        return handler(principal)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "request"
+        return _error(400, "bad_request", f"{where}: {first['msg']}")
+    except BadRequest as exc:
+        return _error(400, "bad_request", str(exc))
+    except NotFound as exc:
+        return _error(404, "not_found", str(exc))
+
+
+@app.route("/health", methods=["GET"])
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.route("/calls", methods=["GET"])
+def list_calls() -> Any:
+    params = dict((app.current_request.query_params or {}) if app.current_request else {})
+    return _guarded(
+        lambda p: calls.list_calls(p, ListQuery.model_validate(params), _request_id()).model_dump(mode="json")
+    )
+
+
+@app.route("/calls/{call_id}", methods=["GET"])
+def call_detail(call_id: str) -> Any:
+    return _guarded(lambda p: calls.call_detail(p, call_id, _request_id()).model_dump(mode="json"))
+
+
+@app.route("/calls/{call_id}/transcript", methods=["GET"])
+def call_transcript(call_id: str) -> Any:
+    return _guarded(lambda p: calls.transcript(p, call_id, _request_id()).model_dump(mode="json"))

@@ -1,0 +1,96 @@
+"""Request and response models of the API (pydantic), PII masked unless the caller's role holds it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from callsight.models.analysis import StoredEntity, TalkMetrics
+from callsight.models.call import CallRecord, CallStatus, Direction, StatusChange
+
+MAX_PAGE = 100
+
+
+class ListQuery(BaseModel):
+    """``GET /calls`` query string. Unknown parameters are refused, so a typo is a 400, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=25, ge=1, le=MAX_PAGE)
+    cursor: str | None = Field(default=None, max_length=2048)
+    status: CallStatus | None = None
+    agent: str | None = Field(default=None, max_length=64)
+    team: str | None = Field(default=None, max_length=64)
+    queue: str | None = Field(default=None, max_length=64)
+    tag: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    direction: Direction | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class CallSummary(BaseModel):
+    call_id: str
+    status: CallStatus
+    started_at: datetime | None
+    direction: Direction
+    agent_id: str | None
+    team: str | None
+    queue: str | None
+    customer_phone: str | None = Field(
+        description="Masked (+7903*****67); unmasked only for PII roles… never here."
+    )
+    duration_s: float | None
+    language: str | None
+    tags: list[str]
+    outcome: str | None
+    sentiment: float | None
+    risk_score: float | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, call: CallRecord) -> CallSummary:
+        analysis = call.analysis
+        return cls(
+            call_id=call.call_id, status=call.status, started_at=call.started_at, direction=call.direction,
+            agent_id=call.agent_id, team=call.team, queue=call.queue, customer_phone=call.customer_phone_masked,
+            duration_s=call.audio.duration_s if call.audio else None,
+            language=call.transcription.language if call.transcription else None, tags=call.tags,
+            outcome=analysis.outcome if analysis else None,
+            sentiment=(analysis.sentiment_customer if analysis.sentiment_customer is not None else analysis.sentiment_overall)
+            if analysis else None,
+            risk_score=analysis.risk_score if analysis else None, updated_at=call.updated_at,
+        )  # fmt: skip
+
+
+class CallPage(BaseModel):
+    items: list[CallSummary]
+    next_cursor: str | None
+
+
+class CallDetail(CallSummary):
+    status_history: list[StatusChange]
+    purpose: str | None
+    refusal_reason: str | None
+    checkpoints: dict[str, bool]
+    metrics: TalkMetrics | None
+    entities: list[StoredEntity]
+    masked: bool = Field(description="True when PII in this view is masked for the caller's role.")
+
+    @classmethod
+    def of_call(cls, call: CallRecord, *, pii: bool) -> CallDetail:
+        analysis = call.analysis
+        summary: dict[str, Any] = CallSummary.of(call).model_dump()
+        return cls(
+            **summary, status_history=call.status_history, purpose=analysis.purpose if analysis else None,
+            refusal_reason=analysis.refusal_reason if analysis else None,
+            checkpoints=analysis.checkpoints if analysis else {}, metrics=analysis.metrics if analysis else None,
+            entities=analysis.entities if analysis else [], masked=True,
+        )  # fmt: skip
+
+
+class ApiError(BaseModel):
+    error: str
+    message: str

@@ -1,0 +1,146 @@
+"""What the routes do: list, read and transcript of calls for a verified principal, every read audited.
+
+A call the caller may not see is answered exactly like a call that does not exist (404), so an
+agent cannot probe other agents' call ids. Listing pages through DynamoDB indexes with opaque
+cursors (base64 of the last evaluated key, signed so a client cannot forge one): agents through
+``by-agent``, everyone else through the ``by-update`` feed index, newest first.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from callsight.analysis.languages import language_pack
+from callsight.api.models import CallDetail, CallPage, CallSummary, ListQuery
+from callsight.auth.access import can_see_call, may_see_pii
+from callsight.auth.tokens import Principal, Role
+from callsight.compliance.masking import mask_transcript
+from callsight.compliance.policies import MaskingPolicy
+from callsight.config import Settings
+from callsight.models.call import CallRecord
+from callsight.models.transcript import Transcript
+from callsight.storage.audit_log import AuditLog
+from callsight.storage.call_repository import CallRepository, record_of
+from callsight.storage.tables import CallItem, bind_tables
+from callsight.storage.transcripts import TranscriptStore
+
+
+class NotFound(Exception):
+    """404: no such call, or not one the caller may see (indistinguishable on purpose)."""
+
+
+class BadRequest(ValueError):
+    """400 with a message."""
+
+
+class CallsApi:
+    def __init__(self, settings: Settings) -> None:
+        bind_tables(settings)
+        self.settings = settings
+        self.calls = CallRepository(settings)
+        self.transcripts = TranscriptStore(settings)
+        self.audit = AuditLog(settings)
+        self._cursor_key = hashlib.sha256(
+            b"cursor:" + settings.auth_local_secret.get_secret_value().encode()
+        ).digest()
+
+    # --- cursors ----------------------------------------------------------------------------------
+    def _encode_cursor(self, key: dict[str, Any] | None) -> str | None:
+        if not key:
+            return None
+        body = json.dumps(key, sort_keys=True, separators=(",", ":")).encode()
+        mac = hmac.new(self._cursor_key, body, hashlib.sha256).digest()[:12]
+        return base64.urlsafe_b64encode(mac + body).decode().rstrip("=")
+
+    def _decode_cursor(self, cursor: str | None) -> dict[str, Any] | None:
+        if not cursor:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            mac, body = raw[:12], raw[12:]
+            if not hmac.compare_digest(mac, hmac.new(self._cursor_key, body, hashlib.sha256).digest()[:12]):
+                raise ValueError("signature")
+            key = json.loads(body)
+            if not isinstance(key, dict):
+                raise ValueError("shape")
+            return key
+        except ValueError as exc:
+            raise BadRequest("cursor is not one this API issued") from exc
+
+    # --- routes -----------------------------------------------------------------------------------
+    def list_calls(self, principal: Principal, query: ListQuery, request_id: str | None = None) -> CallPage:
+        if principal.role is Role.AGENT and not principal.agent_id:
+            raise BadRequest("this agent token has no callsight:agent_id")
+        start = self._decode_cursor(query.cursor)
+        if principal.role is Role.AGENT:
+            pages = CallItem.by_agent.query(
+                principal.agent_id, scan_index_forward=False, last_evaluated_key=start, page_size=query.limit
+            )
+        else:
+            pages = CallItem.by_update.query(
+                "0", scan_index_forward=False, last_evaluated_key=start, page_size=query.limit
+            )
+        items: list[CallSummary] = []
+        for item in pages:
+            call = record_of(item)
+            if can_see_call(principal, call) and _matches(call, query):
+                items.append(CallSummary.of(call))
+            if len(items) >= query.limit:
+                break
+        next_key = pages.last_evaluated_key if len(items) >= query.limit else None
+        self.audit.record(
+            actor=principal.subject, role=principal.role.value, action="calls.list", target="calls",
+            request_id=request_id, details={"filters": query.model_dump(mode="json", exclude_none=True, exclude={"cursor"}),
+                                            "returned": len(items)},
+        )  # fmt: skip
+        return CallPage(items=items, next_cursor=self._encode_cursor(next_key))
+
+    def call_detail(self, principal: Principal, call_id: str, request_id: str | None = None) -> CallDetail:
+        call = self._visible(principal, call_id, "call.read", request_id)
+        return CallDetail.of_call(call, pii=may_see_pii(principal))
+
+    def transcript(self, principal: Principal, call_id: str, request_id: str | None = None) -> Transcript:
+        call = self._visible(principal, call_id, "transcript.read", request_id)
+        if call.transcription is None:
+            raise NotFound(f"call {call_id} has no transcript yet")
+        transcript = self.transcripts.get(
+            call.transcription.transcript_key, call.transcription.transcript_version_id
+        )
+        if may_see_pii(principal) or call.masked_at is not None:
+            return transcript
+        masked, _ = mask_transcript(transcript, language_pack(transcript.language.code), MaskingPolicy())
+        return masked
+
+    def _visible(self, principal: Principal, call_id: str, action: str, request_id: str | None) -> CallRecord:
+        call = self.calls.get(call_id) if _plausible_id(call_id) else None
+        allowed = call is not None and can_see_call(principal, call)
+        self.audit.record(
+            actor=principal.subject, role=principal.role.value, action=action, target=f"call:{call_id[:64]}",
+            request_id=request_id, outcome="ok" if allowed else ("denied" if call is not None else "not_found"),
+        )  # fmt: skip
+        if not allowed or call is None:
+            raise NotFound(f"no call {call_id[:64]!r}")
+        return call
+
+
+def _plausible_id(call_id: str) -> bool:
+    return 8 <= len(call_id) <= 64 and all(c.isalnum() or c == "-" for c in call_id)
+
+
+def _matches(call: CallRecord, q: ListQuery) -> bool:
+    checks = (
+        q.status is None or call.status is q.status,
+        q.agent is None or call.agent_id == q.agent,
+        q.team is None or call.team == q.team,
+        q.queue is None or call.queue == q.queue,
+        q.tag is None or q.tag in call.tags,
+        q.language is None or (call.transcription is not None and call.transcription.language == q.language),
+        q.direction is None or call.direction is q.direction,
+        q.since is None or (call.started_at is not None and call.started_at >= q.since),
+        q.until is None or (call.started_at is not None and call.started_at < q.until),
+    )
+    return all(checks)

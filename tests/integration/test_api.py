@@ -1,0 +1,137 @@
+"""The API (Chalice test client) on the emulator: tokens, roles, not-found-not-forbidden, filters,
+cursors, masked transcripts and the audit trail of every read."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+from callsight.auth.tokens import Role, mint_local_token
+from chalice.test import Client
+
+from tests.analysis_fixtures import build_transcript
+from tests.audio_factory import pcm_wav
+from tests.conftest import REPO
+from tests.integration.conftest import Stack
+
+
+def api_module() -> ModuleType:
+    name = "callsight_function_api"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "functions" / "api" / "app.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture
+def client(env: Stack) -> Iterator[Client]:
+    with Client(api_module().app) as test_client:
+        yield test_client
+
+
+def bearer(env: Stack, role: Role, **extra: Any) -> dict[str, str]:
+    return {
+        "Authorization": "Bearer "
+        + mint_local_token(env.settings, subject=f"{role.value}-user", role=role, **extra)
+    }
+
+
+def get(client: Client, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    response = client.http.get(path, headers=headers or {})
+    return response.status_code, json.loads(response.body or b"null")
+
+
+def three_calls(env: Stack) -> list[Any]:
+    return [
+        env.ingest(f"in-{agent}-+7903123456{i}-20261120-11300{i}-{i}.1.wav", pcm_wav(seconds=1))
+        for i, agent in enumerate(("204", "204", "205"))
+    ]
+
+
+def test_health_and_missing_or_bad_tokens(env: Stack, client: Client) -> None:
+    assert get(client, "/health") == (200, {"status": "ok"})
+    status, body = get(client, "/calls")
+    assert status == 401 and body == {"error": "unauthorized", "message": "missing Authorization header"}
+    assert get(client, "/calls", {"Authorization": "Bearer x.y.z"})[0] == 401
+
+
+def test_roles_see_their_calls_and_nothing_leaks(env: Stack, client: Client) -> None:
+    mine, also_mine, theirs = three_calls(env)
+    status, page = get(client, "/calls", bearer(env, Role.ADMIN))
+    assert status == 200 and len(page["items"]) == 3
+    assert all("*" in item["customer_phone"] for item in page["items"])  # masked in listings
+    agent = bearer(env, Role.AGENT, agent_id="204")
+    status, page = get(client, "/calls", agent)
+    assert {i["call_id"] for i in page["items"]} == {mine.call_id, also_mine.call_id}
+    assert get(client, f"/calls/{mine.call_id}", agent)[0] == 200
+    denied = get(client, f"/calls/{theirs.call_id}", agent)
+    missing = get(client, "/calls/00000000-0000-5000-8000-000000000000", agent)
+    assert denied[0] == missing[0] == 404 and denied[1]["error"] == missing[1]["error"] == "not_found"
+    qa_elsewhere = bearer(env, Role.QA, teams=["support-en"])
+    assert get(client, f"/calls/{mine.call_id}", qa_elsewhere)[0] == 404
+    assert get(client, "/calls", qa_elsewhere)[1]["items"] == []
+    audit = api_module().calls.audit
+    outcomes = [e.outcome for e in audit.for_target(f"call:{theirs.call_id}") if e.action == "call.read"]
+    assert outcomes == ["denied"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("limit=1000", "limit: Input should be less than or equal to 100"),
+        ("limit=abc", "limit: Input should be a valid integer"),
+        ("status=BOGUS", "status: Input should be"),
+        ("colour=red", "colour: Extra inputs are not permitted"),
+        ("tag=%27%20OR%201%3D1--", "tag: String should match pattern"),
+        ("cursor=bm90LWEtY3Vyc29y", "cursor is not one this API issued"),
+        ("since=yesterday", "since: Input should be a valid datetime"),
+    ],
+)
+def test_bad_queries_are_400_with_a_message(env: Stack, client: Client, query: str, message: str) -> None:
+    status, body = get(client, f"/calls?{query}", bearer(env, Role.ADMIN))
+    assert status == 400 and body["error"] == "bad_request" and message in body["message"], body
+
+
+def test_cursor_pages_through_without_gaps_or_repeats(env: Stack, client: Client) -> None:
+    calls = three_calls(env)
+    admin = bearer(env, Role.ADMIN)
+    status, first = get(client, "/calls?limit=2", admin)
+    assert status == 200 and len(first["items"]) == 2 and first["next_cursor"]
+    status, second = get(client, f"/calls?limit=2&cursor={first['next_cursor']}", admin)
+    assert status == 200 and second["next_cursor"] is None
+    seen = [i["call_id"] for i in first["items"] + second["items"]]
+    assert sorted(seen) == sorted(c.call_id for c in calls)
+    assert (
+        get(client, "/calls?status=RECEIVED&agent=205", admin)[1]["items"][0]["call_id"] == calls[2].call_id
+    )
+
+
+def test_transcripts_are_masked_unless_the_role_holds_pii(env: Stack, client: Client) -> None:
+    call = env.ingest("in-204-+79031234567-20261120-113000-9.1.wav", pcm_wav(seconds=1))
+    turns = [
+        {
+            "speaker": "customer",
+            "start": 0.1,
+            "end": 4.0,
+            "text": "Мой телефон девять ноль три, один два три, четыре пять, шесть семь",
+        }
+    ]
+    env.transcribed(call.call_id, build_transcript(turns, "ru", 2, call_id=call.call_id))
+    status, masked = get(client, f"/calls/{call.call_id}/transcript", bearer(env, Role.AGENT, agent_id="204"))
+    assert (
+        status == 200
+        and "[PHONE]" in masked["turns"][0]["text"]
+        and "девять" not in json.dumps(masked, ensure_ascii=False)
+    )
+    status, raw = get(client, f"/calls/{call.call_id}/transcript", bearer(env, Role.ADMIN))
+    assert status == 200 and "девять ноль три" in raw["turns"][0]["text"]
+    actions = [e.action for e in api_module().calls.audit.for_target(f"call:{call.call_id}")]
+    assert actions.count("transcript.read") == 2
