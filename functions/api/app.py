@@ -1,7 +1,8 @@
 """Callsight API (Chalice): bearer-token auth, role-based views, every read audited. Thin routes.
 
 Implemented so far: ``GET /health``, ``GET /calls`` (filters, opaque cursors), ``GET /calls/{id}``,
-``GET /calls/{id}/transcript`` (PII masked unless the role holds it). Errors share one shape:
+``GET /calls/{id}/transcript`` (PII masked unless the role holds it), ``GET /search`` (stemmed AND
+of terms, speaker filter, offsets), ``GET /feed`` (CRM change feed, at-least-once, by ``updated_at``). Errors share one shape:
 ``{"error": code, "message": text}``.
 """
 
@@ -10,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from callsight.api.models import ApiError, ListQuery
-from callsight.api.service import BadRequest, CallsApi, NotFound
+from callsight.api.models import ApiError, FeedQuery, ListQuery, SearchQuery
+from callsight.api.service import BadRequest, CallsApi, Forbidden, NotFound
 from callsight.auth.tokens import Principal, TokenVerifier, Unauthorized
 from callsight.config import get_settings
 from chalice.app import Chalice, Response
@@ -52,6 +53,8 @@ def _guarded(handler: Callable[[Principal], Any]) -> Any:
         return _error(400, "bad_request", str(exc))
     except NotFound as exc:
         return _error(404, "not_found", str(exc))
+    except Forbidden as exc:
+        return _error(403, "forbidden", str(exc))
 
 
 @app.route("/health", methods=["GET"])
@@ -64,6 +67,26 @@ def list_calls() -> Any:
     params = dict((app.current_request.query_params or {}) if app.current_request else {})
     return _guarded(
         lambda p: calls.list_calls(p, ListQuery.model_validate(params), _request_id()).model_dump(mode="json")
+    )
+
+
+def _params() -> dict[str, str]:
+    return dict((app.current_request.query_params or {}) if app.current_request else {})
+
+
+@app.route("/search", methods=["GET"])
+def search() -> Any:
+    return _guarded(
+        lambda p: calls.search(p, SearchQuery.model_validate(_params()), _request_id()).model_dump(
+            mode="json"
+        )
+    )
+
+
+@app.route("/feed", methods=["GET"])
+def feed() -> Any:
+    return _guarded(
+        lambda p: calls.feed(p, FeedQuery.model_validate(_params()), _request_id()).model_dump(mode="json")
     )
 
 

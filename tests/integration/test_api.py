@@ -135,3 +135,61 @@ def test_transcripts_are_masked_unless_the_role_holds_pii(env: Stack, client: Cl
     assert status == 200 and "девять ноль три" in raw["turns"][0]["text"]
     actions = [e.action for e in api_module().calls.audit.for_target(f"call:{call.call_id}")]
     assert actions.count("transcript.read") == 2
+
+
+def analysed_call(env: Stack, name: str, text: str) -> Any:
+    from callsight.analysis.analyzer import Analyzer
+    from callsight.analysis.rules import load_rules
+    from callsight.analyze.service import AnalyzeService
+    from callsight.models.messages import AnalyzeRequest
+
+    call = env.ingest(name, pcm_wav(seconds=1))
+    turns = [
+        {"speaker": "agent", "start": 0.1, "end": 2.0, "text": "Здравствуйте, чем могу помочь?"},
+        {"speaker": "customer", "start": 2.5, "end": 6.0, "text": text},
+    ]
+    key, version = env.transcribed(call.call_id, build_transcript(turns, "ru", 2, call_id=call.call_id))
+    service = AnalyzeService(env.settings, Analyzer(load_rules(), "RU", lambda p: p[-4:]))
+    bucket = f"{env.settings.prefix}-transcripts"
+    service.handle(AnalyzeRequest(call_id=call.call_id, transcript_bucket=bucket, transcript_key=key,
+                                  transcript_version_id=version, language="ru"))  # fmt: skip
+    return call
+
+
+def test_search_is_stemmed_anded_filtered_by_speaker_and_role(env: Stack, client: Client) -> None:
+    pricey = analysed_call(
+        env, "in-204-+79031234561-20261120-113001-1.1.wav", "Доставку задержали, и телевизор дорогой."
+    )
+    other = analysed_call(
+        env, "in-205-+79031234562-20261120-113002-2.1.wav", "Доставка задерживается уже неделю."
+    )
+    admin = bearer(env, Role.ADMIN)
+    status, body = get(client, "/search?q=доставка", admin)  # «доставку», «доставка»: one stem
+    assert status == 200 and {h["call"]["call_id"] for h in body["items"]} == {pricey.call_id, other.call_id}
+    status, body = get(client, "/search?q=доставка%20телевизор", admin)  # AND
+    assert [h["call"]["call_id"] for h in body["items"]] == [pricey.call_id]
+    assert body["items"][0]["terms"]["телевизор"][0] >= 2.5
+    assert get(client, "/search?q=доставка&speaker=agent", admin)[1]["items"] == []
+    agent = bearer(env, Role.AGENT, agent_id="205")
+    assert [h["call"]["call_id"] for h in get(client, "/search?q=доставка", agent)[1]["items"]] == [
+        other.call_id
+    ]
+    assert get(client, "/search?q=", admin)[0] == 400
+
+
+def test_the_feed_is_for_the_crm_and_resumes_from_its_cursor(env: Stack, client: Client) -> None:
+    calls = three_calls(env)
+    crm = bearer(env, Role.CRM)
+    status, first = get(client, "/feed?limit=2", crm)
+    assert status == 200 and len(first["items"]) == 2
+    updated = [i["updated_at"] for i in first["items"]]
+    assert updated == sorted(updated)
+    env.calls.transition(
+        calls[0].call_id, __import__("callsight.models.call", fromlist=["CallStatus"]).CallStatus.TRANSCRIBING
+    )
+    status, rest = get(client, f"/feed?cursor={first['next_cursor']}", crm)
+    later = [i["call_id"] for i in rest["items"]]
+    assert calls[0].call_id in later  # changed after delivery: delivered again (at least once)
+    assert {i["call_id"] for i in first["items"] + rest["items"]} == {c.call_id for c in calls}
+    status, body = get(client, "/feed", bearer(env, Role.AGENT, agent_id="204"))
+    assert status == 403 and body["error"] == "forbidden"

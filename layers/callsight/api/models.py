@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -94,3 +94,35 @@ class CallDetail(CallSummary):
 class ApiError(BaseModel):
     error: str
     message: str
+
+
+class SearchQuery(BaseModel):
+    """``GET /search``: every term must occur in the call (AND); stems match inflections."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(min_length=1, max_length=200)
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    speaker: Literal["agent", "customer"] | None = None
+    limit: int = Field(default=25, ge=1, le=MAX_PAGE)
+
+
+class SearchHit(BaseModel):
+    call: CallSummary
+    terms: dict[str, list[float]] = Field(
+        description="Each query term and the offsets (s) where it was said."
+    )
+
+
+class SearchResults(BaseModel):
+    query: str
+    items: list[SearchHit]
+
+
+class FeedQuery(BaseModel):
+    """``GET /feed``: calls changed since the cursor, oldest change first (at-least-once)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: str | None = Field(default=None, max_length=2048)
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)

@@ -14,8 +14,17 @@ import hmac
 import json
 from typing import Any
 
-from callsight.analysis.languages import language_pack
-from callsight.api.models import CallDetail, CallPage, CallSummary, ListQuery
+from callsight.analysis.languages import language_pack, supported_languages
+from callsight.api.models import (
+    CallDetail,
+    CallPage,
+    CallSummary,
+    FeedQuery,
+    ListQuery,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+)
 from callsight.auth.access import can_see_call, may_see_pii
 from callsight.auth.tokens import Principal, Role
 from callsight.compliance.masking import mask_transcript
@@ -25,8 +34,11 @@ from callsight.models.call import CallRecord
 from callsight.models.transcript import Transcript
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository, record_of
-from callsight.storage.tables import CallItem, bind_tables
+from callsight.storage.tables import CallItem, SearchEntryItem, bind_tables
 from callsight.storage.transcripts import TranscriptStore
+
+#: Index entries read per term (newest calls first) before intersecting.
+MAX_ENTRIES_PER_TERM = 2000
 
 
 class NotFound(Exception):
@@ -35,6 +47,10 @@ class NotFound(Exception):
 
 class BadRequest(ValueError):
     """400 with a message."""
+
+
+class Forbidden(Exception):
+    """403: the route is not for this role (never used for a specific call: those are 404)."""
 
 
 class CallsApi:
@@ -115,6 +131,53 @@ class CallsApi:
         masked, _ = mask_transcript(transcript, language_pack(transcript.language.code), MaskingPolicy())
         return masked
 
+    def search(
+        self, principal: Principal, query: SearchQuery, request_id: str | None = None
+    ) -> SearchResults:
+        """Calls where every term was said (by ``speaker`` if given), newest first, visible ones only."""
+        words = query.q.split()
+        if len(words) > 10:
+            raise BadRequest("at most 10 search terms")
+        languages = [query.language] if query.language else supported_languages()
+        hits: dict[str, dict[str, list[float]]] = {}
+        for language in languages:
+            for call_id, terms in _all_terms(language, words, query.speaker).items():
+                hits.setdefault(call_id, {}).update(terms)
+        items: list[SearchHit] = []
+        for call_id, terms in hits.items():
+            call = self.calls.get(call_id)
+            if call is not None and can_see_call(principal, call):
+                items.append(SearchHit(call=CallSummary.of(call), terms=terms))
+        items.sort(key=lambda h: h.call.started_at or h.call.updated_at, reverse=True)
+        self.audit.record(
+            actor=principal.subject, role=principal.role.value, action="search", target="calls", request_id=request_id,
+            details={"terms": words, "speaker": query.speaker, "returned": min(len(items), query.limit)},
+        )  # fmt: skip
+        return SearchResults(query=query.q, items=items[: query.limit])
+
+    def feed(self, principal: Principal, query: FeedQuery, request_id: str | None = None) -> CallPage:
+        """Calls in the order they last changed, from the cursor on. A call changed again after it was
+        delivered appears again later (at-least-once); within a page the order is ``updated_at``."""
+        if principal.role not in (Role.CRM, Role.ADMIN):
+            self.audit.record(actor=principal.subject, role=principal.role.value, action="feed.read", target="calls",
+                              request_id=request_id, outcome="denied")  # fmt: skip
+            raise Forbidden("the change feed is for the CRM service client and admins")
+        start = self._decode_cursor(query.cursor)
+        pages = CallItem.by_update.query(
+            "0", scan_index_forward=True, last_evaluated_key=start, page_size=query.limit
+        )
+        items: list[CallSummary] = []
+        next_key: dict[str, Any] | None = start
+        for item in pages:
+            items.append(CallSummary.of(record_of(item)))
+            serialized = item.serialize()
+            next_key = {name: serialized[name] for name in ("call_id", "feed_shard", "updated_at")}
+            if len(items) >= query.limit:
+                break
+        self.audit.record(actor=principal.subject, role=principal.role.value, action="feed.read", target="calls",
+                          request_id=request_id, details={"returned": len(items)})  # fmt: skip
+        return CallPage(items=items, next_cursor=self._encode_cursor(next_key))
+
     def _visible(self, principal: Principal, call_id: str, action: str, request_id: str | None) -> CallRecord:
         call = self.calls.get(call_id) if _plausible_id(call_id) else None
         allowed = call is not None and can_see_call(principal, call)
@@ -125,6 +188,37 @@ class CallsApi:
         if not allowed or call is None:
             raise NotFound(f"no call {call_id[:64]!r}")
         return call
+
+
+def _all_terms(language: str, words: list[str], speaker: str | None) -> dict[str, dict[str, list[float]]]:
+    """Calls in which every word (stemmed in ``language``) was said: call id → word → offsets."""
+    pack = language_pack(language)
+    if pack is None:
+        raise BadRequest(f"language {language!r} is not supported")
+    per_call: dict[str, dict[str, list[float]]] | None = None
+    for word in words:
+        tokens = pack.tokens(word)
+        if not tokens:
+            raise BadRequest(f"search term {word!r} has no letters or digits")
+        found = {
+            cid: {word: offsets}
+            for cid, offsets in _calls_with(f"{language}#{tokens[0].stem}", speaker).items()
+        }
+        per_call = (
+            found
+            if per_call is None
+            else {cid: per_call[cid] | found[cid] for cid in per_call.keys() & found.keys()}
+        )
+    return per_call or {}
+
+
+def _calls_with(term_key: str, speaker: str | None) -> dict[str, list[float]]:
+    """Call id → offsets for one index term (newest calls first), optionally said by ``speaker``."""
+    found: dict[str, list[float]] = {}
+    for entry in SearchEntryItem.query(term_key, scan_index_forward=False, limit=MAX_ENTRIES_PER_TERM):
+        if speaker is None or speaker in (entry.speakers or set()):
+            found[entry.call_id] = [float(o) for o in entry.offsets or []]  # type: ignore[arg-type]
+    return found
 
 
 def _plausible_id(call_id: str) -> bool:
