@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from callsight.api.models import ApiError, FeedQuery, ListQuery, SearchQuery
+from callsight.api.openapi import openapi_document
 from callsight.api.service import BadRequest, CallsApi, Forbidden, NotFound
 from callsight.auth.tokens import Principal, TokenVerifier, Unauthorized
 from callsight.config import get_settings
@@ -22,6 +23,7 @@ app = Chalice(app_name="callsight-api")
 settings = get_settings()
 verifier = TokenVerifier(settings)
 calls = CallsApi(settings)
+DOCUMENT = openapi_document()
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -60,6 +62,11 @@ def _guarded(handler: Callable[[Principal], Any]) -> Any:
 @app.route("/health", methods=["GET"])
 def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@app.route("/openapi.json", methods=["GET"])
+def openapi() -> dict[str, Any]:
+    return DOCUMENT
 
 
 @app.route("/calls", methods=["GET"])

@@ -193,3 +193,20 @@ def test_the_feed_is_for_the_crm_and_resumes_from_its_cursor(env: Stack, client:
     assert {i["call_id"] for i in first["items"] + rest["items"]} == {c.call_id for c in calls}
     status, body = get(client, "/feed", bearer(env, Role.AGENT, agent_id="204"))
     assert status == 403 and body["error"] == "forbidden"
+
+
+def test_openapi_document_names_exactly_the_routes(env: Stack, client: Client) -> None:
+    status, document = get(client, "/openapi.json")
+    assert status == 200 and document["openapi"].startswith("3.")
+    app_routes = {path for path in api_module().app.routes}
+    assert set(document["paths"]) == app_routes
+    assert {p["name"] for p in document["paths"]["/calls"]["get"]["parameters"]} >= {
+        "limit",
+        "cursor",
+        "status",
+        "tag",
+    }
+    for path, item in document["paths"].items():
+        if path not in ("/health", "/openapi.json"):
+            assert item["get"]["security"] == [{"bearer": []}] and "401" in item["get"]["responses"]
+    assert "CallDetail" in document["components"]["schemas"]
