@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from callsight.api.admin import AdminApi, ErasureBody, HoldRequest
 from callsight.api.models import ApiError, FeedQuery, ListQuery, SearchQuery
 from callsight.api.openapi import openapi_document
 from callsight.api.service import BadRequest, CallsApi, Forbidden, NotFound
 from callsight.auth.tokens import Principal, TokenVerifier, Unauthorized
+from callsight.compliance.policies import RetentionPolicy
 from callsight.config import get_settings
 from chalice.app import Chalice, Response
 from pydantic import ValidationError
@@ -23,6 +25,7 @@ app = Chalice(app_name="callsight-api")
 settings = get_settings()
 verifier = TokenVerifier(settings)
 calls = CallsApi(settings)
+admin = AdminApi(settings, calls)
 DOCUMENT = openapi_document()
 
 
@@ -100,6 +103,66 @@ def feed() -> Any:
 @app.route("/calls/{call_id}", methods=["GET"])
 def call_detail(call_id: str) -> Any:
     return _guarded(lambda p: calls.call_detail(p, call_id, _request_id()).model_dump(mode="json"))
+
+
+def _body() -> dict[str, Any]:
+    body = app.current_request.json_body if app.current_request else None
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
+
+
+@app.route("/calls/{call_id}/audio", methods=["GET"])
+def call_audio(call_id: str) -> Any:
+    return _guarded(lambda p: admin.audio_url(p, call_id, _request_id()).model_dump(mode="json"))
+
+
+@app.route("/calls/{call_id}/legal-hold", methods=["PUT", "DELETE"])
+def legal_hold(call_id: str) -> Any:
+    release = app.current_request is not None and app.current_request.method == "DELETE"
+    return _guarded(
+        lambda p: admin.legal_hold(
+            p,
+            call_id,
+            None if release else HoldRequest.model_validate(_body()),
+            release=release,
+            request_id=_request_id(),
+        )
+    )
+
+
+@app.route("/erasure", methods=["POST"])
+def erasure() -> Any:
+    return _guarded(
+        lambda p: admin.erase(p, ErasureBody.model_validate(_body()), _request_id()).model_dump(mode="json")
+    )
+
+
+@app.route("/policies/retention", methods=["GET"])
+def retention_policies() -> Any:
+    return _guarded(
+        lambda p: [policy.model_dump(mode="json") for policy in admin.retention_policies(p, _request_id())]
+    )
+
+
+@app.route("/policies/retention/{policy_id}", methods=["PUT"])
+def put_retention_policy(policy_id: str) -> Any:
+    return _guarded(
+        lambda p: admin.put_retention_policy(
+            p, RetentionPolicy.model_validate(_body() | {"policy_id": policy_id}), _request_id()
+        )
+    )
+
+
+@app.route("/audit", methods=["GET"])
+def audit_log() -> Any:
+    return _guarded(
+        lambda p: [
+            e.model_dump(mode="json") for e in admin.audit_log(p, _params().get("target", ""), _request_id())
+        ]
+    )
 
 
 @app.route("/calls/{call_id}/transcript", methods=["GET"])

@@ -207,6 +207,66 @@ def test_openapi_document_names_exactly_the_routes(env: Stack, client: Client) -
         "tag",
     }
     for path, item in document["paths"].items():
-        if path not in ("/health", "/openapi.json"):
-            assert item["get"]["security"] == [{"bearer": []}] and "401" in item["get"]["responses"]
+        declared = {method.upper() for method in item}
+        assert declared == set(api_module().app.routes[path]), path  # same methods as the app serves
+        for operation in item.values():
+            if path not in ("/health", "/openapi.json"):
+                assert operation["security"] == [{"bearer": []}] and "401" in operation["responses"]
     assert "CallDetail" in document["components"]["schemas"]
+
+
+def test_admin_routes_act_through_compliance_and_refuse_others(env: Stack, client: Client) -> None:
+    call = env.ingest("in-204-+79031234567-20261120-113000-4.1.wav", pcm_wav(seconds=1))
+    admin, qa = bearer(env, Role.ADMIN), bearer(env, Role.QA, teams=["sales-ru"])
+
+    def send(method: str, path: str, headers: dict[str, str], body: Any = None) -> tuple[int, Any]:
+        response = getattr(client.http, method)(
+            path,
+            headers=headers | {"Content-Type": "application/json"},
+            body=json.dumps(body) if body is not None else b"",
+        )
+        return response.status_code, json.loads(response.body or b"null")
+
+    assert send("put", f"/calls/{call.call_id}/legal-hold", qa, {"reason": "dispute"})[0] == 403
+    assert (
+        send("put", f"/calls/{call.call_id}/legal-hold", admin, {"reason": "x"})[0] == 400
+    )  # reason too short
+    assert send("put", f"/calls/{call.call_id}/legal-hold", admin, {"reason": "dispute 17"}) == (
+        200, {"call_id": call.call_id, "legal_hold": True},
+    )  # fmt: skip
+    held = send("post", "/erasure", admin, {"phone": "+7 903 123 45 67"})[1]
+    assert [(o["call_id"], o["result"]) for o in held["outcomes"]] == [(call.call_id, "held")]
+    assert send("delete", f"/calls/{call.call_id}/legal-hold", admin)[0] == 200
+    assert send("post", "/erasure", admin, {"phone": "banana"})[0] == 400
+    assert send("post", "/erasure", qa, {"phone": "+79031234567"})[0] == 403
+
+    status, policies = get(client, "/policies/retention", admin)
+    assert status == 200 and [p["policy_id"] for p in policies] == ["default"]
+    assert send("put", "/policies/retention/finance", admin, {"days": 0, "tags": ["x"]})[0] == 400
+    status, body = send(
+        "put", "/policies/retention/finance", admin, {"days": 1095, "tags": ["cancellation_refund"]}
+    )
+    assert status == 200 and body["policy"]["days"] == 1095
+
+    status, entries = get(client, f"/audit?target=call:{call.call_id}", admin)
+    assert status == 200 and [e["action"] for e in entries][:3] == [
+        "legal_hold.set",
+        "erasure.skip",
+        "legal_hold.release",
+    ]
+    assert get(client, f"/audit?target=call:{call.call_id}", qa)[0] == 403
+
+
+def test_audio_urls_are_presigned_and_redacted_unless_admin(env: Stack, client: Client) -> None:
+    call = env.ingest("in-204-+79031234567-20261120-113000-6.1.wav", pcm_wav(seconds=1))
+    status, body = get(client, f"/calls/{call.call_id}/audio", bearer(env, Role.ADMIN))
+    assert (
+        status == 200
+        and body["redacted"] is False
+        and "X-Amz-Signature" in body["url"]
+        and body["expires_in_s"] == 300
+    )
+    assert (
+        get(client, f"/calls/{call.call_id}/audio", bearer(env, Role.QA, teams=["sales-ru"]))[0] == 404
+    )  # no redacted copy yet
+    assert get(client, f"/calls/{call.call_id}/audio", bearer(env, Role.AGENT, agent_id="204"))[0] == 404

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from callsight.api.admin import AudioUrl, ErasureBody, HoldRequest
 from callsight.api.models import (
     ApiError,
     CallDetail,
@@ -20,6 +21,8 @@ from callsight.api.models import (
     SearchQuery,
     SearchResults,
 )
+from callsight.compliance.policies import RetentionPolicy
+from callsight.compliance.retention import SweepReport
 from callsight.models.transcript import Transcript
 
 
@@ -30,6 +33,8 @@ class RouteSpec:
     response: type[BaseModel] | None
     query: type[BaseModel] | None = None
     auth: bool = True
+    methods: tuple[str, ...] = ("get",)
+    body: type[BaseModel] | None = None
 
 
 ROUTES: tuple[RouteSpec, ...] = (
@@ -42,6 +47,30 @@ ROUTES: tuple[RouteSpec, ...] = (
         "/search", "Calls where every term was said (stemmed), with offsets", SearchResults, SearchQuery
     ),
     RouteSpec("/feed", "CRM change feed: calls in order of their last change", CallPage, FeedQuery),
+    RouteSpec("/calls/{call_id}/audio", "Presigned URL (5 min) of the redacted audio", AudioUrl),
+    RouteSpec(
+        "/calls/{call_id}/legal-hold",
+        "Set (PUT {reason}) or release (DELETE) a legal hold; admin",
+        None,
+        methods=("put", "delete"),
+        body=HoldRequest,
+    ),
+    RouteSpec(
+        "/erasure",
+        "Erase every call of a phone number; admin",
+        SweepReport,
+        methods=("post",),
+        body=ErasureBody,
+    ),
+    RouteSpec("/policies/retention", "Retention policies; admin", None),
+    RouteSpec(
+        "/policies/retention/{policy_id}",
+        "Create or change a retention policy (recomputes expiries); admin",
+        None,
+        methods=("put",),
+        body=RetentionPolicy,
+    ),
+    RouteSpec("/audit", "Audit entries of a target (?target=call:<id>); admin", None),
 )
 
 
@@ -54,41 +83,51 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     ]
 
 
+def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(schema.pop("$defs", {}))
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _operation(route: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}}
+    body = _schema_ref(route.response, components) if route.response is not None else {"type": "object"}
+    responses: dict[str, Any] = {
+        "200": {"description": "OK", "content": {"application/json": {"schema": body}}}
+    }
+    operation: dict[str, Any] = {"summary": route.summary, "responses": responses}
+    parameters = _query_parameters(route.query) if route.query is not None else []
+    parameters += [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in ("call_id", "policy_id")
+        if "{" + name + "}" in route.path
+    ]
+    if parameters:
+        operation["parameters"] = parameters
+    if route.query is not None or route.body is not None:
+        responses["400"] = {"description": "Invalid query or body", **error}
+    if route.body is not None:
+        operation["requestBody"] = {
+            "content": {"application/json": {"schema": _schema_ref(route.body, components)}}
+        }
+    if route.auth:
+        operation["security"] = [{"bearer": []}]
+        responses["401"] = {"description": "Missing or invalid token", **error}
+    if "{call_id}" in route.path:
+        responses["404"] = {"description": "No such call, or not one you may see", **error}
+    if route.path == "/feed" or route.summary.endswith("admin"):
+        responses["403"] = {"description": "Not for this role", **error}
+    return operation
+
+
 def openapi_document() -> dict[str, Any]:
     components: dict[str, Any] = {
         "ApiError": ApiError.model_json_schema(ref_template="#/components/schemas/{model}")
     }
-    paths: dict[str, Any] = {}
-    for route in ROUTES:
-        operation: dict[str, Any] = {"summary": route.summary, "responses": {}}
-        if route.query is not None:
-            operation["parameters"] = _query_parameters(route.query)
-        if "{call_id}" in route.path:
-            operation.setdefault("parameters", []).append(
-                {"name": "call_id", "in": "path", "required": True, "schema": {"type": "string"}}
-            )
-        if route.response is not None:
-            schema = route.response.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(schema.pop("$defs", {}))
-            components[route.response.__name__] = schema
-            body = {"$ref": f"#/components/schemas/{route.response.__name__}"}
-        else:
-            body = {"type": "object"}
-        operation["responses"]["200"] = {
-            "description": "OK",
-            "content": {"application/json": {"schema": body}},
-        }
-        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}}
-        if route.query is not None:
-            operation["responses"]["400"] = {"description": "Invalid query", **error}
-        if route.auth:
-            operation["security"] = [{"bearer": []}]
-            operation["responses"]["401"] = {"description": "Missing or invalid token", **error}
-        if "{call_id}" in route.path:
-            operation["responses"]["404"] = {"description": "No such call, or not one you may see", **error}
-        if route.path == "/feed":
-            operation["responses"]["403"] = {"description": "Only the CRM client and admins", **error}
-        paths[route.path] = {"get": operation}
+    paths = {
+        route.path: {method: _operation(route, components) for method in route.methods} for route in ROUTES
+    }
     return {
         "openapi": "3.0.3",
         "info": {"title": "Callsight API", "version": "1"},

@@ -32,6 +32,7 @@ from callsight.compliance.policies import MaskingPolicy
 from callsight.config import Settings
 from callsight.models.call import CallRecord
 from callsight.models.transcript import Transcript
+from callsight.resources import RECORDINGS_BUCKET
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository, record_of
 from callsight.storage.tables import CallItem, SearchEntryItem, bind_tables
@@ -60,6 +61,7 @@ class CallsApi:
         self.calls = CallRepository(settings)
         self.transcripts = TranscriptStore(settings)
         self.audit = AuditLog(settings)
+        self.recordings_bucket = RECORDINGS_BUCKET.physical(settings)
         self._cursor_key = hashlib.sha256(
             b"cursor:" + settings.auth_local_secret.get_secret_value().encode()
         ).digest()
@@ -116,11 +118,11 @@ class CallsApi:
         return CallPage(items=items, next_cursor=self._encode_cursor(next_key))
 
     def call_detail(self, principal: Principal, call_id: str, request_id: str | None = None) -> CallDetail:
-        call = self._visible(principal, call_id, "call.read", request_id)
+        call = self.visible(principal, call_id, "call.read", request_id)
         return CallDetail.of_call(call, pii=may_see_pii(principal))
 
     def transcript(self, principal: Principal, call_id: str, request_id: str | None = None) -> Transcript:
-        call = self._visible(principal, call_id, "transcript.read", request_id)
+        call = self.visible(principal, call_id, "transcript.read", request_id)
         if call.transcription is None:
             raise NotFound(f"call {call_id} has no transcript yet")
         transcript = self.transcripts.get(
@@ -178,7 +180,7 @@ class CallsApi:
                           request_id=request_id, details={"returned": len(items)})  # fmt: skip
         return CallPage(items=items, next_cursor=self._encode_cursor(next_key))
 
-    def _visible(self, principal: Principal, call_id: str, action: str, request_id: str | None) -> CallRecord:
+    def visible(self, principal: Principal, call_id: str, action: str, request_id: str | None) -> CallRecord:
         call = self.calls.get(call_id) if _plausible_id(call_id) else None
         allowed = call is not None and can_see_call(principal, call)
         self.audit.record(

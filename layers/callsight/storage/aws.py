@@ -41,3 +41,18 @@ def client(service: str, settings: Settings) -> Any:
 
 def reset_clients() -> None:
     _client.cache_clear()
+    _presigner.cache_clear()
+
+
+@lru_cache(maxsize=4)
+def _presigner(endpoint: str | None, region: str, creds: tuple[tuple[str, str], ...]) -> Any:
+    config = _RETRIES.merge(Config(signature_version="s3v4"))
+    return boto3.session.Session().client(  # type: ignore[call-overload]
+        "s3", endpoint_url=endpoint, region_name=region, config=config, **dict(creds)
+    )
+
+
+def presigning_s3(settings: Settings) -> Any:
+    """An S3 client that presigns with Signature Version 4 (SigV2 URLs are deprecated)."""
+    creds = tuple(sorted(emulator_credentials(settings).items()))
+    return _presigner(settings.aws_endpoint, settings.region, creds)

@@ -1,0 +1,114 @@
+"""Admin and audio routes: presigned audio, legal holds, erasure, retention policies, audit log queries.
+
+All admin actions go through :mod:`callsight.compliance` (which audits them); a non-admin caller is
+refused (403) and the refusal is audited too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from callsight.api.service import BadRequest, CallsApi, Forbidden, NotFound
+from callsight.auth.access import is_admin, may_get_audio
+from callsight.auth.tokens import Principal
+from callsight.compliance.audit import AuditEntry
+from callsight.compliance.deletion import Actor
+from callsight.compliance.policies import RetentionPolicy
+from callsight.compliance.retention import Compliance, InvalidPhone, SweepReport
+from callsight.config import Settings
+from callsight.storage import aws
+from callsight.storage.call_repository import CallNotFound
+
+AUDIO_URL_TTL_S = 300
+
+
+class HoldRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class ErasureBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: str = Field(min_length=3, max_length=40)
+    dry_run: bool = False
+
+
+class AudioUrl(BaseModel):
+    url: str
+    expires_in_s: int
+    redacted: bool
+
+
+class AdminApi:
+    def __init__(self, settings: Settings, calls: CallsApi) -> None:
+        self.calls = calls
+        self.compliance = Compliance(settings)
+        self._s3: Any = aws.presigning_s3(settings)
+
+    def _admin(self, principal: Principal, action: str, request_id: str | None) -> Actor:
+        if not is_admin(principal):
+            self.compliance.audit.record(
+                actor=principal.subject, role=principal.role.value, action=action, target="admin",
+                request_id=request_id, outcome="denied",
+            )  # fmt: skip
+            raise Forbidden(f"{action} is for admins")
+        return Actor(actor=principal.subject, role=principal.role.value, request_id=request_id)
+
+    def audio_url(self, principal: Principal, call_id: str, request_id: str | None = None) -> AudioUrl:
+        call = self.calls.visible(principal, call_id, "audio.url", request_id)
+        if not may_get_audio(principal):
+            raise NotFound(f"no audio of call {call_id!r} for this role")
+        if call.redacted_audio_key:
+            bucket, key, redacted = self.calls.recordings_bucket, call.redacted_audio_key, True
+        elif is_admin(principal):
+            bucket, key, redacted = call.source.bucket, call.source.key, False
+        else:
+            raise NotFound("no redacted audio of this call yet (the masking sweep makes it)")
+        url = self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=AUDIO_URL_TTL_S
+        )
+        return AudioUrl(url=url, expires_in_s=AUDIO_URL_TTL_S, redacted=redacted)
+
+    def legal_hold(
+        self,
+        principal: Principal,
+        call_id: str,
+        body: HoldRequest | None,
+        *,
+        release: bool,
+        request_id: str | None = None,
+    ) -> dict[str, Any]:
+        who = self._admin(principal, "legal_hold", request_id)
+        try:
+            self.compliance.hold_call(call_id, who, release=release, reason=body.reason if body else "")
+        except CallNotFound as exc:
+            raise NotFound(f"no call {call_id!r}") from exc
+        return {"call_id": call_id, "legal_hold": not release}
+
+    def erase(self, principal: Principal, body: ErasureBody, request_id: str | None = None) -> SweepReport:
+        who = self._admin(principal, "erasure", request_id)
+        try:
+            return self.compliance.erase_subject(body.phone, who, dry_run=body.dry_run)
+        except InvalidPhone as exc:
+            raise BadRequest(str(exc)) from exc
+
+    def retention_policies(
+        self, principal: Principal, request_id: str | None = None
+    ) -> list[RetentionPolicy]:
+        self._admin(principal, "retention_policy.read", request_id)
+        return self.compliance.policies.retention_policies()
+
+    def put_retention_policy(
+        self, principal: Principal, policy: RetentionPolicy, request_id: str | None = None
+    ) -> dict[str, Any]:
+        who = self._admin(principal, "retention_policy.update", request_id)
+        changed = self.compliance.set_retention_policy(policy, who)
+        return {"policy": policy.model_dump(mode="json"), "calls_changed": changed}
+
+    def audit_log(self, principal: Principal, target: str, request_id: str | None = None) -> list[AuditEntry]:
+        self._admin(principal, "audit.read", request_id)
+        if not target or len(target) > 200:
+            raise BadRequest("give ?target=call:<id> or subject:<hash>")
+        return self.compliance.audit.for_target(target)
