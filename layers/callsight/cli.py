@@ -235,9 +235,47 @@ def local_demo(
         print_transcripts(settings, sorted(calls, key=lambda c: c.source.key))
         console.print(calls_table(settings))
         _print_pipeline_state(runner, drained)
+        _demo_api(settings)
         _demo_compliance(settings, calls)
     finally:
         emulator.stop()
+
+
+def _demo_api(settings: Settings) -> None:
+    """Serve the API on localhost, print curl commands with minted tokens, and call it once."""
+    import json as json_module
+    import urllib.request
+
+    from callsight.auth.tokens import Role, mint_local_token
+    from callsight.local.api_server import LocalApi
+
+    api = LocalApi(port=0)
+    url = api.start()
+    admin = mint_local_token(settings, subject="demo-admin", role=Role.ADMIN)
+    agent = mint_local_token(settings, subject="demo-agent", role=Role.AGENT, agent_id="204")
+    console.rule(f"API on {url} (kept running only for the demo; `callsight local up` serves it on :8000)")
+    console.print(
+        f"curl -s -H 'Authorization: Bearer {admin}' '{url}/calls?limit=10'", highlight=False, soft_wrap=True
+    )
+    console.print(
+        f"curl -s -H 'Authorization: Bearer {agent}' '{url}/search?q=дорого'", highlight=False, soft_wrap=True
+    )
+    request = urllib.request.Request(f"{url}/calls?limit=10", headers={"Authorization": f"Bearer {admin}"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  # our own localhost server
+        page = json_module.loads(response.read())
+    console.print(
+        f"GET /calls as admin → {len(page['items'])} calls: "
+        + ", ".join(
+            f"{item['call_id'][:8]}… {item['status']} {','.join(item['tags']) or '-'}"
+            for item in page["items"]
+        ),
+        highlight=False,
+    )
+    request = urllib.request.Request(f"{url}/calls", headers={"Authorization": f"Bearer {agent}"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        own = json_module.loads(response.read())
+    console.print(f"GET /calls as agent 204 → {len(own['items'])} call(s): only their own")
+    api.stop()
 
 
 def _demo_compliance(settings: Settings, calls: list[CallRecord]) -> None:
@@ -322,6 +360,15 @@ def local_up(
         runner = LocalRunner(settings)
         if with_samples:
             upload(settings, _files([SAMPLES_DIR]))
+        from callsight.auth.tokens import Role, mint_local_token
+        from callsight.local.api_server import LocalApi
+
+        api = LocalApi(port=8000)
+        api_url = api.start()
+        admin = mint_local_token(settings, subject="local-admin", role=Role.ADMIN)
+        console.print(
+            f"API: curl -H 'Authorization: Bearer {admin}' {api_url}/calls", highlight=False, soft_wrap=True
+        )
         console.print(f"in another shell: [bold]export CALLSIGHT_AWS_ENDPOINT={emulator.endpoint}[/]")
         console.print("then: callsight ingest <files> · callsight calls list · Ctrl-C here to stop")
         runner.run_forever(lambda: stop)

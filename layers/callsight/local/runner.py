@@ -59,6 +59,15 @@ class LambdaContext:
 
 def load_handler(function: str, functions_dir: Path = DEFAULT_FUNCTIONS_DIR) -> Handler | None:
     """``functions/<function>/app.py:lambda_handler``, or ``None`` if that function is not built yet."""
+    module = load_function_module(function, functions_dir)
+    if module is None:
+        return None
+    handler: Handler = module.lambda_handler
+    return handler
+
+
+def load_function_module(function: str, functions_dir: Path = DEFAULT_FUNCTIONS_DIR) -> ModuleType | None:
+    """The module ``functions/<function>/app.py``, imported once per process (cold start)."""
     path = functions_dir / function / "app.py"
     if not path.exists():
         return None
@@ -70,8 +79,7 @@ def load_handler(function: str, functions_dir: Path = DEFAULT_FUNCTIONS_DIR) -> 
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         spec.loader.exec_module(module)
-    handler: Handler = module.lambda_handler
-    return handler
+    return module
 
 
 @dataclass
