@@ -270,3 +270,19 @@ def test_audio_urls_are_presigned_and_redacted_unless_admin(env: Stack, client: 
         get(client, f"/calls/{call.call_id}/audio", bearer(env, Role.QA, teams=["sales-ru"]))[0] == 404
     )  # no redacted copy yet
     assert get(client, f"/calls/{call.call_id}/audio", bearer(env, Role.AGENT, agent_id="204"))[0] == 404
+
+
+def test_the_api_is_served_on_localhost(env: Stack) -> None:
+    import urllib.request
+
+    from callsight.local.api_server import LocalApi
+
+    api = LocalApi(port=0)
+    url = api.start()
+    try:
+        token = mint_local_token(env.settings, subject="x", role=Role.ADMIN)
+        request = urllib.request.Request(f"{url}/calls", headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310  # our own localhost server
+            assert response.status == 200 and json.loads(response.read())["items"] == []
+    finally:
+        api.stop()
