@@ -15,6 +15,7 @@ from callsight.api.admin import AdminApi, ErasureBody, HoldRequest
 from callsight.api.models import ApiError, FeedQuery, ListQuery, SearchQuery
 from callsight.api.openapi import openapi_document
 from callsight.api.service import BadRequest, CallsApi, Forbidden, NotFound
+from callsight.api.stats import StatsQuery, build_stats, read_calls
 from callsight.auth.tokens import Principal, TokenVerifier, Unauthorized
 from callsight.compliance.policies import RetentionPolicy
 from callsight.config import get_settings
@@ -91,6 +92,20 @@ def search() -> Any:
             mode="json"
         )
     )
+
+
+@app.route("/stats", methods=["GET"])
+def stats() -> Any:
+    def build(principal: Principal) -> dict[str, Any]:
+        query = StatsQuery.model_validate(_params())
+        result = build_stats(read_calls(principal, query), query.since, query.until)
+        calls.audit.record(
+            actor=principal.subject, role=principal.role.value, action="stats.read", target="calls",
+            request_id=_request_id(), details={"since": str(query.since), "until": str(query.until)},
+        )  # fmt: skip
+        return result.model_dump(mode="json")
+
+    return _guarded(build)
 
 
 @app.route("/feed", methods=["GET"])

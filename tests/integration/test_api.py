@@ -286,3 +286,21 @@ def test_the_api_is_served_on_localhost(env: Stack) -> None:
             assert response.status == 200 and json.loads(response.read())["items"] == []
     finally:
         api.stop()
+
+
+def test_stats_aggregate_the_visible_calls_of_a_period(env: Stack, client: Client) -> None:
+    analysed_call(
+        env, "in-204-+79031234561-20261120-113001-11.1.wav", "Телевизор слишком дорого, перезвоните мне."
+    )
+    analysed_call(env, "in-204-+79031234562-20261120-123002-12.1.wav", "Доставку задержали, я недоволен.")
+    analysed_call(env, "in-205-+79031234563-20261121-113003-13.1.wav", "Беру его, оформляйте заказ.")
+    status, stats = get(client, "/stats?since=2026-11-20&until=2026-11-21", bearer(env, Role.ADMIN))
+    assert status == 200 and stats["calls"] == stats["analysed"] == 3
+    assert stats["calls_per_day"] == {"2026-11-20": 2, "2026-11-21": 1}
+    assert stats["topic_shares"]["price_complaint"] == round(1 / 3, 3)
+    assert {a["agent_id"]: a["calls"] for a in stats["agents"]} == {"204": 2, "205": 1}
+    assert next(a for a in stats["agents"] if a["agent_id"] == "205")["conversion"] == 1.0
+    mine = get(client, "/stats?since=2026-11-20&until=2026-11-21", bearer(env, Role.AGENT, agent_id="205"))[1]
+    assert mine["calls"] == 1  # an agent's stats cover their own calls only
+    assert get(client, "/stats?since=2026-11-21&until=2026-11-20", bearer(env, Role.ADMIN))[0] == 400
+    assert get(client, "/stats?since=2026-01-01&until=2026-12-31", bearer(env, Role.ADMIN))[0] == 400

@@ -21,6 +21,7 @@ from callsight.api.models import (
     SearchQuery,
     SearchResults,
 )
+from callsight.api.stats import Stats, StatsQuery
 from callsight.compliance.policies import RetentionPolicy
 from callsight.compliance.retention import SweepReport
 from callsight.models.transcript import Transcript
@@ -47,6 +48,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         "/search", "Calls where every term was said (stemmed), with offsets", SearchResults, SearchQuery
     ),
     RouteSpec("/feed", "CRM change feed: calls in order of their last change", CallPage, FeedQuery),
+    RouteSpec("/stats", "Topic shares, outcomes, per-agent conversion, sentiment by day", Stats, StatsQuery),
     RouteSpec("/calls/{call_id}/audio", "Presigned URL (5 min) of the redacted audio", AudioUrl),
     RouteSpec(
         "/calls/{call_id}/legal-hold",
