@@ -22,7 +22,6 @@ from callsight.analysis.rules import DEFAULT_RULES, load_rules
 from callsight.analyze.service import AnalyzeOutcomeKind, AnalyzeService
 from callsight.config import get_settings
 from callsight.logs import claim_domain_loggers
-from callsight.models.call import CallStatus
 from callsight.models.messages import AnalyzeRequest
 from callsight.phone import phone_lookup_hash
 from callsight.resources import ANALYZE_QUEUE
@@ -61,15 +60,9 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     try:
         return analyze_call(request=request)  # type: ignore[no-any-return]
     except Exception as error:
-        final = int(record.attributes.approximate_receive_count) >= ANALYZE_QUEUE.max_receive_count
+        final = ANALYZE_QUEUE.is_last_attempt(record.attributes.approximate_receive_count)
         logger.exception("analysis attempt failed", extra={"final_attempt": final})
-        if final:
-            call = service.calls.get(request.call_id)
-            if call is not None and call.status is CallStatus.TRANSCRIBED:
-                detail = f"{type(error).__name__}: {error}"[:1000]
-                service.calls.transition(
-                    request.call_id, CallStatus.FAILED, reason="analysis_error", detail=detail
-                )
+        service.release_after_error(request.call_id, error, final=final)
         raise
 
 

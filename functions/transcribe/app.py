@@ -67,7 +67,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     try:
         return transcribe_call(request=request)  # type: ignore[no-any-return]
     except Exception as error:
-        final = int(record.attributes.approximate_receive_count) >= TRANSCRIBE_QUEUE.max_receive_count
+        final = TRANSCRIBE_QUEUE.is_last_attempt(record.attributes.approximate_receive_count)
         logger.exception("transcription attempt failed", extra={"final_attempt": final})
         service.release_after_error(request.call_id, error, final=final)
         raise

@@ -50,6 +50,10 @@ class QueueSpec:
     def dlq_physical(self, settings: Settings) -> str:
         return settings.name(self.dlq_logical)
 
+    def is_last_attempt(self, receive_count: int | str) -> bool:
+        """Whether a message received this often goes to the DLQ if it fails now."""
+        return int(receive_count) >= self.max_receive_count
+
 
 @dataclass(frozen=True)
 class TopicSpec:

@@ -19,7 +19,7 @@ from callsight.analysis.alerts import rate_alerts, tripped_alerts
 from callsight.analysis.analyzer import Analyzer, TranscriptRejected
 from callsight.config import Settings
 from callsight.models.analysis import AnalysisSummary, CallAnalysis, stored_entities, without_pii
-from callsight.models.call import CallRecord, CallStatus
+from callsight.models.call import CallRecord, CallStatus, error_detail
 from callsight.models.messages import AnalyzeRequest
 from callsight.storage.analyses import AnalysisStore
 from callsight.storage.call_repository import CallNotFound, CallRepository
@@ -121,6 +121,17 @@ class AnalyzeService:
             alerts=alerts,
             index_entries=entries,
         )
+
+    def release_after_error(self, call_id: str, error: BaseException, *, final: bool) -> None:
+        """After the queue's last failed attempt: the TRANSCRIBED call becomes FAILED with the error
+        (earlier attempts change nothing: the call stays TRANSCRIBED and the queue retries)."""
+        if not final:
+            return
+        call = self.calls.get(call_id)
+        if call is not None and call.status is CallStatus.TRANSCRIBED:
+            self.calls.transition(
+                call_id, CallStatus.FAILED, reason="analysis_error", detail=error_detail(error)
+            )
 
     def _summary(
         self, analysis: CallAnalysis, key: str, version_id: str | None, transcript_version_id: str | None

@@ -52,6 +52,15 @@ def can_transition(current: CallStatus, new: CallStatus) -> bool:
     return new in ALLOWED_TRANSITIONS[current]
 
 
+#: Longest error text kept on a record (the full trace is in the logs).
+MAX_ERROR_DETAIL = 1000
+
+
+def error_detail(error: BaseException) -> str:
+    """An exception as stored in ``status_detail``: its type and message, bounded."""
+    return f"{type(error).__name__}: {error}"[:MAX_ERROR_DETAIL]
+
+
 class QuarantineReason(StrEnum):
     """Why a recording was kept aside instead of transcribed. Each comes with a human detail."""
 

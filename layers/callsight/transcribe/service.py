@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from callsight.asr.audio import AudioUndecodable
 from callsight.asr.transcriber import AudioTooLong, Transcriber, TranscriptionOptions
 from callsight.config import Settings
-from callsight.models.call import CallRecord, CallStatus, QuarantineReason
+from callsight.models.call import CallRecord, CallStatus, QuarantineReason, error_detail
 from callsight.models.messages import AnalyzeRequest, TranscribeRequest
 from callsight.models.transcript import LanguageSource, Transcript, TranscriptionFacts, Vocabulary
 from callsight.resources import ANALYZE_QUEUE
@@ -35,9 +35,6 @@ from callsight.storage.recordings import ObjectMissing, RecordingStore
 from callsight.storage.transcripts import TranscriptStore
 
 logger = logging.getLogger(__name__)
-
-#: Longest error text kept on a record (the full trace is in the logs).
-MAX_ERROR_DETAIL = 1000
 
 
 class TranscribeOutcomeKind(StrEnum):
@@ -184,7 +181,7 @@ class TranscribeService:
         call = self.calls.get(call_id)
         if call is None or call.status is not CallStatus.TRANSCRIBING:
             return
-        detail = f"{type(error).__name__}: {error}"[:MAX_ERROR_DETAIL]
+        detail = error_detail(error)
         if final:
             self.calls.transition(call_id, CallStatus.FAILED, reason="transcription_error", detail=detail)
         else:
