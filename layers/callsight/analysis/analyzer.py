@@ -61,6 +61,7 @@ class Analyzer:
         self.phone_region = phone_region
         self.phone_hash = phone_hash
         self._patterns: dict[tuple[str, int], list[Pattern]] = {}
+        self._extractors: dict[str, EntityExtractor] = {}
 
     def analyze(self, transcript: Transcript, call_id: str | None = None) -> CallAnalysis:
         check_transcript(transcript)
@@ -235,7 +236,11 @@ class Analyzer:
         has_words = bool(context.transcript.words)
         outcome = first_value("outcome") or "none"
         checkpoints = [m for m in matched.values() if m.kind == "checkpoint"]
-        extractor = EntityExtractor(context.pack, self.phone_region, self.phone_hash)
+        extractor = self._extractors.get(context.pack.code)
+        if extractor is None:  # built once per language: it compiles the order-cue phrases
+            extractor = self._extractors[context.pack.code] = EntityExtractor(
+                context.pack, self.phone_region, self.phone_hash
+            )
         return CallAnalysis(
             call_id=call_id,
             language=context.pack.code,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import phonenumbers
 
 from callsight.analysis.languages.base import FoundEntity, LanguagePack, Token
-from callsight.analysis.text import TurnView, compile_phrase
+from callsight.analysis.text import TurnView, compile_phrase, matches_at
 from callsight.models.analysis import Entity
 from callsight.phone import mask_phone
 
@@ -143,11 +143,11 @@ class EntityExtractor:
         return found
 
     def _after_order_cue(self, tokens: Sequence[Token]) -> bool:
-        for pattern in self._cue_prefixes:
-            for start in range(len(tokens) - len(pattern.words) + 1):
-                if all(w.matches(tokens[start + i]) for i, w in enumerate(pattern.words)):
-                    return True
-        return False
+        return any(
+            matches_at(pattern, tokens, start)
+            for pattern in self._cue_prefixes
+            for start in range(len(tokens))
+        )
 
     def _phone(self, digits: str) -> str | None:
         """E.164 if ``digits`` is a valid number: as dialled in the call language's usual region (a

@@ -9,6 +9,7 @@ a negation word stands within the rule pack's window before it, in the same clau
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from callsight.analysis.languages.base import LanguagePack, Token
@@ -131,7 +132,8 @@ class Occurrence:
     question: bool = False
 
 
-def _matches_at(pattern: Pattern, tokens: list[Token], start: int) -> bool:
+def matches_at(pattern: Pattern, tokens: Sequence[Token], start: int) -> bool:
+    """Whether ``pattern`` matches ``tokens`` from ``start`` on."""
     return start + len(pattern.words) <= len(tokens) and all(
         word.matches(tokens[start + i]) for i, word in enumerate(pattern.words)
     )
@@ -152,13 +154,13 @@ def find(
         return found
     size = len(pattern.words)
     for start in range(len(turn.tokens) - size + 1):
-        if _matches_at(pattern, turn.tokens, start):
+        if matches_at(pattern, turn.tokens, start):
             window = range(max(0, start - negation_window), start)
             clause = turn.token_clauses[start]
             negated = any(
                 turn.tokens[i].text in pack.negations and turn.token_clauses[i] == clause for i in window
             ) or any(
-                _matches_at(post, turn.tokens, start + size + gap)
+                matches_at(post, turn.tokens, start + size + gap)
                 and turn.token_clauses[min(start + size + gap, len(turn.tokens) - 1)] == clause
                 for post in post_negations or []
                 for gap in (0, 1)

@@ -35,7 +35,8 @@ from callsight.models.transcript import Transcript
 from callsight.resources import RECORDINGS_BUCKET
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository, record_of
-from callsight.storage.tables import CallItem, SearchEntryItem, bind_tables
+from callsight.storage.search_index import SearchIndex
+from callsight.storage.tables import CallItem, bind_tables
 from callsight.storage.transcripts import TranscriptStore
 
 #: Index entries read per term (newest calls first) before intersecting.
@@ -61,6 +62,7 @@ class CallsApi:
         self.calls = CallRepository(settings)
         self.transcripts = TranscriptStore(settings)
         self.audit = AuditLog(settings)
+        self.index = SearchIndex(settings)
         self.recordings_bucket = RECORDINGS_BUCKET.physical(settings)
         self._cursor_key = hashlib.sha256(
             b"cursor:" + settings.auth_local_secret.get_secret_value().encode()
@@ -143,7 +145,7 @@ class CallsApi:
         languages = [query.language] if query.language else supported_languages()
         hits: dict[str, dict[str, list[float]]] = {}
         for language in languages:
-            for call_id, terms in _all_terms(language, words, query.speaker).items():
+            for call_id, terms in _all_terms(self.index, language, words, query.speaker).items():
                 hits.setdefault(call_id, {}).update(terms)
         items: list[SearchHit] = []
         for call_id, terms in hits.items():
@@ -192,7 +194,9 @@ class CallsApi:
         return call
 
 
-def _all_terms(language: str, words: list[str], speaker: str | None) -> dict[str, dict[str, list[float]]]:
+def _all_terms(
+    index: SearchIndex, language: str, words: list[str], speaker: str | None
+) -> dict[str, dict[str, list[float]]]:
     """Calls in which every word (stemmed in ``language``) was said: call id → word → offsets."""
     pack = language_pack(language)
     if pack is None:
@@ -204,7 +208,7 @@ def _all_terms(language: str, words: list[str], speaker: str | None) -> dict[str
             raise BadRequest(f"search term {word!r} has no letters or digits")
         found = {
             cid: {word: offsets}
-            for cid, offsets in _calls_with(f"{language}#{tokens[0].stem}", speaker).items()
+            for cid, offsets in _calls_with(index, f"{language}#{tokens[0].stem}", speaker).items()
         }
         per_call = (
             found
@@ -214,10 +218,10 @@ def _all_terms(language: str, words: list[str], speaker: str | None) -> dict[str
     return per_call or {}
 
 
-def _calls_with(term_key: str, speaker: str | None) -> dict[str, list[float]]:
+def _calls_with(index: SearchIndex, term_key: str, speaker: str | None) -> dict[str, list[float]]:
     """Call id → offsets for one index term (newest calls first), optionally said by ``speaker``."""
     found: dict[str, list[float]] = {}
-    for entry in SearchEntryItem.query(term_key, scan_index_forward=False, limit=MAX_ENTRIES_PER_TERM):
+    for entry in index.calls_with(term_key, limit=MAX_ENTRIES_PER_TERM):
         if speaker is None or speaker in (entry.speakers or set()):
             found[entry.call_id] = [float(o) for o in entry.offsets or []]  # type: ignore[arg-type]
     return found

@@ -28,6 +28,7 @@ from callsight.config import Settings
 from callsight.models.call import CallRecord, CallStatus
 from callsight.resources import RECORDINGS_BUCKET
 from callsight.storage import aws
+from callsight.storage.artefacts import CallArtefacts
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository, CallUpdates
 from callsight.storage.policy_store import PolicyStore
@@ -66,6 +67,7 @@ class MaskingSweep:
         self.recordings = RecordingStore(settings)
         self.audit = AuditLog(settings)
         self._s3: Any = aws.client("s3", settings)
+        self.artefacts = CallArtefacts(settings)
         self.redacted_bucket = RECORDINGS_BUCKET.physical(settings)
 
     def run(
@@ -121,12 +123,12 @@ class MaskingSweep:
         outcome.redacted_key, outcome.bleeped_s = self._redact(call, spans)
         _, version = self.transcripts.put(masked)
         if not policy.keep_unmasked_transcript:
-            outcome.deleted_versions += self._delete_versions(
+            outcome.deleted_versions += self.artefacts.delete_versions(
                 facts.transcript_bucket, facts.transcript_key, keep=version
             )
         if not policy.keep_original_audio and outcome.redacted_key:
             for key in (call.source.key, call.source.key + ".json"):
-                outcome.deleted_versions += self._delete_versions(call.source.bucket, key, keep=None)
+                outcome.deleted_versions += self.artefacts.delete_versions(call.source.bucket, key, keep=None)
         self.updates.set_masked(
             call.call_id, facts.model_copy(update={"transcript_version_id": version}), outcome.redacted_key
         )
@@ -156,14 +158,3 @@ class MaskingSweep:
                 key = f"redacted/{call.call_id}/recording.flac"
             self._s3.upload_file(str(target), self.redacted_bucket, key)
         return key, facts.bleeped_s
-
-    def _delete_versions(self, bucket: str, key: str, keep: str | None) -> int:
-        listing = self._s3.list_object_versions(Bucket=bucket, Prefix=key)
-        doomed = [
-            {"Key": v["Key"], "VersionId": v["VersionId"]}
-            for v in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]
-            if v["Key"] == key and v["VersionId"] != keep
-        ]
-        if doomed:
-            self._s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
-        return len(doomed)

@@ -42,20 +42,35 @@ class CallArtefacts:
 
     def versions(self, call: CallRecord) -> list[tuple[str, str, str]]:
         """(bucket, key, version id) of every object version and delete marker the call owns."""
-        found: list[tuple[str, str, str]] = []
-        for bucket, key, is_prefix in self.locations(call):
-            paginator = self._s3.get_paginator("list_object_versions")
-            for page in paginator.paginate(Bucket=bucket, Prefix=key):
-                for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-                    if is_prefix or entry["Key"] == key:
-                        found.append((bucket, entry["Key"], entry["VersionId"]))
-        return found
+        return [
+            v
+            for bucket, key, is_prefix in self.locations(call)
+            for v in self._versions_of(bucket, key, is_prefix)
+        ]
 
     def delete_all(self, call: CallRecord) -> list[tuple[str, str, str]]:
         """Delete every version; returns what was deleted (already-gone versions are not an error)."""
         deleted = self.versions(call)
+        self._delete(deleted)
+        return deleted
+
+    def delete_versions(self, bucket: str, key: str, keep: str | None = None) -> int:
+        """Delete every version (and delete marker) of one key except ``keep``; returns how many."""
+        doomed = [v for v in self._versions_of(bucket, key, is_prefix=False) if v[2] != keep]
+        self._delete(doomed)
+        return len(doomed)
+
+    def _versions_of(self, bucket: str, key: str, is_prefix: bool) -> list[tuple[str, str, str]]:
+        found: list[tuple[str, str, str]] = []
+        for page in self._s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
+            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                if is_prefix or entry["Key"] == key:
+                    found.append((bucket, entry["Key"], entry["VersionId"]))
+        return found
+
+    def _delete(self, versions: list[tuple[str, str, str]]) -> None:
         by_bucket: dict[str, list[dict[str, str]]] = {}
-        for bucket, key, version in deleted:
+        for bucket, key, version in versions:
             by_bucket.setdefault(bucket, []).append({"Key": key, "VersionId": version})
         for bucket, objects in by_bucket.items():
             for start in range(0, len(objects), 1000):
@@ -67,4 +82,3 @@ class CallArtefacts:
                     raise RuntimeError(
                         f"S3 refused to delete {len(errors)} object version(s) in {bucket}: {errors[0]}"
                     )
-        return deleted
