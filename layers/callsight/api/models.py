@@ -40,7 +40,7 @@ class CallSummary(BaseModel):
     team: str | None
     queue: str | None
     customer_phone: str | None = Field(
-        description="Masked (+7903*****67); unmasked only for PII roles… never here."
+        description="Masked (+7903*****67): call records never hold the raw number."
     )
     duration_s: float | None
     language: str | None
@@ -80,7 +80,8 @@ class CallDetail(CallSummary):
     masked: bool = Field(description="True when PII in this view is masked for the caller's role.")
 
     @classmethod
-    def of_call(cls, call: CallRecord, *, pii: bool) -> CallDetail:
+    def of_call(cls, call: CallRecord) -> CallDetail:
+        """Entities come from the call record, which stores PII masked, so this view is always masked."""
         analysis = call.analysis
         summary: dict[str, Any] = CallSummary.of(call).model_dump()
         return cls(

@@ -121,7 +121,7 @@ class CallsApi:
 
     def call_detail(self, principal: Principal, call_id: str, request_id: str | None = None) -> CallDetail:
         call = self.visible(principal, call_id, "call.read", request_id)
-        return CallDetail.of_call(call, pii=may_see_pii(principal))
+        return CallDetail.of_call(call)
 
     def transcript(self, principal: Principal, call_id: str, request_id: str | None = None) -> Transcript:
         call = self.visible(principal, call_id, "transcript.read", request_id)
