@@ -1,9 +1,9 @@
 """Callsight API (Chalice): bearer-token auth, role-based views, every read audited. Thin routes.
 
-Implemented so far: ``GET /health``, ``GET /calls`` (filters, opaque cursors), ``GET /calls/{id}``,
-``GET /calls/{id}/transcript`` (PII masked unless the role holds it), ``GET /search`` (stemmed AND
-of terms, speaker filter, offsets), ``GET /feed`` (CRM change feed, at-least-once, by ``updated_at``). Errors share one shape:
-``{"error": code, "message": text}``.
+Routes (the table in ``callsight.api.openapi`` documents each): health, OpenAPI, calls (list with
+filters and opaque cursors, detail, transcript masked unless the role holds PII, presigned audio),
+search, stats, weekly report (JSON or CSV), CRM feed, and the admin routes (legal hold, erasure,
+retention policies, audit log). Errors share one shape: ``{"error": code, "message": text}``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from callsight.api.models import ApiError, FeedQuery, ListQuery, SearchQuery
 from callsight.api.openapi import openapi_document
 from callsight.api.service import BadRequest, CallsApi, Forbidden, NotFound
 from callsight.api.stats import StatsQuery, build_stats, read_calls
-from callsight.auth.tokens import Principal, TokenVerifier, Unauthorized
+from callsight.auth.tokens import Principal, Role, TokenVerifier, Unauthorized
 from callsight.compliance.policies import RetentionPolicy
 from callsight.config import get_settings
+from callsight.reports.service import weekly_report_for
+from callsight.reports.weekly import WeeklyQuery, report_csv
 from chalice.app import Chalice, Response
 from pydantic import ValidationError
 
@@ -104,6 +106,32 @@ def stats() -> Any:
             request_id=_request_id(), details={"since": str(query.since), "until": str(query.until)},
         )  # fmt: skip
         return result.model_dump(mode="json")
+
+    return _guarded(build)
+
+
+@app.route("/reports/weekly", methods=["GET"])
+def weekly_report() -> Any:
+    def build(principal: Principal) -> Any:
+        query = WeeklyQuery.model_validate(_params())
+        if principal.role not in (Role.ADMIN, Role.QA):
+            raise Forbidden("the weekly report is for admin and QA roles")
+        report = weekly_report_for(principal, query.week)
+        calls.audit.record(
+            actor=principal.subject, role=principal.role.value, action="report.weekly.export",
+            target=f"report:weekly/{report.week}", request_id=_request_id(),
+            details={"format": query.format, "calls": report.calls, "scope": report.scope},
+        )  # fmt: skip
+        if query.format == "csv":
+            return Response(
+                body=report_csv(report),
+                status_code=200,
+                headers={
+                    "Content-Type": "text/csv; charset=utf-8",
+                    "Content-Disposition": f'attachment; filename="callsight-weekly-{report.week}.csv"',
+                },
+            )
+        return report.model_dump(mode="json")
 
     return _guarded(build)
 

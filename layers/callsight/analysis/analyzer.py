@@ -20,6 +20,7 @@ from callsight.analysis.index_terms import TermEntry, index_terms
 from callsight.analysis.languages import language_pack, supported_languages
 from callsight.analysis.languages.base import LanguagePack
 from callsight.analysis.metrics import long_pauses, talk_metrics
+from callsight.analysis.questions import customer_questions
 from callsight.analysis.rules import Condition, Rule, RulePack
 from callsight.analysis.text import Occurrence, Pattern, TurnView, expand_phrases, find, turn_views
 from callsight.models.analysis import (
@@ -241,6 +242,7 @@ class Analyzer:
             extractor = self._extractors[context.pack.code] = EntityExtractor(
                 context.pack, self.phone_region, self.phone_hash
             )
+        entities = extractor.extract(context.turns)
         return CallAnalysis(
             call_id=call_id,
             language=context.pack.code,
@@ -254,12 +256,13 @@ class Analyzer:
             checkpoints={r.id: r.id in matched for r in self.rules.of_kind("checkpoint")},
             checkpoint_evidence=checkpoints,
             sentiment=context.sentiment,
-            entities=extractor.extract(context.turns),
+            entities=entities,
             keyword_hits=self._keyword_hits(context, occurrences),
             metrics=context.metrics,
             risk=self._risk(context, matched, occurrences),
             warnings=warnings,
             analyzed_at=datetime.now(UTC),
+            customer_questions=customer_questions(context.transcript, context.pack, entities),
         )
 
     def _keyword_hits(self, context: _Context, occurrences: dict[str, list[Occurrence]]) -> list[KeywordHit]:

@@ -146,6 +146,7 @@ class AnalyzeService:
             sentiment_agent=sentiment.agent, sentiment_trend=sentiment.trend, risk_score=analysis.risk.score,
             risk_level=analysis.risk.level, checkpoints=analysis.checkpoints, metrics=analysis.metrics,
             entities=stored_entities(analysis.entities), warnings=analysis.warnings, analyzed_at=analysis.analyzed_at,
+            customer_questions=analysis.customer_questions,
         )  # fmt: skip
 
     @staticmethod

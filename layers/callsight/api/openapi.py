@@ -25,6 +25,7 @@ from callsight.api.stats import Stats, StatsQuery
 from callsight.compliance.policies import RetentionPolicy
 from callsight.compliance.retention import SweepReport
 from callsight.models.transcript import Transcript
+from callsight.reports.weekly import WeeklyQuery, WeeklyReport
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class RouteSpec:
     auth: bool = True
     methods: tuple[str, ...] = ("get",)
     body: type[BaseModel] | None = None
+    #: Also answers ``text/csv`` (``?format=csv``).
+    csv: bool = False
 
 
 ROUTES: tuple[RouteSpec, ...] = (
@@ -46,6 +49,13 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("/calls/{call_id}/transcript", "The transcript (PII masked unless admin/crm)", Transcript),
     RouteSpec(
         "/search", "Calls where every term was said (stemmed), with offsets", SearchResults, SearchQuery
+    ),
+    RouteSpec(
+        "/reports/weekly",
+        "Weekly report (top reasons, top-10 questions, agent ranking, sentiment trend) as JSON or CSV; admin, qa",
+        WeeklyReport,
+        WeeklyQuery,
+        csv=True,
     ),
     RouteSpec("/feed", "CRM change feed: calls in order of their last change", CallPage, FeedQuery),
     RouteSpec("/stats", "Topic shares, outcomes, per-agent conversion, sentiment by day", Stats, StatsQuery),
@@ -95,9 +105,10 @@ def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str,
 def _operation(route: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}}
     body = _schema_ref(route.response, components) if route.response is not None else {"type": "object"}
-    responses: dict[str, Any] = {
-        "200": {"description": "OK", "content": {"application/json": {"schema": body}}}
-    }
+    content: dict[str, Any] = {"application/json": {"schema": body}}
+    if route.csv:
+        content["text/csv"] = {"schema": {"type": "string"}}
+    responses: dict[str, Any] = {"200": {"description": "OK", "content": content}}
     operation: dict[str, Any] = {"summary": route.summary, "responses": responses}
     parameters = _query_parameters(route.query) if route.query is not None else []
     parameters += [
@@ -118,7 +129,7 @@ def _operation(route: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         responses["401"] = {"description": "Missing or invalid token", **error}
     if "{call_id}" in route.path:
         responses["404"] = {"description": "No such call, or not one you may see", **error}
-    if route.path == "/feed" or route.summary.endswith("admin"):
+    if route.path in ("/feed", "/reports/weekly") or route.summary.endswith("admin"):
         responses["403"] = {"description": "Not for this role", **error}
     return operation
 

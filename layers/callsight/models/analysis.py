@@ -87,6 +87,14 @@ class TalkMetrics(BaseModel):
     unavailable: dict[str, str] = Field(default_factory=dict)
 
 
+class CustomerQuestion(BaseModel):
+    """A customer's question with nothing personal in it (see ``callsight.analysis.questions``)."""
+
+    key: str = Field(description="Stems of its longer words: the same question worded alike.")
+    text: str
+    start: float
+
+
 class Risk(BaseModel):
     score: float = Field(ge=0, le=1)
     level: Literal["low", "medium", "high"]
@@ -113,6 +121,7 @@ class CallAnalysis(BaseModel):
     risk: Risk
     warnings: list[str]
     analyzed_at: datetime
+    customer_questions: list[CustomerQuestion] = Field(default_factory=list)
 
 
 class StoredEntity(BaseModel):
@@ -149,6 +158,7 @@ class AnalysisSummary(BaseModel):
     entities: list[StoredEntity]
     warnings: list[str]
     analyzed_at: datetime
+    customer_questions: list[CustomerQuestion] = Field(default_factory=list)
 
 
 def stored_entities(entities: list[Entity]) -> list[StoredEntity]:

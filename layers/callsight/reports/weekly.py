@@ -1,0 +1,215 @@
+"""The weekly report: top reasons for calling, top-10 customer questions, agent ranking, sentiment trend.
+
+One builder, :func:`build_weekly_report`, serves both ``GET /reports/weekly`` (scoped to what the
+caller may see) and the scheduled ``weekly_report`` function (every call, written to the reports
+bucket). Pure: it takes call records and returns a :class:`WeeklyReport`; :func:`report_csv` lays
+the same figures out as one CSV table (a ``section`` column says which part a row belongs to).
+
+Agent ranking score = 0.5 x conversion + 0.3 x script checkpoints met + 0.2 x customer sentiment
+(rescaled from -1..1 to 0..1); a missing part counts as 0.5 (neither good nor bad).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from callsight.api.stats import AgentStats, build_stats
+from callsight.models.call import CallRecord
+
+TOP_QUESTIONS = 10
+TOP_REASONS = 10
+_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+class WeeklyQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    week: str | None = Field(
+        default=None,
+        description="ISO week, e.g. 2026-W47 (Monday to Sunday, UTC); default: the last complete week.",
+        pattern=r"^\d{4}-W\d{2}$",
+    )
+    format: str = Field(default="json", pattern="^(json|csv)$")
+
+    @field_validator("week")
+    @classmethod
+    def _real_week(cls, value: str | None) -> str | None:
+        if value is not None:
+            week_start(value)
+        return value
+
+
+def week_start(week: str) -> date:
+    """Monday of an ISO week ("2026-W47"); ValueError for a week that does not exist."""
+    match = _ISO_WEEK.match(week)
+    if match is None:
+        raise ValueError(f"{week!r} is not an ISO week like 2026-W47")
+    try:
+        return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError as exc:
+        raise ValueError(f"{week!r} is not a week of that year") from exc
+
+
+def last_complete_week(today: date | None = None) -> str:
+    day = (today or datetime.now(UTC).date()) - timedelta(days=7)
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+class CountShare(BaseModel):
+    name: str
+    calls: int
+    share: float
+
+
+class QuestionCount(BaseModel):
+    question: str = Field(description="The most common wording of the question.")
+    calls: int
+    languages: list[str]
+
+
+class AgentRank(AgentStats):
+    rank: int
+    score: float
+
+
+class WeeklyReport(BaseModel):
+    week: str
+    since: date
+    until: date
+    generated_at: datetime
+    scope: str = Field(description="Whose calls: 'all' or the teams/queues of the QA user.")
+    calls: int
+    analysed: int
+    top_reasons: list[CountShare] = Field(description="Why customers called (purpose), most common first.")
+    top_topics: list[CountShare] = Field(description="Categories (tags), most common first.")
+    outcomes: dict[str, int]
+    top_questions: list[QuestionCount]
+    agent_ranking: list[AgentRank]
+    sentiment_trend: dict[str, float] = Field(description="Average customer sentiment per day.")
+    avg_duration_s: float | None
+    short_call_rate: float | None
+    missed_call_rate: float | None
+
+
+def build_weekly_report(calls: list[CallRecord], week: str, scope: str = "all") -> WeeklyReport:
+    since = week_start(week)
+    until = since + timedelta(days=6)
+    stats = build_stats(calls, since, until)
+    analysed = [c.analysis for c in calls if c.analysis is not None]
+    purposes = Counter(a.purpose for a in analysed if a.purpose)
+    return WeeklyReport(
+        week=week,
+        since=since,
+        until=until,
+        generated_at=datetime.now(UTC),
+        scope=scope,
+        calls=stats.calls,
+        analysed=stats.analysed,
+        top_reasons=_shares(purposes, len(analysed)),
+        top_topics=_shares(Counter(t for c in calls if c.analysis for t in c.tags), len(analysed)),
+        outcomes=stats.outcomes,
+        top_questions=_top_questions(calls),
+        agent_ranking=_ranking(stats.agents),
+        sentiment_trend=stats.sentiment_per_day,
+        avg_duration_s=stats.avg_duration_s,
+        short_call_rate=stats.short_call_rate,
+        missed_call_rate=stats.missed_call_rate,
+    )
+
+
+def _shares(counts: Counter[str], total: int) -> list[CountShare]:
+    return [
+        CountShare(name=name, calls=n, share=round(n / total, 3))
+        for name, n in counts.most_common(TOP_REASONS)
+    ]
+
+
+def _top_questions(calls: list[CallRecord]) -> list[QuestionCount]:
+    """Questions grouped by key, counted once per call; the most common wording represents a group."""
+    per_key: dict[str, Counter[str]] = defaultdict(Counter)
+    calls_per_key: Counter[str] = Counter()
+    languages: dict[str, set[str]] = defaultdict(set)
+    for call in calls:
+        if call.analysis is None:
+            continue
+        seen: set[str] = set()
+        for question in call.analysis.customer_questions:
+            key = f"{call.analysis.language}:{question.key}"
+            per_key[key][question.text] += 1
+            languages[key].add(call.analysis.language)
+            if key not in seen:
+                seen.add(key)
+                calls_per_key[key] += 1
+    ranked = sorted(calls_per_key.items(), key=lambda item: (-item[1], item[0]))[:TOP_QUESTIONS]
+    return [
+        QuestionCount(question=per_key[key].most_common(1)[0][0], calls=n, languages=sorted(languages[key]))
+        for key, n in ranked
+    ]
+
+
+def _ranking(agents: list[AgentStats]) -> list[AgentRank]:
+    def score(agent: AgentStats) -> float:
+        sentiment = 0.5 if agent.avg_sentiment is None else (agent.avg_sentiment + 1) / 2
+        checkpoints = 0.5 if agent.checkpoints_met is None else agent.checkpoints_met
+        return round(0.5 * agent.conversion + 0.3 * checkpoints + 0.2 * sentiment, 3)
+
+    ordered = sorted(agents, key=lambda a: (-score(a), -a.calls, a.agent_id))
+    return [
+        AgentRank(**agent.model_dump(), rank=rank, score=score(agent))
+        for rank, agent in enumerate(ordered, start=1)
+    ]
+
+
+CSV_COLUMNS = ("section", "rank", "name", "calls", "share", "value", "conversion", "sentiment", "checkpoints")
+
+
+def report_csv(report: WeeklyReport) -> str:
+    """The report as one CSV table; ``section`` is summary, reason, topic, outcome, question, agent or
+    sentiment. Spreadsheet formulas in text cells are neutralised (CSV injection)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    summary = {
+        "week": report.week, "since": report.since, "until": report.until, "scope": report.scope,
+        "calls": report.calls, "analysed": report.analysed, "avg_duration_s": report.avg_duration_s,
+        "short_call_rate": report.short_call_rate, "missed_call_rate": report.missed_call_rate,
+    }  # fmt: skip
+    for name, value in summary.items():
+        writer.writerow({"section": "summary", "name": name, "value": value})
+    for section, items in (("reason", report.top_reasons), ("topic", report.top_topics)):
+        for rank, item in enumerate(items, start=1):
+            writer.writerow(
+                {
+                    "section": section,
+                    "rank": rank,
+                    "name": item.name,
+                    "calls": item.calls,
+                    "share": item.share,
+                }
+            )
+    for name, count in sorted(report.outcomes.items(), key=lambda kv: -kv[1]):
+        writer.writerow({"section": "outcome", "name": name, "calls": count})
+    for rank, question in enumerate(report.top_questions, start=1):
+        writer.writerow(
+            {"section": "question", "rank": rank, "name": _cell(question.question), "calls": question.calls}
+        )
+    for agent in report.agent_ranking:
+        writer.writerow({
+            "section": "agent", "rank": agent.rank, "name": _cell(agent.agent_id), "calls": agent.calls,
+            "value": agent.score, "conversion": agent.conversion, "sentiment": agent.avg_sentiment,
+            "checkpoints": agent.checkpoints_met,
+        })  # fmt: skip
+    for day, value in report.sentiment_trend.items():
+        writer.writerow({"section": "sentiment", "name": day, "sentiment": value})
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
