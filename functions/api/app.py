@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from callsight.api.admin import AdminApi, ErasureBody, HoldRequest
+from callsight.api.admin import AdminApi, AuditQuery, ErasureBody, HoldRequest
 from callsight.api.models import ApiError, FeedQuery, ListQuery, SearchQuery
 from callsight.api.openapi import openapi_document
 from callsight.api.service import BadRequest, CallsApi, Forbidden, NotFound
@@ -172,7 +172,7 @@ def legal_hold(call_id: str) -> Any:
             None if release else HoldRequest.model_validate(_body()),
             release=release,
             request_id=_request_id(),
-        )
+        ).model_dump(mode="json")
     )
 
 
@@ -195,7 +195,7 @@ def put_retention_policy(policy_id: str) -> Any:
     return _guarded(
         lambda p: admin.put_retention_policy(
             p, RetentionPolicy.model_validate(_body() | {"policy_id": policy_id}), _request_id()
-        )
+        ).model_dump(mode="json")
     )
 
 
@@ -203,7 +203,8 @@ def put_retention_policy(policy_id: str) -> Any:
 def audit_log() -> Any:
     return _guarded(
         lambda p: [
-            e.model_dump(mode="json") for e in admin.audit_log(p, _params().get("target", ""), _request_id())
+            e.model_dump(mode="json")
+            for e in admin.audit_log(p, AuditQuery.model_validate(_params()), _request_id())
         ]
     )
 

@@ -41,6 +41,21 @@ class AudioUrl(BaseModel):
     redacted: bool
 
 
+class HoldState(BaseModel):
+    call_id: str
+    legal_hold: bool
+
+
+class PolicyChange(BaseModel):
+    policy: RetentionPolicy
+    calls_changed: int = Field(description="Calls whose expiry was recomputed.")
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    target: str = Field(min_length=3, max_length=200, description="call:<id>, subject:<hash>, report:…")
+
+
 class AdminApi:
     def __init__(self, settings: Settings, calls: CallsApi) -> None:
         self.calls = calls
@@ -79,13 +94,13 @@ class AdminApi:
         *,
         release: bool,
         request_id: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> HoldState:
         who = self._admin(principal, "legal_hold", request_id)
         try:
             self.compliance.hold_call(call_id, who, release=release, reason=body.reason if body else "")
         except CallNotFound as exc:
             raise NotFound(f"no call {call_id!r}") from exc
-        return {"call_id": call_id, "legal_hold": not release}
+        return HoldState(call_id=call_id, legal_hold=not release)
 
     def erase(self, principal: Principal, body: ErasureBody, request_id: str | None = None) -> SweepReport:
         who = self._admin(principal, "erasure", request_id)
@@ -102,13 +117,13 @@ class AdminApi:
 
     def put_retention_policy(
         self, principal: Principal, policy: RetentionPolicy, request_id: str | None = None
-    ) -> dict[str, Any]:
+    ) -> PolicyChange:
         who = self._admin(principal, "retention_policy.update", request_id)
         changed = self.compliance.set_retention_policy(policy, who)
-        return {"policy": policy.model_dump(mode="json"), "calls_changed": changed}
+        return PolicyChange(policy=policy, calls_changed=changed)
 
-    def audit_log(self, principal: Principal, target: str, request_id: str | None = None) -> list[AuditEntry]:
+    def audit_log(
+        self, principal: Principal, query: AuditQuery, request_id: str | None = None
+    ) -> list[AuditEntry]:
         self._admin(principal, "audit.read", request_id)
-        if not target or len(target) > 200:
-            raise BadRequest("give ?target=call:<id> or subject:<hash>")
-        return self.compliance.audit.for_target(target)
+        return self.compliance.audit.for_target(query.target)

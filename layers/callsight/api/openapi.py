@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from callsight.api.admin import AudioUrl, ErasureBody, HoldRequest
+from callsight.api.admin import AudioUrl, AuditQuery, ErasureBody, HoldRequest, HoldState, PolicyChange
 from callsight.api.models import (
     ApiError,
     CallDetail,
@@ -22,6 +22,7 @@ from callsight.api.models import (
     SearchResults,
 )
 from callsight.api.stats import Stats, StatsQuery
+from callsight.compliance.audit import AuditEntry
 from callsight.compliance.policies import RetentionPolicy
 from callsight.compliance.retention import SweepReport
 from callsight.models.transcript import Transcript
@@ -37,6 +38,8 @@ class RouteSpec:
     auth: bool = True
     methods: tuple[str, ...] = ("get",)
     body: type[BaseModel] | None = None
+    #: The response is a JSON array of ``response``.
+    many: bool = False
     #: Also answers ``text/csv`` (``?format=csv``).
     csv: bool = False
 
@@ -63,7 +66,7 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec(
         "/calls/{call_id}/legal-hold",
         "Set (PUT {reason}) or release (DELETE) a legal hold; admin",
-        None,
+        HoldState,
         methods=("put", "delete"),
         body=HoldRequest,
     ),
@@ -74,15 +77,17 @@ ROUTES: tuple[RouteSpec, ...] = (
         methods=("post",),
         body=ErasureBody,
     ),
-    RouteSpec("/policies/retention", "Retention policies; admin", None),
+    RouteSpec("/policies/retention", "Retention policies; admin", RetentionPolicy, many=True),
     RouteSpec(
         "/policies/retention/{policy_id}",
         "Create or change a retention policy (recomputes expiries); admin",
-        None,
+        PolicyChange,
         methods=("put",),
         body=RetentionPolicy,
     ),
-    RouteSpec("/audit", "Audit entries of a target (?target=call:<id>); admin", None),
+    RouteSpec(
+        "/audit", "Audit entries of a target (?target=call:<id>); admin", AuditEntry, AuditQuery, many=True
+    ),
 )
 
 
@@ -105,6 +110,8 @@ def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str,
 def _operation(route: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}}
     body = _schema_ref(route.response, components) if route.response is not None else {"type": "object"}
+    if route.many:
+        body = {"type": "array", "items": body}
     content: dict[str, Any] = {"application/json": {"schema": body}}
     if route.csv:
         content["text/csv"] = {"schema": {"type": "string"}}
