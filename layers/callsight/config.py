@@ -137,6 +137,10 @@ class Settings(BaseSettings):
     auth_roles_claim: str = Field(default="callsight:role", description="Claim holding the caller's role.")
     auth_leeway_s: int = Field(default=30, ge=0, le=300, description="Clock skew tolerated on exp/nbf.")
 
+    api_agents_may_download_audio: bool = Field(
+        default=False, description="Agents may fetch (redacted) audio of their own calls; off: 403."
+    )
+
     # --- idempotency ----------------------------------------------------------------------------
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
 

@@ -61,6 +61,7 @@ class AdminApi:
         self.calls = calls
         self.compliance = Compliance(settings)
         self._s3: Any = aws.presigning_s3(settings)
+        self._agents_may_download = settings.api_agents_may_download_audio
 
     def _admin(self, principal: Principal, action: str, request_id: str | None) -> Actor:
         if not is_admin(principal):
@@ -73,8 +74,10 @@ class AdminApi:
 
     def audio_url(self, principal: Principal, call_id: str, request_id: str | None = None) -> AudioUrl:
         call = self.calls.visible(principal, call_id, "audio.url", request_id)
-        if not may_get_audio(principal):
-            raise NotFound(f"no audio of call {call_id!r} for this role")
+        if not may_get_audio(principal, agents_may_download=self._agents_may_download):
+            raise Forbidden(
+                "audio download is not allowed for agents (CALLSIGHT_API_AGENTS_MAY_DOWNLOAD_AUDIO)"
+            )
         if call.redacted_audio_key:
             bucket, key, redacted = self.calls.recordings_bucket, call.redacted_audio_key, True
         elif is_admin(principal):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from callsight.models.analysis import StoredEntity, TalkMetrics
 from callsight.models.call import CallRecord, CallStatus, Direction, StatusChange
@@ -27,8 +27,25 @@ class ListQuery(BaseModel):
     tag: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     direction: Direction | None = None
+    outcome: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    sentiment_min: float | None = Field(default=None, ge=-1, le=1, description="Customer sentiment, -1..1.")
+    sentiment_max: float | None = Field(default=None, ge=-1, le=1)
+    min_duration_s: float | None = Field(default=None, ge=0, le=86400)
+    max_duration_s: float | None = Field(default=None, ge=0, le=86400)
     since: datetime | None = None
     until: datetime | None = None
+
+    @model_validator(mode="after")
+    def _ranges(self) -> ListQuery:
+        for low, high in (
+            ("sentiment_min", "sentiment_max"),
+            ("min_duration_s", "max_duration_s"),
+            ("since", "until"),
+        ):
+            low_value, high_value = getattr(self, low), getattr(self, high)
+            if low_value is not None and high_value is not None and low_value > high_value:
+                raise ValueError(f"{low} is greater than {high}")
+        return self
 
 
 class CallSummary(BaseModel):

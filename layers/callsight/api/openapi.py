@@ -136,7 +136,9 @@ def _operation(route: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         responses["401"] = {"description": "Missing or invalid token", **error}
     if "{call_id}" in route.path:
         responses["404"] = {"description": "No such call, or not one you may see", **error}
-    if route.path in ("/feed", "/reports/weekly") or route.summary.endswith("admin"):
+    if route.path in ("/feed", "/reports/weekly", "/calls/{call_id}/audio") or route.summary.endswith(
+        "admin"
+    ):
         responses["403"] = {"description": "Not for this role", **error}
     return operation
 
@@ -149,7 +151,7 @@ def openapi_document() -> dict[str, Any]:
         route.path: {method: _operation(route, components) for method in route.methods} for route in ROUTES
     }
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": "Callsight API", "version": "1"},
         "paths": paths,
         "components": {

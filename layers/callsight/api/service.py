@@ -39,6 +39,9 @@ from callsight.storage.search_index import SearchIndex
 from callsight.storage.tables import CallItem, bind_tables
 from callsight.storage.transcripts import TranscriptStore
 
+#: Items a listing request reads at most before answering (a selective filter returns a short page
+#: with a cursor rather than scanning the whole table in one request).
+MAX_EXAMINED = 1000
 #: Index entries read per term (newest calls first) before intersecting.
 MAX_ENTRIES_PER_TERM = 2000
 
@@ -69,14 +72,16 @@ class CallsApi:
         ).digest()
 
     # --- cursors ----------------------------------------------------------------------------------
-    def _encode_cursor(self, key: dict[str, Any] | None) -> str | None:
+    def _encode_cursor(self, key: dict[str, Any] | None, scope: str) -> str | None:
+        """An opaque, signed cursor; ``scope`` names the listing it resumes (index and partition), so a
+        cursor from one listing handed to another is a 400, never a malformed DynamoDB query."""
         if not key:
             return None
-        body = json.dumps(key, sort_keys=True, separators=(",", ":")).encode()
+        body = json.dumps({"s": scope, "k": key}, sort_keys=True, separators=(",", ":")).encode()
         mac = hmac.new(self._cursor_key, body, hashlib.sha256).digest()[:12]
         return base64.urlsafe_b64encode(mac + body).decode().rstrip("=")
 
-    def _decode_cursor(self, cursor: str | None) -> dict[str, Any] | None:
+    def _decode_cursor(self, cursor: str | None, scope: str) -> dict[str, Any] | None:
         if not cursor:
             return None
         try:
@@ -84,40 +89,51 @@ class CallsApi:
             mac, body = raw[:12], raw[12:]
             if not hmac.compare_digest(mac, hmac.new(self._cursor_key, body, hashlib.sha256).digest()[:12]):
                 raise ValueError("signature")
-            key = json.loads(body)
-            if not isinstance(key, dict):
+            payload = json.loads(body)
+            if not isinstance(payload, dict) or not isinstance(payload.get("k"), dict):
                 raise ValueError("shape")
-            return key
         except ValueError as exc:
             raise BadRequest("cursor is not one this API issued") from exc
+        if payload.get("s") != scope:
+            raise BadRequest("cursor belongs to another listing (other route or filters): start without it")
+        key: dict[str, Any] = payload["k"]
+        return key
 
     # --- routes -----------------------------------------------------------------------------------
     def list_calls(self, principal: Principal, query: ListQuery, request_id: str | None = None) -> CallPage:
         if principal.role is Role.AGENT and not principal.agent_id:
             raise BadRequest("this agent token has no callsight:agent_id")
-        start = self._decode_cursor(query.cursor)
-        if principal.role is Role.AGENT:
+        agent = principal.agent_id if principal.role is Role.AGENT else query.agent
+        scope = f"calls:by-agent:{agent}" if agent else "calls:by-update"
+        start = self._decode_cursor(query.cursor, scope)
+        page_size = min(MAX_EXAMINED, max(query.limit, 25))
+        if agent:  # one agent's calls by start time, newest first
             pages = CallItem.by_agent.query(
-                principal.agent_id, scan_index_forward=False, last_evaluated_key=start, page_size=query.limit
-            )
-        else:
+                agent, _started_between(query), scan_index_forward=False, last_evaluated_key=start,
+                page_size=page_size,
+            )  # fmt: skip
+        else:  # every call by last change, newest first
             pages = CallItem.by_update.query(
-                "0", scan_index_forward=False, last_evaluated_key=start, page_size=query.limit
+                "0", scan_index_forward=False, last_evaluated_key=start, page_size=page_size
             )
         items: list[CallSummary] = []
+        examined = 0
         for item in pages:
+            examined += 1
             call = record_of(item)
             if can_see_call(principal, call) and _matches(call, query):
                 items.append(CallSummary.of(call))
-            if len(items) >= query.limit:
+            if len(items) >= query.limit or examined >= MAX_EXAMINED:
                 break
-        next_key = pages.last_evaluated_key if len(items) >= query.limit else None
+        # A selective filter may fill less than a page within the budget: the cursor continues the scan.
+        more = len(items) >= query.limit or examined >= MAX_EXAMINED
+        next_key = pages.last_evaluated_key if more else None
         self.audit.record(
             actor=principal.subject, role=principal.role.value, action="calls.list", target="calls",
             request_id=request_id, details={"filters": query.model_dump(mode="json", exclude_none=True, exclude={"cursor"}),
                                             "returned": len(items)},
         )  # fmt: skip
-        return CallPage(items=items, next_cursor=self._encode_cursor(next_key))
+        return CallPage(items=items, next_cursor=self._encode_cursor(next_key, scope))
 
     def call_detail(self, principal: Principal, call_id: str, request_id: str | None = None) -> CallDetail:
         call = self.visible(principal, call_id, "call.read", request_id)
@@ -166,7 +182,7 @@ class CallsApi:
             self.audit.record(actor=principal.subject, role=principal.role.value, action="feed.read", target="calls",
                               request_id=request_id, outcome="denied")  # fmt: skip
             raise Forbidden("the change feed is for the CRM service client and admins")
-        start = self._decode_cursor(query.cursor)
+        start = self._decode_cursor(query.cursor, "feed")
         pages = CallItem.by_update.query(
             "0", scan_index_forward=True, last_evaluated_key=start, page_size=query.limit
         )
@@ -180,7 +196,7 @@ class CallsApi:
                 break
         self.audit.record(actor=principal.subject, role=principal.role.value, action="feed.read", target="calls",
                           request_id=request_id, details={"returned": len(items)})  # fmt: skip
-        return CallPage(items=items, next_cursor=self._encode_cursor(next_key))
+        return CallPage(items=items, next_cursor=self._encode_cursor(next_key, "feed"))
 
     def visible(self, principal: Principal, call_id: str, action: str, request_id: str | None) -> CallRecord:
         call = self.calls.get(call_id) if _plausible_id(call_id) else None
@@ -242,5 +258,32 @@ def _matches(call: CallRecord, q: ListQuery) -> bool:
         q.direction is None or call.direction is q.direction,
         q.since is None or (call.started_at is not None and call.started_at >= q.since),
         q.until is None or (call.started_at is not None and call.started_at < q.until),
+        q.outcome is None or (call.analysis is not None and call.analysis.outcome == q.outcome),
+        _within(_sentiment(call), q.sentiment_min, q.sentiment_max),
+        _within(call.audio.duration_s if call.audio else None, q.min_duration_s, q.max_duration_s),
     )
     return all(checks)
+
+
+def _sentiment(call: CallRecord) -> float | None:
+    if call.analysis is None:
+        return None
+    customer = call.analysis.sentiment_customer
+    return customer if customer is not None else call.analysis.sentiment_overall
+
+
+def _within(value: float | None, low: float | None, high: float | None) -> bool:
+    if low is None and high is None:
+        return True
+    return value is not None and (low is None or value >= low) and (high is None or value <= high)
+
+
+def _started_between(q: ListQuery) -> Any:
+    """Range condition on ``started_at`` for the by-agent index (None: no bounds)."""
+    if q.since is not None and q.until is not None:
+        return CallItem.started_at.between(q.since, q.until)
+    if q.since is not None:
+        return CallItem.started_at >= q.since
+    if q.until is not None:
+        return CallItem.started_at <= q.until
+    return None

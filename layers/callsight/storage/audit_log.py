@@ -18,6 +18,19 @@ from callsight.config import Settings
 from callsight.storage.tables import AuditEntryItem, bind_tables
 
 MAX_ATTEMPTS = 20
+#: DynamoDB numbers hold magnitudes in 1e-130 .. 1e126; details outside (a caller's 3e-233) are kept as text.
+_NUMBER_RANGE = (1e-129, 1e125)
+
+
+def _storable(value: Any) -> Any:
+    """``value`` with every float DynamoDB cannot store (NaN, infinities, out of range) as its text."""
+    if isinstance(value, dict):
+        return {str(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    if isinstance(value, float) and value != 0 and not (_NUMBER_RANGE[0] < abs(value) < _NUMBER_RANGE[1]):
+        return repr(value)  # also NaN and inf, whose comparisons are all False
+    return value
 
 
 class AuditLog:
@@ -38,6 +51,7 @@ class AuditLog:
     ) -> AuditEntry:
         """Append one entry (who, role, action, target, outcome) to today's chain of a random shard."""
         when = at or datetime.now(UTC)
+        details = _storable(details or {})
         chain_id = chain_id_for(when, random.randrange(SHARDS))  # spreading load, not security
         for _ in range(MAX_ATTEMPTS):
             head = next(
@@ -46,7 +60,7 @@ class AuditLog:
             )
             entry = AuditEntry(
                 chain_id=chain_id, seq=(int(head.seq) + 1) if head else 1, at=when, actor=actor, role=role,
-                action=action, target=target, request_id=request_id, outcome=outcome, details=details or {},
+                action=action, target=target, request_id=request_id, outcome=outcome, details=details,
                 prev_hash=head.entry_hash if head else GENESIS,
             ).sealed()  # fmt: skip
             item = AuditEntryItem(chain_id, entry.seq, **entry.model_dump(exclude={"chain_id", "seq"}))
