@@ -245,6 +245,7 @@ def _demo_api(settings: Settings) -> None:
     """Serve the API on localhost, print curl commands with minted tokens, and call it once."""
     import json as json_module
     import urllib.request
+    from datetime import datetime
 
     from callsight.auth.tokens import Role, mint_local_token
     from callsight.local.api_server import LocalApi
@@ -275,6 +276,27 @@ def _demo_api(settings: Settings) -> None:
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         own = json_module.loads(response.read())
     console.print(f"GET /calls as agent 204 → {len(own['items'])} call(s): only their own")
+    started = next((item["started_at"] for item in page["items"] if item.get("started_at")), None)
+    if started:
+        year, week, _ = datetime.fromisoformat(started).isocalendar()
+        path = f"/reports/weekly?week={year}-W{week:02d}"
+        console.print(
+            f"curl -s -H 'Authorization: Bearer {admin}' '{url}{path}&format=csv'",
+            highlight=False,
+            soft_wrap=True,
+        )
+        request = urllib.request.Request(f"{url}{path}", headers={"Authorization": f"Bearer {admin}"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            report = json_module.loads(response.read())
+        console.print(
+            f"GET {path} → {report['calls']} calls; top reasons "
+            + ", ".join(f"{r['name']} {r['calls']}" for r in report["top_reasons"][:3])
+            + "; top questions: "
+            + ("; ".join(f"«{q['question']}» ×{q['calls']}" for q in report["top_questions"][:3]) or "none")
+            + "; agent ranking: "
+            + ", ".join(f"{a['rank']}. {a['agent_id']} ({a['score']})" for a in report["agent_ranking"]),
+            highlight=False,
+        )
     api.stop()
 
 
