@@ -10,27 +10,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from callsight.analysis.analyzer import Analyzer
 from callsight.analysis.rules import DEFAULT_RULES, load_rules
 from callsight.analyze.service import AnalyzeOutcomeKind, AnalyzeService
 from callsight.config import get_settings
-from callsight.logs import claim_domain_loggers
 from callsight.models.messages import AnalyzeRequest
+from callsight.observability import PipelineMetric, function_telemetry
 from callsight.phone import phone_lookup_hash
 from callsight.resources import ANALYZE_QUEUE
 from callsight.storage.idempotency import idempotency_for
 
-logger = Logger(service="analyze")
-tracer = Tracer(service="analyze")
-metrics = Metrics(namespace="Callsight", service="analyze")
-claim_domain_loggers(logger, "callsight.analyze", "callsight.analysis")
+logger, tracer, metrics = function_telemetry("analyze", "callsight.analyze", "callsight.analysis")
 
 settings = get_settings()
 rules = load_rules(
@@ -45,11 +42,19 @@ idempotency, persistence = idempotency_for(settings, "[call_id, transcript_versi
 # Powertools' decorator factory is untyped.
 @idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence)  # type: ignore[untyped-decorator]
 def analyze_call(request: AnalyzeRequest) -> dict[str, Any]:
-    with tracer.provider.in_subsegment("analysis"):
-        outcome = service.handle(request)
+    outcome = service.handle(request)
     metrics.add_metric(name=f"Analyze_{outcome.kind.value}", unit=MetricUnit.Count, value=1)
+    if outcome.kind is AnalyzeOutcomeKind.FAILED:
+        metrics.add_metric(name=PipelineMetric.CALLS_FAILED, unit=MetricUnit.Count, value=1)
     if outcome.kind is AnalyzeOutcomeKind.ANALYZED:
-        metrics.add_metric(name="AlertsSent", unit=MetricUnit.Count, value=len(outcome.alerts))
+        metrics.add_metric(name=PipelineMetric.CALLS_ANALYZED, unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=PipelineMetric.ALERTS_SENT, unit=MetricUnit.Count, value=len(outcome.alerts))
+        if outcome.queue_to_done_s is not None:
+            metrics.add_metric(
+                name=PipelineMetric.QUEUE_TO_DONE_SECONDS,
+                unit=MetricUnit.Seconds,
+                value=outcome.queue_to_done_s,
+            )
     return outcome.model_dump(mode="json")
 
 
@@ -59,10 +64,17 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     logger.append_keys(call_id=request.call_id)
     try:
         return analyze_call(request=request)  # type: ignore[no-any-return]
+    except IdempotencyAlreadyInProgressError:
+        # A concurrent copy of this message is processing the call right now. That is not a failed
+        # attempt: releasing the call would undo the other one's work (or fail the call). Retry later.
+        logger.info("another attempt is processing this call; the message will be retried")
+        raise
     except Exception as error:
         final = ANALYZE_QUEUE.is_last_attempt(record.attributes.approximate_receive_count)
         logger.exception("analysis attempt failed", extra={"final_attempt": final})
         service.release_after_error(request.call_id, error, final=final)
+        if final:
+            metrics.add_metric(name=PipelineMetric.CALLS_FAILED, unit=MetricUnit.Count, value=1)
         raise
 
 

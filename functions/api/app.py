@@ -8,9 +8,11 @@ retention policies, audit log). Errors share one shape: ``{"error": code, "messa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from callsight.api.admin import AdminApi, AuditQuery, ErasureBody, HoldRequest
 from callsight.api.models import ApiError, FeedQuery, ListQuery, SearchQuery
 from callsight.api.openapi import openapi_document
@@ -19,17 +21,38 @@ from callsight.api.stats import StatsQuery, build_stats, read_calls
 from callsight.auth.tokens import Principal, Role, TokenVerifier, Unauthorized
 from callsight.compliance.policies import RetentionPolicy
 from callsight.config import get_settings
+from callsight.observability import function_telemetry
 from callsight.reports.service import weekly_report_for
 from callsight.reports.weekly import WeeklyQuery, report_csv
 from chalice.app import Chalice, Response
 from pydantic import ValidationError
 
 app = Chalice(app_name="callsight-api")
+logger, tracer, metrics = function_telemetry("api", "callsight.api", "callsight.reports", "callsight.auth")
 settings = get_settings()
 verifier = TokenVerifier(settings)
 calls = CallsApi(settings)
 admin = AdminApi(settings, calls)
 DOCUMENT = openapi_document()
+
+
+@app.middleware("http")
+def observe(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """One structured log line and one latency metric per request (never the token or the body)."""
+    started = time.perf_counter()
+    response = get_response(event)
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    route = event.context.get("resourcePath", event.path) if event.context else event.path
+    logger.info(
+        "request",
+        extra={"method": event.method, "route": route, "status": response.status_code, "ms": elapsed_ms,
+               "request_id": (event.context or {}).get("requestId")},
+    )  # fmt: skip
+    metrics.add_metric(name="ApiLatencyMs", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+    if response.status_code >= 500:
+        metrics.add_metric(name="ApiServerErrors", unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
+    return response
 
 
 def _error(status: int, code: str, message: str) -> Response:

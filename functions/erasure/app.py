@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from callsight.compliance.deletion import Actor
+from callsight.compliance.deletion import Actor, DeletionResult
 from callsight.compliance.retention import Compliance, InvalidPhone
 from callsight.config import get_settings
-from callsight.logs import claim_domain_loggers
+from callsight.observability import function_telemetry
 from pydantic import BaseModel
 
-logger = Logger(service="erasure")
-tracer = Tracer(service="erasure")
-claim_domain_loggers(logger, "callsight.compliance")
+logger, tracer, metrics = function_telemetry("erasure", "callsight.compliance")
 
 compliance = Compliance(get_settings())
 
@@ -33,6 +31,7 @@ class ErasureRequest(BaseModel):
 
 @logger.inject_lambda_context(log_event=False)  # the event holds the phone number: never logged
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ErasureRequest.model_validate(event)
     who = Actor(actor=request.requested_by, role=request.role, request_id=context.aws_request_id)
@@ -40,4 +39,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         report = compliance.erase_subject(request.phone, who, dry_run=request.dry_run)
     except InvalidPhone as exc:
         return {"error": "invalid_phone", "message": str(exc)}
+    for result in DeletionResult:
+        metrics.add_metric(name=f"Erasure_{result.value}", unit=MetricUnit.Count, value=report.count(result))
     return report.model_dump(mode="json")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -19,14 +18,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from callsight.config import get_settings
 from callsight.ingest.call_id import derive_call_id
 from callsight.ingest.events import ObjectEvent, parse_body, route_object_event
+from callsight.ingest.outcome import OutcomeKind
 from callsight.ingest.service import IngestService
-from callsight.logs import claim_domain_loggers
+from callsight.observability import PipelineMetric, function_telemetry
 from callsight.storage.idempotency import idempotency_for
 
-logger = Logger(service="ingest")
-tracer = Tracer(service="ingest")
-metrics = Metrics(namespace="Callsight", service="ingest")
-claim_domain_loggers(logger, "callsight.ingest")
+logger, tracer, metrics = function_telemetry("ingest", "callsight.ingest")
 
 settings = get_settings()
 service = IngestService(settings)
@@ -39,6 +36,10 @@ def ingest_object(event: ObjectEvent) -> dict[str, Any]:
     logger.append_keys(call_id=derive_call_id(event.bucket, event.key, event.version_id, event.etag))
     outcome = route_object_event(event, service)
     metrics.add_metric(name=f"Ingest_{outcome.kind.value}", unit=MetricUnit.Count, value=1)
+    if outcome.kind is OutcomeKind.RECEIVED:
+        metrics.add_metric(name=PipelineMetric.CALLS_INGESTED, unit=MetricUnit.Count, value=1)
+    elif outcome.kind is OutcomeKind.QUARANTINED:
+        metrics.add_metric(name=PipelineMetric.CALLS_QUARANTINED, unit=MetricUnit.Count, value=1)
     return outcome.model_dump(mode="json")
 
 

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from callsight.compliance.deletion import Actor
 from callsight.compliance.masking_sweep import MaskingSweep
 from callsight.config import get_settings
-from callsight.logs import claim_domain_loggers
+from callsight.observability import function_telemetry
 
-logger = Logger(service="masking-sweep")
-tracer = Tracer(service="masking-sweep")
-metrics = Metrics(namespace="Callsight", service="masking-sweep")
-claim_domain_loggers(logger, "callsight.compliance")
+logger, tracer, metrics = function_telemetry("masking-sweep", "callsight.compliance")
 
 sweep = MaskingSweep(get_settings())
 

@@ -8,18 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from callsight.compliance.deletion import Actor, DeletionResult
 from callsight.compliance.retention import Compliance
 from callsight.config import get_settings
-from callsight.logs import claim_domain_loggers
+from callsight.observability import function_telemetry
 
-logger = Logger(service="retention-sweep")
-tracer = Tracer(service="retention-sweep")
-metrics = Metrics(namespace="Callsight", service="retention-sweep")
-claim_domain_loggers(logger, "callsight.compliance")
+logger, tracer, metrics = function_telemetry("retention-sweep", "callsight.compliance")
 
 compliance = Compliance(get_settings())
 

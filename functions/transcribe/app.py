@@ -12,26 +12,23 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from callsight.asr.engine import AsrEngine, EngineConfig
 from callsight.asr.transcriber import Transcriber
 from callsight.config import get_settings
-from callsight.logs import claim_domain_loggers
 from callsight.models.messages import TranscribeRequest
+from callsight.observability import PipelineMetric, function_telemetry
 from callsight.resources import TRANSCRIBE_QUEUE
 from callsight.storage.idempotency import idempotency_for
 from callsight.transcribe.service import TranscribeOutcomeKind, TranscribeService
 
-logger = Logger(service="transcribe")
-tracer = Tracer(service="transcribe")
-metrics = Metrics(namespace="Callsight", service="transcribe")
-claim_domain_loggers(logger, "callsight.transcribe", "callsight.asr")
+logger, tracer, metrics = function_telemetry("transcribe", "callsight.transcribe", "callsight.asr")
 
 settings = get_settings()
 idempotency, persistence = idempotency_for(settings, "[call_id, version_id]")
@@ -54,9 +51,17 @@ service = TranscribeService(settings, transcriber)
 def transcribe_call(request: TranscribeRequest) -> dict[str, Any]:
     outcome = service.handle(request)
     metrics.add_metric(name=f"Transcribe_{outcome.kind.value}", unit=MetricUnit.Count, value=1)
-    if outcome.kind is TranscribeOutcomeKind.TRANSCRIBED and outcome.audio_s and outcome.real_time_factor:
-        metrics.add_metric(name="AudioSeconds", unit=MetricUnit.Seconds, value=outcome.audio_s)
-        metrics.add_metric(name="RealTimeFactor", unit=MetricUnit.NoUnit, value=outcome.real_time_factor)
+    if outcome.kind is TranscribeOutcomeKind.QUARANTINED:
+        metrics.add_metric(name=PipelineMetric.CALLS_QUARANTINED, unit=MetricUnit.Count, value=1)
+    if outcome.kind is TranscribeOutcomeKind.TRANSCRIBED:
+        metrics.add_metric(name=PipelineMetric.CALLS_TRANSCRIBED, unit=MetricUnit.Count, value=1)
+        if outcome.audio_s and outcome.real_time_factor:
+            metrics.add_metric(
+                name=PipelineMetric.AUDIO_SECONDS, unit=MetricUnit.Seconds, value=outcome.audio_s
+            )
+            metrics.add_metric(
+                name=PipelineMetric.REAL_TIME_FACTOR, unit=MetricUnit.NoUnit, value=outcome.real_time_factor
+            )
     return outcome.model_dump(mode="json")
 
 
@@ -66,10 +71,17 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     logger.append_keys(call_id=request.call_id)
     try:
         return transcribe_call(request=request)  # type: ignore[no-any-return]
+    except IdempotencyAlreadyInProgressError:
+        # A concurrent copy of this message is processing the call right now. That is not a failed
+        # attempt: releasing the call would undo the other one's work (or fail the call). Retry later.
+        logger.info("another attempt is processing this call; the message will be retried")
+        raise
     except Exception as error:
         final = TRANSCRIBE_QUEUE.is_last_attempt(record.attributes.approximate_receive_count)
         logger.exception("transcription attempt failed", extra={"final_attempt": final})
         service.release_after_error(request.call_id, error, final=final)
+        if final:
+            metrics.add_metric(name=PipelineMetric.CALLS_FAILED, unit=MetricUnit.Count, value=1)
         raise
 
 

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from callsight.compliance.deletion import Actor
 from callsight.config import get_settings
-from callsight.logs import claim_domain_loggers
+from callsight.observability import function_telemetry
 from callsight.reports.service import WeeklyReports
 from callsight.reports.weekly import WeeklyQuery
 
-logger = Logger(service="weekly-report")
-tracer = Tracer(service="weekly-report")
-metrics = Metrics(namespace="Callsight", service="weekly-report")
-claim_domain_loggers(logger, "callsight.reports")
+logger, tracer, metrics = function_telemetry("weekly-report", "callsight.reports")
 
 reports = WeeklyReports(get_settings())
 

@@ -21,6 +21,7 @@ from callsight.config import Settings
 from callsight.models.analysis import AnalysisSummary, CallAnalysis, stored_entities, without_pii
 from callsight.models.call import CallRecord, CallStatus, error_detail
 from callsight.models.messages import AnalyzeRequest
+from callsight.observability import span
 from callsight.storage.analyses import AnalysisStore
 from callsight.storage.call_repository import CallNotFound, CallRepository
 from callsight.storage.notifications import AlertPublisher, EventPublisher, HourlyCounter
@@ -44,6 +45,8 @@ class AnalyzeOutcome(BaseModel):
     tags: list[str] = []
     alerts: list[str] = []
     index_entries: int = 0
+    #: Seconds from the recording's upload to this ANALYZED write (the pipeline's latency).
+    queue_to_done_s: float | None = None
 
 
 class AnalyzeService:
@@ -84,14 +87,19 @@ class AnalyzeService:
             and call.analysis.transcript_version_id == request.transcript_version_id
             and call.analysis.rules_version == self.analyzer.rules.version
         ):
+            # Only reached when no idempotency record answered the message: the attempt that analysed
+            # the call may have died before announcing it, so announce it again (CallAnalyzed is
+            # at-least-once; a consumer recognises a repeat by call_id and analysis_key).
+            self.events.publish("CallAnalyzed", self._event(call, call.analysis, call.tags))
             return AnalyzeOutcome(
                 kind=AnalyzeOutcomeKind.SKIPPED,
                 call_id=call.call_id,
-                detail="already analysed from this transcript",
+                detail="already analysed from this transcript; CallAnalyzed sent again",
             )
         transcript = self.transcripts.get(request.transcript_key, request.transcript_version_id)
         try:
-            analysis = self.analyzer.analyze(transcript, call_id=call.call_id)
+            with span("analysis", language=transcript.language.code):
+                analysis = self.analyzer.analyze(transcript, call_id=call.call_id)
         except TranscriptRejected as exc:
             logger.warning("transcript rejected by the analyzer", extra={"detail": str(exc)})
             if call.status is CallStatus.TRANSCRIBED:
@@ -100,10 +108,12 @@ class AnalyzeService:
                 )
             return AnalyzeOutcome(kind=AnalyzeOutcomeKind.FAILED, call_id=call.call_id, detail=str(exc))
         stored = without_pii(analysis)
-        key, version_id = self.analyses.put(stored)
-        entries = self.index.replace_call(
-            call.call_id, call.started_at, self.analyzer.search_terms(transcript, analysis)
-        )
+        with span("write_analysis"):
+            key, version_id = self.analyses.put(stored)
+        with span("write_search_index"):
+            entries = self.index.replace_call(
+                call.call_id, call.started_at, self.analyzer.search_terms(transcript, analysis)
+            )
         summary = self._summary(stored, key, version_id, request.transcript_version_id)
         tagged = call.model_copy(update={"tags": stored.tags}).with_retention(self.retention.policies())
         assert tagged.retention_policy is not None and tagged.expires_at is not None
@@ -114,12 +124,14 @@ class AnalyzeService:
         self.events.publish("CallAnalyzed", self._event(call, summary, stored.tags))
         alerts = self._alerts(call, stored) if self.settings.alerts_enabled else []
         logger.info("call analysed", extra={"tags": stored.tags, "outcome": stored.outcome, "alerts": alerts})
+        uploaded = call.source.uploaded_at or call.created_at
         return AnalyzeOutcome(
             kind=AnalyzeOutcomeKind.ANALYZED,
             call_id=call.call_id,
             tags=stored.tags,
             alerts=alerts,
             index_entries=entries,
+            queue_to_done_s=round((datetime.now(UTC) - uploaded).total_seconds(), 3),
         )
 
     def release_after_error(self, call_id: str, error: BaseException, *, final: bool) -> None:

@@ -19,6 +19,7 @@ from callsight.asr.engine import AsrEngine
 from callsight.asr.turns import build_turns, channel_speakers, channel_summaries, merge_channels
 from callsight.config import Settings
 from callsight.models.transcript import LanguageInfo, LanguageSource, Transcript, Vocabulary
+from callsight.observability import span
 
 #: Language detection listens to the start of the call only (up to 3 x 30 s of speech in it).
 DETECTION_WINDOW_S = 600.0
@@ -69,7 +70,8 @@ class Transcriber:
     ) -> Transcript:
         """Raises :class:`~callsight.asr.audio.AudioUndecodable` or :class:`AudioTooLong`."""
         started = time.perf_counter()
-        audio = decode_channels(path)
+        with span("decode"):
+            audio = decode_channels(path)
         if options.max_duration_s is not None and audio.duration_s > options.max_duration_s:
             raise AudioTooLong(
                 f"{audio.duration_s:.0f} s of audio exceeds the transcriber's limit of "
@@ -98,15 +100,16 @@ class Transcriber:
                 if progress is not None:
                     progress(done_before + seconds, total)
 
-            per_channel.append(
-                self.engine.transcribe(
-                    samples,
-                    language=language.code,
-                    hotwords=options.vocabulary.hotwords,
-                    initial_prompt=options.vocabulary.initial_prompt,
-                    on_progress=report,
+            with span("asr", channel=channel, language=language.code):
+                per_channel.append(
+                    self.engine.transcribe(
+                        samples,
+                        language=language.code,
+                        hotwords=options.vocabulary.hotwords,
+                        initial_prompt=options.vocabulary.initial_prompt,
+                        on_progress=report,
+                    )
                 )
-            )
             report(audio.duration_s)
         segments, words = merge_channels(per_channel, speakers)
         mono = len(audio.channels) == 1

@@ -38,6 +38,7 @@ from callsight.models.call import (
     SourceObject,
 )
 from callsight.models.messages import TranscribeRequest
+from callsight.observability import span
 from callsight.phone import mask_phone, normalize_phone, phone_lookup_hash
 from callsight.resources import TRANSCRIBE_QUEUE
 from callsight.storage.call_repository import CallAlreadyExists, CallRepository, new_status_change
@@ -169,16 +170,18 @@ class IngestService:
         with tempfile.TemporaryDirectory(prefix="callsight-ingest-") as workdir:
             local = Path(workdir) / f"recording{suffix}"
             try:
-                sha256 = self.recordings.download(source.bucket, source.key, source.version_id, local)
+                with span("download"):
+                    sha256 = self.recordings.download(source.bucket, source.key, source.version_id, local)
             except ObjectMissing as exc:
                 raise Quarantine(QuarantineReason.OBJECT_DELETED, str(exc)) from exc
             try:
-                audio = probe_audio(
-                    local,
-                    accepted_codecs=self.settings.accepted_codec_set,
-                    max_duration_s=self.settings.max_duration_s,
-                    min_duration_s=self.settings.min_duration_s,
-                )
+                with span("decode"):
+                    audio = probe_audio(
+                        local,
+                        accepted_codecs=self.settings.accepted_codec_set,
+                        max_duration_s=self.settings.max_duration_s,
+                        min_duration_s=self.settings.min_duration_s,
+                    )
             except AudioRejected as exc:
                 raise Quarantine(exc.reason, exc.detail) from exc
         return audio, sha256
