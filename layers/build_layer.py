@@ -43,6 +43,7 @@ import time
 import tomllib
 import zipfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePosixPath
@@ -405,6 +406,29 @@ def unzipped_size(path: Path) -> int:
 # --- the build --------------------------------------------------------------------------------------
 
 
+def _package_layer(
+    layer: str, members: set[str], staging: Path, dists: dict[str, Dist], out: Path
+) -> LayerBuild:
+    files = layer_files(staging, dists, members)
+    if layer == "core":
+        files = sorted(files + callsight_files())
+    zip_path = out / f"{layer}.zip"
+    write_zip(zip_path, files)
+    pinned = {dists[n].name: dists[n].version for n in sorted(members)}
+    (out / f"{layer}.requirements.txt").write_text(
+        "".join(f"{name}=={version}\n" for name, version in pinned.items()), encoding="utf-8"
+    )
+    return LayerBuild(
+        name=layer,
+        zip_path=zip_path,
+        sha256=sha256_of(zip_path),
+        zipped_bytes=zip_path.stat().st_size,
+        unzipped_bytes=sum(source.stat().st_size for _, source in files),
+        files=len(files),
+        distributions=pinned,
+    )
+
+
 @dataclass
 class BuildResult:
     out: Path
@@ -443,26 +467,14 @@ def build(
         install(staging, roots, constraints, quiet)
         dists = read_distributions(staging)
         check_ownership(staging, dists)
-        layers: dict[str, LayerBuild] = {}
-        for layer, members in assign_layers(roots, dists, env).items():
-            files = layer_files(staging, dists, members)
-            if layer == "core":
-                files = sorted(files + callsight_files())
-            zip_path = out / f"{layer}.zip"
-            write_zip(zip_path, files)
-            pinned = {dists[n].name: dists[n].version for n in sorted(members)}
-            (out / f"{layer}.requirements.txt").write_text(
-                "".join(f"{name}=={version}\n" for name, version in pinned.items()), encoding="utf-8"
-            )
-            layers[layer] = LayerBuild(
-                name=layer,
-                zip_path=zip_path,
-                sha256=sha256_of(zip_path),
-                zipped_bytes=zip_path.stat().st_size,
-                unzipped_bytes=sum(source.stat().st_size for _, source in files),
-                files=len(files),
-                distributions=pinned,
-            )
+        assignment = assign_layers(roots, dists, env)
+        # zlib releases the GIL: the three zips compress in parallel.
+        with ThreadPoolExecutor(max_workers=len(assignment)) as pool:
+            futures = {
+                layer: pool.submit(_package_layer, layer, members, staging, dists, out)
+                for layer, members in assignment.items()
+            }
+            layers = {layer: future.result() for layer, future in futures.items()}
     result = BuildResult(out=out, layers=layers, seconds=time.monotonic() - started)
     (out / "layers.json").write_text(json.dumps(result.manifest(), indent=2) + "\n", encoding="utf-8")
     return result

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import ast
 import difflib
+import importlib.util
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
+from types import ModuleType
 from typing import Any
 
 from cfnlint.decode import decode
@@ -23,6 +26,17 @@ TEMPLATE = REPO / "infrastructure" / "template.yaml"
 FUNCTIONS_DIR = REPO / "functions"
 #: A prefix no default uses, so a name that ignores the Prefix parameter cannot match by accident.
 PREFIX = "drift-check"
+
+
+@cache
+def load_build_layer() -> ModuleType:
+    """``layers/build_layer.py`` (a script, not a package module)."""
+    spec = importlib.util.spec_from_file_location("build_layer", REPO / "layers" / "build_layer.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["build_layer"] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
 
 
 @cache
@@ -122,8 +136,43 @@ class Function:
     def layers(self) -> list[str]:
         return [target(layer) for layer in self.properties.get("Layers", [])]
 
+    @property
+    def serverless(self) -> bool:
+        return resources()[self.logical]["Type"] == "AWS::Serverless::Function"
+
     def events(self, kind: str) -> list[dict[str, Any]]:
-        return [e["Properties"] for e in self.properties.get("Events", {}).values() if e["Type"] == kind]
+        """SAM ``Events`` of ``kind``; for a plain Lambda function its SQS event source mappings, in SAM's shape."""
+        if self.serverless:
+            return [e["Properties"] for e in self.properties.get("Events", {}).values() if e["Type"] == kind]
+        if kind != "SQS":
+            return []
+        mappings = resources("AWS::Lambda::EventSourceMapping").values()
+        return [
+            {
+                "Queue": m["Properties"]["EventSourceArn"],
+                **{k: v for k, v in m["Properties"].items() if k != "EventSourceArn"},
+            }
+            for m in mappings
+            if target(m["Properties"]["FunctionName"]) == self.logical
+        ]
+
+    @property
+    def tracing_active(self) -> bool:
+        if self.serverless:
+            tracing = self.properties.get("Tracing", template()["Globals"]["Function"].get("Tracing"))
+            return bool(tracing == "Active")
+        return bool(self.properties.get("TracingConfig", {}).get("Mode") == "Active")
+
+    @property
+    def image_uri(self) -> Any:
+        return self.properties["ImageUri"] if self.serverless else self.properties["Code"]["ImageUri"]
+
+    def policy_statements(self) -> list[dict[str, Any]]:
+        """Every IAM statement the function's role gets from this template."""
+        if self.serverless:
+            return [s for p in self.properties.get("Policies", []) for s in p["Statement"]]
+        role = props(target(self.properties["Role"]))
+        return [s for p in role.get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
 
 
 def dockerfile_of(resource: dict[str, Any]) -> Path:
@@ -143,7 +192,8 @@ def functions() -> list[Function]:
     globals_env = (
         template().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     )
-    for logical, resource in resources("AWS::Serverless::Function").items():
+    plain_lambda = resources("AWS::Lambda::Function")
+    for logical, resource in {**resources("AWS::Serverless::Function"), **plain_lambda}.items():
         properties = resource["Properties"]
         package_type = properties.get("PackageType", "Zip")
         if package_type == "Image":
@@ -156,7 +206,8 @@ def functions() -> list[Function]:
         else:
             directory = PurePosixPath(properties["CodeUri"]).name
             handler = properties["Handler"]
-        environment = {**globals_env, **properties.get("Environment", {}).get("Variables", {})}
+        inherited = {} if logical in plain_lambda else globals_env  # Globals apply to SAM resources only
+        environment = {**inherited, **properties.get("Environment", {}).get("Variables", {})}
         found.append(
             Function(
                 logical=logical,

@@ -8,10 +8,7 @@ error alarms, schedules, throttled API, one runtime for functions and layers).
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,18 +18,9 @@ from callsight.storage.tables import TABLE_MODELS
 from pynamodb.attributes import TTLAttribute
 
 from tests.infrastructure import template_model as tm
-from tests.infrastructure.template_model import PREFIX, assert_same, name_of, props, target
+from tests.infrastructure.template_model import PREFIX, assert_same, load_build_layer, name_of, props, target
 
 SETTINGS = Settings(prefix=PREFIX)
-
-
-def load_build_layer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_layer", tm.REPO / "layers" / "build_layer.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_layer"] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
 
 
 def by_name(kind: str, name_property: str) -> dict[str, str]:
@@ -338,7 +326,7 @@ def test_function_observability(function: tm.Function) -> None:
         "POWERTOOLS_LOGGER_SAMPLE_RATE",
     ):
         assert variable in env, f"{function.logical} lacks {variable}"
-    assert tm.template()["Globals"]["Function"]["Tracing"] == "Active"
+    assert function.tracing_active, f"{function.logical}: X-Ray tracing is not active"
     if function.module_path.exists():
         service = tm.logger_service(function.module_path)
         if service is not None:
@@ -396,24 +384,27 @@ def test_zip_functions_share_the_layers_of_one_runtime() -> None:
 
 
 def test_function_policies_are_scoped() -> None:
-    """Least privilege: no wildcard resources or actions, no broad managed policies."""
+    """Least privilege: no wildcard resources or actions; managed policies only what SAM adds for X-Ray."""
     for function in tm.functions():
-        for policy in function.properties.get("Policies", []):
-            assert isinstance(policy, dict) and "Statement" in policy, f"{function.logical}: {policy!r}"
-            for statement in policy["Statement"]:
-                resources_ = (
-                    statement["Resource"]
-                    if isinstance(statement["Resource"], list)
-                    else [statement["Resource"]]
-                )
-                actions = (
-                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                )
-                assert "*" not in resources_ and all(isinstance(r, dict) for r in resources_), (
-                    function.logical,
-                    statement,
-                )
-                assert not any(a == "*" or a.endswith(":*") for a in actions), (function.logical, statement)
+        statements = function.policy_statements()
+        assert statements, f"{function.logical}: no policy statements"
+        for statement in statements:
+            resources_ = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert "*" not in resources_ and all(isinstance(r, dict) for r in resources_), (
+                function.logical,
+                statement,
+            )
+            assert not any(a == "*" or a.endswith(":*") for a in actions), (function.logical, statement)
+        if function.serverless:
+            assert all(isinstance(p, dict) for p in function.properties.get("Policies", [])), function.logical
+        else:
+            role = props(target(function.properties["Role"]))
+            assert [a["Fn::Sub"].rsplit("/", 1)[1] for a in role.get("ManagedPolicyArns", [])] == [
+                "AWSXrayWriteOnlyAccess"
+            ]
 
 
 def test_every_function_has_an_errors_alarm() -> None:
@@ -437,12 +428,20 @@ def test_transcriber_variants() -> None:
     variants = {f.condition: f for f in tm.functions() if f.directory == "transcribe"}
     assert set(variants) == {"UseCpu", "UseGpu"}
     cpu, gpu = variants["UseCpu"].properties, variants["UseGpu"].properties
-    assert cpu["ImageUri"] == gpu["ImageUri"] and cpu["ImageConfig"] == gpu["ImageConfig"]
+    assert (
+        variants["UseCpu"].image_uri == variants["UseGpu"].image_uri
+        and cpu["ImageConfig"] == gpu["ImageConfig"]
+    )
     assert "CapacityProviderConfig" not in cpu and "AcceleratorConfig" not in cpu
     provider = name_of(props("TranscribeCapacityProvider")["CapacityProviderName"], "${Prefix}")
-    assert gpu["CapacityProviderConfig"]["Arn"]["Fn::Sub"].endswith(f":capacity-provider:{provider}")
+    arn = gpu["CapacityProviderConfig"]["LambdaManagedInstancesCapacityProviderConfig"]["CapacityProviderArn"]
+    assert arn["Fn::Sub"].endswith(f":capacity-provider:{provider}")
     assert gpu["AcceleratorConfig"]["AcceleratorMemorySize"] == {"Ref": "TranscribeGpuMemoryGiB"}
-    assert tm.template()["Globals"]["Function"]["Architectures"] == ["x86_64"]  # accelerators need x86_64
+    assert gpu["Architectures"] == ["x86_64"]  # accelerators need x86_64
+    # the variants differ in device and duration limit only
+    differing = {k for k in variants["UseCpu"].environment.keys() | variants["UseGpu"].environment.keys()
+                 if variants["UseCpu"].environment.get(k) != variants["UseGpu"].environment.get(k)}  # fmt: skip
+    assert differing == {"CALLSIGHT_ASR_DEVICE", "CALLSIGHT_ASR_MAX_DURATION_S"}
     gpu_resource = tm.resources()[variants["UseGpu"].logical]
     assert gpu_resource["Metadata"]["cfn-lint"]["config"]["ignore_checks"] == ["E3002"]
 
