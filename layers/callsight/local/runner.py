@@ -35,7 +35,7 @@ class LambdaContext:
     """What the Lambda runtime passes as ``context`` (the fields Powertools reads)."""
 
     function_name: str
-    timeout_s: int
+    timeout_s: float
     memory_limit_in_mb: int = 1024
     function_version: str = "$LATEST"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -92,7 +92,12 @@ class QueueStats:
 
 class LocalRunner:
     """Routes stage queues to their handlers. ``visibility_timeout_s`` overrides the queues' own
-    (useful to see redelivery within seconds locally); ``None`` keeps the declared values."""
+    (useful to see redelivery within seconds locally); ``None`` keeps the declared values.
+
+    ``function_timeout_s`` is the timeout each invocation's ``LambdaContext`` reports (Powertools
+    idempotency expires the in-progress record of an attempt that died after that long). ``None``
+    makes it the visibility timeout, AWS's upper bound; AWS recommends a visibility timeout of six
+    times the function's timeout, and fault-injection tests use a shorter one to model that."""
 
     def __init__(
         self,
@@ -100,10 +105,12 @@ class LocalRunner:
         functions_dir: Path = DEFAULT_FUNCTIONS_DIR,
         visibility_timeout_s: int | None = None,
         queues: tuple[QueueSpec, ...] = resources.QUEUES,
+        function_timeout_s: float | None = None,
     ) -> None:
         self.settings = settings
         self._sqs: Any = aws.client("sqs", settings)
         self._visibility = visibility_timeout_s
+        self._function_timeout = function_timeout_s
         self.routes: dict[str, tuple[QueueSpec, Handler]] = {}
         self.unrouted: list[str] = []
         for spec in queues:
@@ -138,9 +145,8 @@ class LocalRunner:
         if not messages:
             return 0
         event = {"Records": [self._record(spec, url, m) for m in messages]}
-        context = LambdaContext(
-            function_name=self.settings.name(spec.function or logical), timeout_s=visibility
-        )
+        timeout = visibility if self._function_timeout is None else min(self._function_timeout, visibility)
+        context = LambdaContext(function_name=self.settings.name(spec.function or logical), timeout_s=timeout)
         stats = self.stats[logical]
         stats.invocations += 1
         stats.messages += len(messages)

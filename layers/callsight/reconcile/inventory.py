@@ -1,0 +1,261 @@
+"""Reading the snapshot the reconciler checks: paged, projected, and without changing anything.
+
+* Recordings: ``list_object_versions`` under the recordings prefix, page by page (1,000 a page);
+  delete markers, sidecars (``.json``) and the masking sweep's ``redacted/`` copies are left out.
+* Calls: a paged ``Scan`` of the calls table, consistent, projected to the identity, status and
+  the few fields that explain a missing recording (no transcript facts, analysis or PII).
+* Queues: approximate depths of every stage queue and its DLQ.
+* Dead letters: each DLQ is *peeked*: messages are received with a short visibility timeout (so
+  that repeated receives return new ones) and made visible again at once afterwards; none is ever
+  deleted. Peeking raises their receive count, which a DLQ (it has no redrive policy) ignores. A DLQ
+  is not touched at all when its depth is zero.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from callsight.config import Settings
+from callsight.ingest.call_id import derive_call_id
+from callsight.ingest.events import PoisonMessage, parse_body
+from callsight.ingest.metadata import is_sidecar_key
+from callsight.models.call import CallStatus
+from callsight.reconcile.models import CallEntry, DeadLetter, Inventory, ObjectVersion, QueueDepth
+from callsight.resources import CALLS_TABLE, INGEST_QUEUE, QUEUES, RECORDINGS_BUCKET
+from callsight.storage import aws
+
+#: The masking sweep's redacted copies live here in the recordings bucket; they are not recordings.
+REDACTED_PREFIX = "redacted/"
+#: How long a peeked DLQ message stays hidden if this process dies before making it visible again.
+PEEK_VISIBILITY_S = 30
+#: Only what the reconciler needs of a call (``status`` and ``source`` are DynamoDB reserved words).
+CALL_PROJECTION = "call_id, #status, status_reason, #source, created_at, updated_at, expires_at, masked_at, redacted_audio_key"
+_DESERIALIZER = TypeDeserializer()
+
+
+def _when(value: Any) -> datetime | None:
+    """PynamoDB's UTC datetime text (``2026-11-20T10:15:00.000000+0000``) or epoch seconds."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal | int | float):
+        return datetime.fromtimestamp(float(value), UTC)
+    return datetime.fromisoformat(str(value))
+
+
+def call_entry(item: dict[str, Any]) -> CallEntry:
+    """A projected DynamoDB item (wire format) as a :class:`CallEntry`."""
+    plain = {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
+    source = plain.get("source") or {}
+    updated = _when(plain.get("updated_at")) or _when(plain.get("created_at"))
+    return CallEntry(
+        call_id=str(plain["call_id"]),
+        status=CallStatus(plain["status"]),
+        status_reason=plain.get("status_reason"),
+        bucket=str(source.get("bucket", "")),
+        key=str(source.get("key", "")),
+        version_id=source.get("version_id"),
+        etag=source.get("etag"),
+        created_at=_when(plain.get("created_at")),
+        updated_at=updated or datetime.fromtimestamp(0, UTC),
+        expires_at=_when(plain.get("expires_at")),
+        masked_at=_when(plain.get("masked_at")),
+        redacted_audio_key=plain.get("redacted_audio_key"),
+    )
+
+
+def dead_letter(queue: str, message: dict[str, Any]) -> DeadLetter:
+    """What a dead-lettered message names: call ids (attribute or body) and, for ingest, keys."""
+    body = str(message.get("Body", ""))
+    attributes = message.get("Attributes", {})
+    call_ids: list[str] = []
+    keys: list[str] = []
+    tagged = message.get("MessageAttributes", {}).get("call_id", {}).get("StringValue")
+    if tagged:
+        call_ids.append(str(tagged))
+    summary = _describe(queue, body, call_ids, keys)
+    sent = attributes.get("SentTimestamp")
+    count = attributes.get("ApproximateReceiveCount")
+    return DeadLetter(
+        queue=queue,
+        message_id=str(message.get("MessageId", "")),
+        receive_count=int(count) if count is not None else None,
+        sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
+        call_ids=list(dict.fromkeys(call_ids)),
+        keys=list(dict.fromkeys(keys)),
+        summary=summary[:200],
+    )
+
+
+def _describe(queue: str, body: str, call_ids: list[str], keys: list[str]) -> str:
+    """A one-line description of a DLQ body; fills ``call_ids`` and ``keys`` with what it names."""
+    if queue == INGEST_QUEUE.dlq_logical:
+        try:
+            events = parse_body(body)
+        except PoisonMessage as exc:
+            return str(exc)
+        if events is None:
+            return "s3:TestEvent"
+        for event in events:
+            keys.append(event.key)
+            call_ids.append(derive_call_id(event.bucket, event.key, event.version_id, event.etag))
+        return f"S3 event for {', '.join(e.key for e in events) or 'no object'}"
+    try:
+        document = json.loads(body)
+    except json.JSONDecodeError:
+        return f"not JSON: {body[:120]!r}"
+    if isinstance(document, dict) and isinstance(document.get("call_id"), str):
+        call_ids.append(document["call_id"])
+        return f"message for call {document['call_id']} (schema_version {document.get('schema_version')!r})"
+    return f"JSON {type(document).__name__} without a call_id: {body[:120]}"
+
+
+class InventoryReader:
+    """Reads a snapshot of the stack named by ``settings``; never writes (see the module notes on DLQs)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._s3: Any = aws.client("s3", settings)
+        self._sqs: Any = aws.client("sqs", settings)
+        self._dynamodb: Any = aws.client("dynamodb", settings)
+        self.bucket = RECORDINGS_BUCKET.physical(settings)
+        self.table = settings.name(CALLS_TABLE)
+        self._urls: dict[str, str] = {}
+
+    def read(
+        self, *, prefix: str | None = None, current_only: bool = False, dead_letter_limit: int = 1000
+    ) -> Inventory:
+        """Queue depths first, then objects, calls and dead letters (see :func:`objects`)."""
+        scope = self.settings.recordings_prefix if prefix is None else prefix
+        queues = self.queue_depths()
+        objects = self.objects(scope, current_only=current_only)
+        calls = self.calls()
+        letters, complete = self.dead_letters(queues, dead_letter_limit)
+        return Inventory(
+            bucket=self.bucket,
+            prefix=scope,
+            objects=objects,
+            calls=calls,
+            queues=queues,
+            dead_letters=letters,
+            dead_letters_complete=complete,
+        )
+
+    def objects(self, prefix: str, *, current_only: bool = False) -> list[ObjectVersion]:
+        """Every recording version under ``prefix`` (or only the current ones)."""
+        found: list[ObjectVersion] = []
+        paginator = self._s3.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for entry in page.get("Versions", []):
+                key = entry["Key"]
+                if is_sidecar_key(key) or key.startswith(REDACTED_PREFIX):
+                    continue
+                if current_only and not entry.get("IsLatest", True):
+                    continue
+                found.append(
+                    ObjectVersion(
+                        bucket=self.bucket,
+                        key=key,
+                        version_id=entry.get("VersionId"),
+                        etag=(entry.get("ETag") or "").strip('"') or None,
+                        size=int(entry.get("Size", 0)),
+                        last_modified=entry["LastModified"],
+                        is_latest=bool(entry.get("IsLatest", True)),
+                    )
+                )
+        return found
+
+    def calls(self) -> list[CallEntry]:
+        """Every call, through a paged, consistent, projected scan."""
+        found: list[CallEntry] = []
+        paginator = self._dynamodb.get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=self.table,
+            ProjectionExpression=CALL_PROJECTION,
+            ExpressionAttributeNames={"#status": "status", "#source": "source"},
+            ConsistentRead=True,
+        ):
+            found.extend(call_entry(item) for item in page.get("Items", []))
+        return found
+
+    def _url(self, physical: str) -> str:
+        if physical not in self._urls:
+            self._urls[physical] = str(self._sqs.get_queue_url(QueueName=physical)["QueueUrl"])
+        return self._urls[physical]
+
+    def queue_depths(self) -> list[QueueDepth]:
+        depths: list[QueueDepth] = []
+        for spec in QUEUES:
+            for logical, physical in (
+                (spec.logical, spec.physical(self.settings)),
+                (spec.dlq_logical, spec.dlq_physical(self.settings)),
+            ):
+                attributes = self._sqs.get_queue_attributes(
+                    QueueUrl=self._url(physical),
+                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                )["Attributes"]
+                depths.append(
+                    QueueDepth(
+                        queue=logical,
+                        visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
+                        in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+                    )
+                )
+        return depths
+
+    def dead_letters(self, depths: list[QueueDepth], limit: int) -> tuple[list[DeadLetter], bool]:
+        """Peek every non-empty DLQ, at most ``limit`` messages each; ``False`` if any was cut short."""
+        by_name = {depth.queue: depth for depth in depths}
+        letters: list[DeadLetter] = []
+        complete = True
+        for spec in QUEUES:
+            depth = by_name.get(spec.dlq_logical)
+            wanted = limit
+            if depth is not None:
+                if depth.idle:
+                    continue
+                wanted = min(limit, depth.visible)
+                if depth.in_flight or depth.visible > limit:
+                    complete = False  # someone else holds some, or there are more than we read
+            messages = self._peek(self._url(spec.dlq_physical(self.settings)), wanted) if wanted else []
+            if len(messages) < wanted:
+                complete = False
+            letters.extend(dead_letter(spec.dlq_logical, m) for m in messages)
+        return letters, complete
+
+    def _peek(self, url: str, wanted: int) -> list[dict[str, Any]]:
+        seen: dict[str, dict[str, Any]] = {}
+        handles: list[str] = []
+        try:
+            empty = 0
+            while len(seen) < wanted and empty < 2:
+                batch = self._sqs.receive_message(
+                    QueueUrl=url,
+                    MaxNumberOfMessages=min(10, wanted - len(seen)),
+                    VisibilityTimeout=PEEK_VISIBILITY_S,
+                    WaitTimeSeconds=0 if empty == 0 else 1,
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                ).get("Messages", [])
+                empty = 0 if batch else empty + 1
+                for message in batch:
+                    seen.setdefault(message["MessageId"], message)
+                    handles.append(message["ReceiptHandle"])
+        finally:
+            self._release(url, handles)
+        return list(seen.values())
+
+    def _release(self, url: str, handles: list[str]) -> None:
+        """Make peeked messages visible again at once."""
+        for start in range(0, len(handles), 10):
+            self._sqs.change_message_visibility_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                    for i, handle in enumerate(handles[start : start + 10])
+                ],
+            )
