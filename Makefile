@@ -34,6 +34,11 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration
 
+## Integration tests against LocalStack (no Docker; its own Python 3.13 venv): infrastructure/localstack/README.md
+.PHONY: test-localstack
+test-localstack: $(STAMP)
+	PROJECT_PYTHON=$(BIN)/python bash infrastructure/localstack/run-tests.sh
+
 ## Rebuild events/samples/recordings from the dialogue scripts (needs espeak-ng, sox, festival).
 samples:
 	bash events/samples/generate.sh

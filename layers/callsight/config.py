@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: FreePBX / Asterisk MixMonitor recording names:
@@ -40,12 +40,21 @@ class QueueProfile(BaseModel):
 class Settings(BaseSettings):
     """Runtime configuration, validated at cold start (env prefix ``CALLSIGHT_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="CALLSIGHT_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CALLSIGHT_", frozen=True, extra="ignore", validate_by_name=True, validate_by_alias=True
+    )
 
     # --- where AWS is -------------------------------------------------------------------------
     aws_endpoint: str | None = Field(
         default=None,
         description="Point every AWS client at this endpoint (embedded emulator or LocalStack).",
+    )
+    dynamodb_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CALLSIGHT_DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL_DYNAMODB"),
+        description="DynamoDB only, at this endpoint instead of `aws_endpoint` (e.g. LocalStack without "
+        "Docker, whose DynamoDB needs Java: DynamoDB on a moto server). Also read from AWS's own "
+        "`AWS_ENDPOINT_URL_DYNAMODB`, which an explicit `aws_endpoint` would otherwise override.",
     )
     region: str = "us-east-1"
     prefix: str = Field(default="callsight-local", description="Deployment prefix of every resource name.")
@@ -162,6 +171,13 @@ class Settings(BaseSettings):
     @property
     def accepted_codec_set(self) -> frozenset[str]:
         return frozenset(c.strip() for c in self.accepted_codecs.split(",") if c.strip())
+
+    def endpoint_for(self, service: str) -> str | None:
+        """The endpoint of ``service``'s clients: ``dynamodb_endpoint`` for DynamoDB if set, else
+        ``aws_endpoint`` (``None``: the SDK's own resolution, i.e. real AWS)."""
+        if service == "dynamodb" and self.dynamodb_endpoint:
+            return self.dynamodb_endpoint
+        return self.aws_endpoint
 
     # --- resource names (one source of truth, see callsight.resources) ----------------------------
     def name(self, suffix: str) -> str:

@@ -1,21 +1,39 @@
-"""Integration fixtures: the real ingest handler, S3 helpers and the local runner on the emulator."""
+"""Integration fixtures: the real ingest handler, S3 helpers and the local runner on the emulator.
+
+``CALLSIGHT_TEST_BACKEND=localstack`` runs the same tests against the LocalStack at
+``CALLSIGHT_AWS_ENDPOINT`` (DynamoDB at ``CALLSIGHT_DYNAMODB_ENDPOINT``): ``make test-localstack``.
+That emulator is shared by the xdist workers and cannot be reset as a whole, so each worker owns a
+resource prefix and ``stack`` empties that prefix before each test instead.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import uuid
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
-from callsight.config import Settings
+from callsight.config import Settings, get_settings, reset_settings
+from callsight.local.emulator import forget_prefix
+from callsight.local.provision import provision
 from callsight.local.runner import LambdaContext, LocalRunner, load_handler
 from callsight.resources import INGEST_QUEUE, QUEUES, RECORDINGS_BUCKET, TRANSCRIBE_QUEUE
 from callsight.storage import aws
 from callsight.storage.call_repository import CallRepository
 
 from tests.conftest import load_event
+
+BACKEND = os.environ.get("CALLSIGHT_TEST_BACKEND", "embedded")
+if BACKEND not in ("embedded", "localstack"):
+    raise pytest.UsageError(f"CALLSIGHT_TEST_BACKEND={BACKEND!r}: expected 'embedded' or 'localstack'")
+if BACKEND == "localstack" and not os.environ.get("CALLSIGHT_AWS_ENDPOINT"):
+    raise pytest.UsageError(
+        "CALLSIGHT_TEST_BACKEND=localstack needs CALLSIGHT_AWS_ENDPOINT (LocalStack's URL)"
+    )
 
 
 class Stack:
@@ -131,3 +149,24 @@ class Stack:
 @pytest.fixture
 def env(stack: Settings) -> Stack:
     return Stack(stack)
+
+
+if BACKEND == "localstack":
+
+    @pytest.fixture(scope="session", autouse=True)
+    def worker_prefix() -> Iterator[str]:
+        """This worker's resource prefix on the shared LocalStack (set before any handler loads)."""
+        prefix = f"cstest-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("CALLSIGHT_PREFIX", prefix)
+            yield prefix
+
+    @pytest.fixture
+    def stack(emulator_endpoint: str, worker_prefix: str) -> Settings:
+        """Overrides ``tests/conftest.py``'s: this worker's prefix emptied, then provisioned afresh."""
+        reset_settings()
+        aws.reset_clients()
+        settings = get_settings()
+        forget_prefix(settings)
+        provision(settings)
+        return settings

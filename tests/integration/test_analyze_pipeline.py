@@ -57,10 +57,14 @@ def listen(env: Stack) -> dict[str, str]:
 
 
 def received(env: Stack, url: str) -> list[dict[str, Any]]:
-    messages = env.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+    """Every message that arrives within a second of the last one. SNS and EventBridge deliver
+    asynchronously (on AWS and LocalStack, unlike moto), so one receive may return only the first."""
+    bodies: list[dict[str, Any]] = []
+    while batch := env.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
         "Messages", []
-    )
-    return [json.loads(m["Body"]) for m in messages]
+    ):
+        bodies += [json.loads(m["Body"]) for m in batch]
+    return bodies
 
 
 def transcribed_call(

@@ -1,7 +1,9 @@
 """boto3 clients pointed at the right AWS: the real one, the embedded emulator or LocalStack.
 
-``CALLSIGHT_AWS_ENDPOINT`` switches every client at once. Against an emulator without credentials
-in the environment, the emulator's conventional dummy credentials are used.
+``CALLSIGHT_AWS_ENDPOINT`` switches every client at once; ``CALLSIGHT_DYNAMODB_ENDPOINT`` (or
+``AWS_ENDPOINT_URL_DYNAMODB``) moves DynamoDB alone elsewhere (see ``Settings.endpoint_for``).
+Against an emulator without credentials in the environment, the emulator's conventional dummy
+credentials are used.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ _RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeo
 
 def emulator_credentials(settings: Settings) -> dict[str, str]:
     """Dummy credentials when talking to an emulator with none configured; otherwise nothing."""
-    if settings.aws_endpoint and boto3.Session().get_credentials() is None:
+    emulated = settings.aws_endpoint or settings.dynamodb_endpoint
+    if emulated and boto3.Session().get_credentials() is None:
         return dict(EMULATOR_CREDENTIALS)
     return {}
 
@@ -36,7 +39,7 @@ def _client(service: str, endpoint: str | None, region: str, creds: tuple[tuple[
 def client(service: str, settings: Settings) -> Any:
     """A cached, thread-safe boto3 client for ``service`` honouring the configured endpoint."""
     creds = tuple(sorted(emulator_credentials(settings).items()))
-    return _client(service, settings.aws_endpoint, settings.region, creds)
+    return _client(service, settings.endpoint_for(service), settings.region, creds)
 
 
 def reset_clients() -> None:

@@ -302,17 +302,18 @@ TABLE_MODELS: dict[str, type[Model]] = {
 def bind_tables(settings: Settings) -> None:
     """Point every model at its physical table, region and endpoint (idempotent, cheap)."""
     creds = emulator_credentials(settings)
+    host = settings.endpoint_for("dynamodb")
     for logical, model in TABLE_MODELS.items():
         meta: Any = model.Meta
         name = settings.name(logical)
         if (
             meta.table_name == name
-            and getattr(meta, "host", None) == settings.aws_endpoint
+            and getattr(meta, "host", None) == host
             and getattr(meta, "region", None) == settings.region
         ):
             continue
         meta.table_name = name
-        meta.host = settings.aws_endpoint
+        meta.host = host
         meta.region = settings.region
         meta.aws_access_key_id = creds.get("aws_access_key_id")
         meta.aws_secret_access_key = creds.get("aws_secret_access_key")
