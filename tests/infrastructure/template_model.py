@@ -244,10 +244,14 @@ def module_level_names(path: Path) -> set[str]:
 
 
 def logger_service(path: Path) -> str | None:
-    """The ``service=`` of the module's Powertools ``Logger(...)``, if it names one."""
+    """The service the module names: ``function_telemetry("<service>", ...)`` or ``Logger(service=...)``."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Logger":
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            continue
+        if node.func.id == "function_telemetry" and node.args and isinstance(node.args[0], ast.Constant):
+            return str(node.args[0].value)
+        if node.func.id == "Logger":
             for keyword in node.keywords:
                 if keyword.arg == "service" and isinstance(keyword.value, ast.Constant):
                     return str(keyword.value.value)

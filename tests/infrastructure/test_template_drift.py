@@ -327,12 +327,11 @@ def test_function_observability(function: tm.Function) -> None:
     ):
         assert variable in env, f"{function.logical} lacks {variable}"
     assert function.tracing_active, f"{function.logical}: X-Ray tracing is not active"
-    if function.module_path.exists():
-        service = tm.logger_service(function.module_path)
-        if service is not None:
-            assert env["POWERTOOLS_SERVICE_NAME"] == service, (
-                f"{function.logical}: Logger(service={service!r})"
-            )
+    service = tm.logger_service(function.module_path)
+    assert service is not None, f"{function.module_path}: no function_telemetry(...) or Logger(service=...)"
+    assert env["POWERTOOLS_SERVICE_NAME"] == service, (
+        f"{function.logical}: the code calls its service {service!r}"
+    )
     log_group = target(function.properties["LoggingConfig"]["LogGroup"])
     assert tm.resources()[log_group]["Type"] == "AWS::Logs::LogGroup"
 
