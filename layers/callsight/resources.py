@@ -69,7 +69,7 @@ REPORTS_BUCKET = BucketSpec("reports")
 BUCKETS: tuple[BucketSpec, ...] = (RECORDINGS_BUCKET, TRANSCRIPTS_BUCKET, REPORTS_BUCKET)
 
 INGEST_QUEUE = QueueSpec(
-    "ingest", function="ingest", batch_size=10, visibility_timeout_s=180, max_receive_count=5
+    "ingest", function="ingest", batch_size=10, visibility_timeout_s=360, max_receive_count=5
 )
 TRANSCRIBE_QUEUE = QueueSpec(
     "transcribe", function="transcribe", batch_size=1, visibility_timeout_s=5400, max_receive_count=3
