@@ -146,6 +146,14 @@ class Settings(BaseSettings):
     auth_roles_claim: str = Field(default="callsight:role", description="Claim holding the caller's role.")
     auth_leeway_s: int = Field(default=30, ge=0, le=300, description="Clock skew tolerated on exp/nbf.")
 
+    # --- secrets from Secrets Manager (deployed): read once at cold start, never in the environment ---
+    phone_hash_key_secret_arn: str | None = Field(
+        default=None, description="Secrets Manager secret whose string replaces `phone_hash_key`."
+    )
+    auth_local_secret_arn: str | None = Field(
+        default=None, description="Secrets Manager secret whose string replaces `auth_local_secret`."
+    )
+
     api_agents_may_download_audio: bool = Field(
         default=False, description="Agents may fetch (redacted) audio of their own calls; off: 403."
     )
@@ -183,11 +191,36 @@ class Settings(BaseSettings):
     def name(self, suffix: str) -> str:
         return f"{self.prefix}-{suffix}"
 
+    def with_secrets(self) -> Settings:
+        """These settings with every ``*_secret_arn`` resolved from Secrets Manager (the deployed
+        template passes ARNs, so no key sits in a function's environment or configuration)."""
+        wanted = {
+            field: arn
+            for field, arn in (
+                ("phone_hash_key", self.phone_hash_key_secret_arn),
+                ("auth_local_secret", self.auth_local_secret_arn),
+            )
+            if arn
+        }
+        if not wanted:
+            return self
+        import boto3  # only deployed functions get here
+
+        client = boto3.client(
+            "secretsmanager", region_name=self.region, endpoint_url=self.endpoint_for("secretsmanager")
+        )
+        values = {
+            field: SecretStr(client.get_secret_value(SecretId=arn)["SecretString"])
+            for field, arn in wanted.items()
+        }
+        return self.model_copy(update=values)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings; call :func:`reset_settings` after changing the environment."""
-    return Settings()
+    """The process-wide settings (secrets resolved); call :func:`reset_settings` after changing the
+    environment."""
+    return Settings().with_secrets()
 
 
 def reset_settings() -> None:
