@@ -123,6 +123,10 @@ class Settings(BaseSettings):
         default=None,
         description="Rule file (YAML/JSON); default: the shipped pack analysis/rules/default.yaml.",
     )
+    alerts_topic_arn: str | None = Field(
+        default=None,
+        description="The alerts topic's ARN (deployed); unset: resolved by name with CreateTopic (local).",
+    )
     alerts_enabled: bool = Field(
         default=True, description="Publish alert rules' hits to the SNS alerts topic."
     )

@@ -37,7 +37,7 @@ class AlertPublisher:
     def __init__(self, settings: Settings) -> None:
         self._sns: Any = aws.client("sns", settings)
         self._settings = settings
-        self._arn: str | None = None
+        self._arn: str | None = settings.alerts_topic_arn
 
     @property
     def topic_arn(self) -> str:
