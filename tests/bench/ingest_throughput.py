@@ -9,6 +9,7 @@ SHA-256, full decode, metadata, conditional write, transcribe message) with the 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -43,7 +44,9 @@ def main(count: int) -> None:
         for i in range(count):
             key = f"{settings.recordings_prefix}in-202-+14155550123-20261120-1130{i % 60:02d}-1795174200.{i}.wav"
             s3.put_object(Bucket=settings.name("recordings"), Key=key, Body=body)
-        runner = LocalRunner(settings)
+        from callsight.resources import INGEST_QUEUE
+
+        runner = LocalRunner(settings, queues=(INGEST_QUEUE,))  # ingest only: transcription is not timed here
         started = time.perf_counter()
         runner.drain(max_seconds=600)
         elapsed = time.perf_counter() - started
@@ -54,6 +57,20 @@ def main(count: int) -> None:
         f"ingest: {elapsed:.2f} s → {count / elapsed:.1f} objects/s, {1000 * elapsed / count:.1f} ms/object"
     )
     print(f"invocations: {stats.invocations}, failed: {stats.failed}")
+    out = SAMPLE.parents[3] / "tests" / "bench" / "results" / "ingest.json"
+    record = {
+        "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, embedded moto emulator",
+        "load_avg": [round(x, 2) for x in os.getloadavg()],
+        "objects": count,
+        "object_kib": round(len(body) / 1024),
+        "seconds": round(elapsed, 2),
+        "objects_per_s": round(count / elapsed, 1),
+        "ms_per_object": round(1000 * elapsed / count, 1),
+        "invocations": stats.invocations,
+        "failed": stats.failed,
+    }
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"written to {out}")
 
 
 if __name__ == "__main__":
