@@ -45,6 +45,7 @@ def five_minute_call(calls: list[Any], language: str, offset: int) -> list[dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--out", default="analysis.json", help="result file name under results/")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -81,8 +82,9 @@ def main() -> None:
         }
     results["setup_s"] = round(time.perf_counter() - started, 2)
     results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    results["load_avg"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(results, indent=2, ensure_ascii=False))
-    out = REPO / "tests" / "bench" / "results" / "analysis.json"
+    out = REPO / "tests" / "bench" / "results" / args.out
     out.write_text(json.dumps(results, indent=2) + "\n")
 
 

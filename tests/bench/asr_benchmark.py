@@ -99,7 +99,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--model", default="base")
-    parser.add_argument("--configs", default="", help="comma-separated configuration names (default: all)")
+    parser.add_argument("--configs", default="", help="';'-separated configuration names (default: all)")
+    parser.add_argument("--out", help="result file name under results/ (default: asr-<device>.json)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -108,7 +109,7 @@ def main() -> None:
     results = []
     print(f"machine: {machine()}; model {args.model}, device {args.device}, {args.threads} threads")
     print(f"{'configuration':<26} {'load s':>6} {'RTF':>6} {'× RT':>6} {'RSS MB':>7}  WER per call")
-    chosen = [c.strip() for c in args.configs.split(",") if c.strip()]
+    chosen = [c.strip() for c in args.configs.split(";") if c.strip()]
     for config in [c for c in CONFIGS if not chosen or c["name"] in chosen]:
         command = [sys.executable, __file__, "--child", json.dumps(config), "--threads", str(args.threads),
                    "--device", args.device, "--model", args.model]  # fmt: skip
@@ -120,7 +121,7 @@ def main() -> None:
             f"{result['config']:<26} {result['load_s']:>6} {result['rtf']:>6} {result['speed_x_realtime']:>6} "
             f"{result['peak_rss_mb']:>7}  {' '.join(str(v) for v in result['wer'].values())}"
         )
-    out = REPO / "tests" / "bench" / "results" / f"asr-{args.device}.json"
+    out = REPO / "tests" / "bench" / "results" / (args.out or f"asr-{args.device}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     record = {"machine": machine(), "load_avg": [round(x, 2) for x in os.getloadavg()], "calls": CALLS}
     out.write_text(json.dumps(record | {"results": results}, indent=2) + "\n")

@@ -1,6 +1,6 @@
 """Ingest throughput through the local runner on the embedded emulator (prints figures; never pass/fail).
 
-    .venv/bin/python tests/bench/ingest_throughput.py [N]
+    .venv/bin/python tests/bench/ingest_throughput.py [N] [RESULT_FILE_NAME]
 
 Uploads N copies of the 31 s stereo µ-law sample under distinct keys, lets S3 notifications and
 the runner drive the real ingest handler, and reports objects/s and ms per object (download,
@@ -27,7 +27,7 @@ SAMPLE = (
 )
 
 
-def main(count: int) -> None:
+def main(count: int, out_name: str = "ingest.json") -> None:
     from callsight.local.emulator import EmbeddedEmulator
 
     with EmbeddedEmulator() as emulator:
@@ -57,7 +57,7 @@ def main(count: int) -> None:
         f"ingest: {elapsed:.2f} s → {count / elapsed:.1f} objects/s, {1000 * elapsed / count:.1f} ms/object"
     )
     print(f"invocations: {stats.invocations}, failed: {stats.failed}")
-    out = SAMPLE.parents[3] / "tests" / "bench" / "results" / "ingest.json"
+    out = SAMPLE.parents[3] / "tests" / "bench" / "results" / out_name
     record = {
         "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, embedded moto emulator",
         "load_avg": [round(x, 2) for x in os.getloadavg()],
@@ -74,4 +74,4 @@ def main(count: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100, *sys.argv[2:3])
