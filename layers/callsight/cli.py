@@ -33,6 +33,7 @@ from rich.table import Table
 from callsight import resources
 from callsight.config import Settings, get_settings, reset_settings
 from callsight.models.call import CallRecord
+from callsight.reconcile.command import reconcile_command
 from callsight.storage import aws
 from callsight.storage.call_repository import CallRepository
 from callsight.storage.transcripts import TranscriptStore
@@ -235,6 +236,7 @@ def local_demo(
         print_transcripts(settings, sorted(calls, key=lambda c: c.source.key))
         console.print(calls_table(settings))
         _print_pipeline_state(runner, drained)
+        _demo_reconcile(settings)
         _demo_api(settings)
         _demo_compliance(settings, calls)
     finally:
@@ -339,6 +341,18 @@ def _demo_compliance(settings: Settings, calls: list[CallRecord]) -> None:
     checked, broken = compliance.verify_audit(today, today)
     console.print(
         f"audit log: {checked} entries, chains {'intact' if broken is None else f'BROKEN at {broken}'}"
+    )
+
+
+def _demo_reconcile(settings: Settings) -> None:
+    from callsight.reconcile.service import run_reconcile
+
+    report = run_reconcile(settings)
+    console.print(
+        f"callsight reconcile: {report.objects} recordings, {report.calls} calls "
+        f"({', '.join(f'{n} {status}' for status, n in sorted(report.by_status.items()))}); "
+        f"{report.problems} problems (lost, orphans, duplicates, stuck, dead letters)",
+        highlight=False,
     )
 
 
@@ -656,6 +670,12 @@ def audit_verify(
         console.print(f"[red]audit chain {broken.chain_id} broken at entry {broken.seq}: {broken.reason}[/]")
         raise typer.Exit(code=1)
     console.print(f"[green]{checked} audit entries from {first} to {last}: every chain intact[/]")
+
+
+app.command(
+    "reconcile",
+    help="Check that every recording has exactly one call in a terminal or explained state; exit 1 on problems.",
+)(reconcile_command)
 
 
 @app.command("token")
