@@ -53,6 +53,8 @@ def _channel_count(path: Path) -> int:
         with av.open(str(path), mode="r") as container:
             if not container.streams.audio:
                 raise AudioUndecodable(f"{path.name}: no audio stream")
+            if container.streams.audio[0].codec_context is None:
+                raise AudioUndecodable(f"{path.name}: no decoder for the audio stream's codec")
             return int(container.streams.audio[0].codec_context.channels)
     except av.error.FFmpegError as exc:
         raise AudioUndecodable(f"{path.name}: {getattr(exc, 'strerror', None) or exc}") from exc

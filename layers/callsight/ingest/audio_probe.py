@@ -42,6 +42,11 @@ def probe_audio(
                 QuarantineReason.NOT_AUDIO, f"container {container.format.name!r} holds no audio stream"
             )
         stream = container.streams.audio[0]
+        if stream.codec_context is None:  # e.g. a WAV format tag no FFmpeg decoder knows
+            raise AudioRejected(
+                QuarantineReason.UNSUPPORTED_CODEC,
+                f"container {container.format.name!r} holds audio in a codec that no decoder here knows",
+            )
         codec = stream.codec_context.name
         if codec not in accepted_codecs:
             raise AudioRejected(

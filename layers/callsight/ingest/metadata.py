@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -21,6 +21,11 @@ from callsight.models.call import CallMetadata, Direction, MetadataSource
 
 #: Extensions that mark a key as a sidecar rather than a recording.
 SIDECAR_SUFFIX = ".json"
+#: Metadata text is identifiers and names, never documents. The bound keeps ``agent_id``, a DynamoDB
+#: index key (at most 2,048 bytes, never empty), storable: 512 characters are at most 2,048 bytes.
+MAX_TEXT_CHARS = 512
+#: A call start outside these years is a data error (and a later one leaves no room for its expiry).
+EARLIEST_CALL_YEAR, LATEST_CALL_YEAR = 1970, 2199
 
 
 class MetadataError(ValueError):
@@ -47,11 +52,32 @@ class MetadataFields(BaseModel):
     def _numbers_as_text(cls, value: object) -> object:
         return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
+    @field_validator("agent_id", "team", "queue", "customer_phone", "pbx_call_id", "language")
+    @classmethod
+    def _blank_is_absent(cls, value: str | None) -> str | None:
+        """Blank (after stripping) means not given; overlong text is an error, not truncated."""
+        if not value:
+            return None
+        if len(value) > MAX_TEXT_CHARS:
+            raise ValueError(f"is {len(value)} characters long; at most {MAX_TEXT_CHARS} are accepted")
+        return value
+
     @field_validator("started_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("started_at needs a timezone offset, e.g. 2026-11-20T10:15:00+03:00")
+        try:
+            year = value.astimezone(UTC).year
+        except OverflowError:  # e.g. year 1 at +14:00 is before year 1 in UTC
+            year = 0
+        if not EARLIEST_CALL_YEAR <= year <= LATEST_CALL_YEAR:
+            raise ValueError(
+                f"{value.isoformat()} is not a plausible call start "
+                f"(years {EARLIEST_CALL_YEAR} to {LATEST_CALL_YEAR} in UTC)"
+            )
         return value
 
 
@@ -178,7 +204,13 @@ def parse_filename(key: str, pattern: str, timezone: str) -> MetadataFields:
                 f"file name {PurePosixPath(key).name!r} has an impossible date/time: {exc}"
             ) from exc
         values["started_at"] = naive.replace(tzinfo=ZoneInfo(timezone))
-    return MetadataFields.model_validate({k: v for k, v in values.items() if v is not None})
+    try:
+        return MetadataFields.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:  # e.g. a custom pattern's group captured an impossible value
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise MetadataError(
+            f"file name {PurePosixPath(key).name!r} gives invalid fields: {problems}"
+        ) from exc
 
 
 # --- merge --------------------------------------------------------------------------------------------
