@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit integration clean samples
+.PHONY: demo test lint typecheck unit integration clean samples bench bench-quick layers
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,18 @@ integration: $(STAMP)
 .PHONY: test-localstack
 test-localstack: $(STAMP)
 	PROJECT_PYTHON=$(BIN)/python bash infrastructure/localstack/run-tests.sh
+
+## Benchmarks (never pass/fail): one table of every figure, JSON in tests/bench/results/ (tests/bench/README.md).
+bench: $(STAMP)
+	$(BIN)/python tests/bench/run_all.py
+
+## The same at small sizes, to check that every benchmark runs (under 5 minutes; not for quoting).
+bench-quick: $(STAMP)
+	$(BIN)/python tests/bench/run_all.py --quick
+
+## The Lambda layers (reproducible zips under build/layers; layers/README.md).
+layers: $(STAMP)
+	$(BIN)/python layers/build_layer.py
 
 ## Rebuild events/samples/recordings from the dialogue scripts (needs espeak-ng, sox, festival).
 samples:
