@@ -81,7 +81,7 @@ env TMPDIR="$run_dir/tmp" \
   DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 DNS_ADDRESS=0 \
   "$venv/bin/python" -m localstack.runtime.main >"$run_dir/localstack.log" 2>&1 &
 localstack_pid=$!
-"$project_python" -m moto.server -H 127.0.0.1 -p "$dynamodb_port" >"$run_dir/moto.log" 2>&1 &
+"$project_python" -m callsight.local.emulator --host 127.0.0.1 --port "$dynamodb_port" >"$run_dir/moto.log" 2>&1 &
 moto_pid=$!
 
 wait_for() {  # name, url, pid
