@@ -77,7 +77,6 @@ trap 'exit 143' TERM
 mkdir -p "$run_dir/tmp"
 env TMPDIR="$run_dir/tmp" \
   GATEWAY_LISTEN="127.0.0.1:$localstack_port" \
-  SERVICES=s3,sqs,sns,events,kms,sts \
   DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 DNS_ADDRESS=0 \
   "$venv/bin/python" -m localstack.runtime.main >"$run_dir/localstack.log" 2>&1 &
 localstack_pid=$!
@@ -86,7 +85,7 @@ moto_pid=$!
 
 wait_for() {  # name, url, pid
   local started=$SECONDS
-  until curl -fs -o /dev/null "$2"; do
+  until "$project_python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$2" 2>/dev/null; do
     if ! kill -0 "$3" 2>/dev/null; then
       echo "test-localstack: $1 exited during start-up:" >&2
       tail -n 30 "$run_dir/$1.log" >&2
