@@ -48,7 +48,7 @@ def test_one_dockerfile_builds_both_variants_with_the_handler() -> None:
     stages = {
         name: image for image, name in re.findall(r"^FROM (\S+) AS (\w+)$", dockerfile, flags=re.MULTILINE)
     }
-    assert stages["cpu"].startswith("public.ecr.aws/lambda/python:3.11")
+    assert stages["cpu"].startswith("public.ecr.aws/lambda/python:3.12")
     assert re.fullmatch(r"nvidia/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+", stages["gpu"])
     assert "awslambdaric" in dockerfile and 'ENTRYPOINT ["python3", "-m", "awslambdaric"]' in dockerfile
     assert dockerfile.count('CMD ["app.lambda_handler"]') == 2
