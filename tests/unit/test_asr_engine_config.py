@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from callsight.asr import engine
@@ -54,7 +57,16 @@ def test_one_dockerfile_builds_both_variants_with_the_handler() -> None:
     assert dockerfile.count('CMD ["app.lambda_handler"]') == 2
     for source in re.findall(r"^COPY (?!\$\{)(\S+)", dockerfile, flags=re.MULTILINE):
         assert (REPO / source).exists(), f"Dockerfile copies {source}, which is not in the repository"
-    assert (
-        dockerfile.count('callsight model prepare --into "/opt/models/${MODEL_NAME}"') == 2
-    )  # baked, not fetched
+    # The model is baked at build time (never fetched) by the same command in both stages.
+    [prepare] = set(re.findall(r'python3 -c "([^"]+)" "/opt/models/\$\{MODEL_NAME\}"', dockerfile))
+    assert dockerfile.count(prepare) == 2
     assert dockerfile.count("CALLSIGHT_ASR_MODEL=/opt/models/${MODEL_NAME}") == 2
+
+
+def test_the_images_model_preparation_command_assembles_the_bundled_model(tmp_path: Path) -> None:
+    """Runs the Dockerfile's own command (no CLI extras in the image) into a temporary directory."""
+    dockerfile = (REPO / "functions" / "transcribe" / "Dockerfile").read_text()
+    [prepare] = set(re.findall(r'python3 -c "([^"]+)" "/opt/models/\$\{MODEL_NAME\}"', dockerfile))
+    target = tmp_path / "models" / "whisper-base"
+    subprocess.run([sys.executable, "-c", prepare, str(target)], check=True, timeout=300)
+    assert {"model.bin", "config.json", "tokenizer.json"} <= {p.name for p in target.iterdir()}
