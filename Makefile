@@ -56,4 +56,4 @@ samples:
 	bash events/samples/generate.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache infrastructure/localstack/.venv build
