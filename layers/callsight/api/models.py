@@ -134,7 +134,14 @@ class SearchHit(BaseModel):
 
 class SearchResults(BaseModel):
     query: str
-    items: list[SearchHit]
+    items: list[SearchHit] = Field(description="Newest calls first (by start time).")
+    complete: bool = Field(
+        default=True,
+        description=(
+            "False when a read limit (2,000 index entries per word, 1,000 calls examined) stopped the "
+            "search before it was sure these are the newest matching calls: narrow the query."
+        ),
+    )
 
 
 class FeedQuery(BaseModel):

@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from callsight.analysis.languages import language_pack, supported_languages
+from callsight.api import search
 from callsight.api.models import (
     CallDetail,
     CallPage,
@@ -42,8 +43,6 @@ from callsight.storage.transcripts import TranscriptStore
 #: Items a listing request reads at most before answering (a selective filter returns a short page
 #: with a cursor rather than scanning the whole table in one request).
 MAX_EXAMINED = 1000
-#: Index entries read per term (newest calls first) before intersecting.
-MAX_ENTRIES_PER_TERM = 2000
 
 
 class NotFound(Exception):
@@ -159,21 +158,17 @@ class CallsApi:
         if len(words) > 10:
             raise BadRequest("at most 10 search terms")
         languages = [query.language] if query.language else supported_languages()
-        hits: dict[str, dict[str, list[float]]] = {}
-        for language in languages:
-            for call_id, terms in _all_terms(self.index, language, words, query.speaker).items():
-                hits.setdefault(call_id, {}).update(terms)
-        items: list[SearchHit] = []
-        for call_id, terms in hits.items():
-            call = self.calls.get(call_id)
-            if call is not None and can_see_call(principal, call):
-                items.append(SearchHit(call=CallSummary.of(call), terms=terms))
-        items.sort(key=lambda h: h.call.started_at or h.call.updated_at, reverse=True)
+        term_keys = [(word, [_term_key(language, word) for language in languages]) for word in words]
+        cutoff = search.Cutoff()
+        found = search.candidates(self.index, term_keys, query.speaker, cutoff)
+        outcome = search.visible_hits(self.calls, principal, found, query.limit, cutoff)
+        items = [SearchHit(call=CallSummary.of(call), terms=terms) for call, terms in outcome.hits]
         self.audit.record(
             actor=principal.subject, role=principal.role.value, action="search", target="calls", request_id=request_id,
-            details={"terms": words, "speaker": query.speaker, "returned": min(len(items), query.limit)},
+            details={"terms": words, "speaker": query.speaker, "returned": len(items), "examined": outcome.examined,
+                     "complete": outcome.complete},
         )  # fmt: skip
-        return SearchResults(query=query.q, items=items[: query.limit])
+        return SearchResults(query=query.q, items=items, complete=outcome.complete)
 
     def feed(self, principal: Principal, query: FeedQuery, request_id: str | None = None) -> CallPage:
         """Calls in the order they last changed, from the cursor on. A call changed again after it was
@@ -210,37 +205,15 @@ class CallsApi:
         return call
 
 
-def _all_terms(
-    index: SearchIndex, language: str, words: list[str], speaker: str | None
-) -> dict[str, dict[str, list[float]]]:
-    """Calls in which every word (stemmed in ``language``) was said: call id → word → offsets."""
+def _term_key(language: str, word: str) -> str:
+    """The index partition of ``word`` (stemmed as ``language`` stems it)."""
     pack = language_pack(language)
     if pack is None:
         raise BadRequest(f"language {language!r} is not supported")
-    per_call: dict[str, dict[str, list[float]]] | None = None
-    for word in words:
-        tokens = pack.tokens(word)
-        if not tokens:
-            raise BadRequest(f"search term {word!r} has no letters or digits")
-        found = {
-            cid: {word: offsets}
-            for cid, offsets in _calls_with(index, f"{language}#{tokens[0].stem}", speaker).items()
-        }
-        per_call = (
-            found
-            if per_call is None
-            else {cid: per_call[cid] | found[cid] for cid in per_call.keys() & found.keys()}
-        )
-    return per_call or {}
-
-
-def _calls_with(index: SearchIndex, term_key: str, speaker: str | None) -> dict[str, list[float]]:
-    """Call id → offsets for one index term (newest calls first), optionally said by ``speaker``."""
-    found: dict[str, list[float]] = {}
-    for entry in index.calls_with(term_key, limit=MAX_ENTRIES_PER_TERM):
-        if speaker is None or speaker in (entry.speakers or set()):
-            found[entry.call_id] = [float(o) for o in entry.offsets or []]  # type: ignore[arg-type]
-    return found
+    tokens = pack.tokens(word)
+    if not tokens:
+        raise BadRequest(f"search term {word!r} has no letters or digits")
+    return f"{language}#{tokens[0].stem}"
 
 
 def _plausible_id(call_id: str) -> bool:

@@ -156,6 +156,12 @@ class CallRepository:
         except CallItem.DoesNotExist:
             return None
 
+    def get_many(self, call_ids: list[str]) -> dict[str, CallRecord]:
+        """The records that exist among ``call_ids``, by id (BatchGetItem: 100 keys a request,
+        strongly consistent, unprocessed keys retried by PynamoDB)."""
+        unique = list(dict.fromkeys(call_ids))
+        return {item.call_id: _to_record(item) for item in CallItem.batch_get(unique, consistent_read=True)}
+
     def create(self, record: CallRecord) -> CallRecord:
         """Write a new record; :class:`CallAlreadyExists` if the id is taken."""
         item = _to_item(record)

@@ -6,6 +6,7 @@ the ``by-call`` index (never a scan) and deleted, then the new ones written in b
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from callsight.analysis.index_terms import TermEntry
@@ -45,5 +46,8 @@ class SearchIndex:
                 batch.delete(SearchEntryItem(term_key, ref))
         return len(keys)
 
-    def calls_with(self, term_key: str, limit: int = 100) -> list[SearchEntryItem]:
-        return list(SearchEntryItem.query(term_key, scan_index_forward=False, limit=limit))
+    def entries(self, term_key: str, limit: int, page_size: int = 100) -> Iterator[SearchEntryItem]:
+        """The term's entries, newest calls first, read lazily ``page_size`` at a time (up to ``limit``)."""
+        return iter(
+            SearchEntryItem.query(term_key, scan_index_forward=False, limit=limit, page_size=page_size)
+        )
