@@ -17,13 +17,14 @@ from callsight.api.admin import AdminApi, AuditQuery, ErasureBody, HoldRequest
 from callsight.api.models import ApiError, FeedQuery, ListQuery, SearchQuery
 from callsight.api.openapi import openapi_document
 from callsight.api.service import BadRequest, CallsApi, Forbidden, NotFound
-from callsight.api.stats import StatsQuery, build_stats, read_calls
+from callsight.api.stats import StatsQuery, read_stats
 from callsight.auth.tokens import Principal, Role, TokenVerifier, Unauthorized
 from callsight.compliance.policies import RetentionPolicy
 from callsight.config import get_settings
 from callsight.observability import function_telemetry
 from callsight.reports.service import weekly_report_for
 from callsight.reports.weekly import WeeklyQuery, report_csv
+from callsight.storage.daily_stats import DailyStatsStore
 from chalice.app import Chalice, Response
 from pydantic import ValidationError
 
@@ -33,6 +34,7 @@ settings = get_settings()
 verifier = TokenVerifier(settings)
 calls = CallsApi(settings)
 admin = AdminApi(settings, calls)
+daily_stats = DailyStatsStore(settings)
 DOCUMENT = openapi_document()
 
 
@@ -123,10 +125,11 @@ def search() -> Any:
 def stats() -> Any:
     def build(principal: Principal) -> dict[str, Any]:
         query = StatsQuery.model_validate(_params())
-        result = build_stats(read_calls(principal, query), query.since, query.until)
+        result, rolled_up_days = read_stats(principal, query, daily_stats)
         calls.audit.record(
             actor=principal.subject, role=principal.role.value, action="stats.read", target="calls",
-            request_id=_request_id(), details={"since": str(query.since), "until": str(query.until)},
+            request_id=_request_id(),
+            details={"since": str(query.since), "until": str(query.until), "rolled_up_days": rolled_up_days},
         )  # fmt: skip
         return result.model_dump(mode="json")
 

@@ -55,6 +55,8 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 app.add_typer(sweep_app, name="sweep")
 app.add_typer(hold_app, name="hold")
 app.add_typer(audit_app, name="audit")
+stats_app = typer.Typer(help="Call statistics and their daily rollup.", no_args_is_help=True)
+app.add_typer(stats_app, name="stats")
 console = Console()
 if not console.is_terminal:
     console.width = 200
@@ -583,6 +585,38 @@ def sweep_masking(
 
     report = MaskingSweep(get_settings()).run(now=_as_of(as_of), dry_run=dry_run, who=_operator(actor))
     print_masking_report(report)
+
+
+@stats_app.command("rollup")
+def stats_rollup(
+    since: Annotated[
+        str | None, typer.Option(help="First UTC day to rebuild (YYYY-MM-DD), e.g. a backfill.")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Last UTC day to rebuild (default: yesterday).")] = None,
+) -> None:
+    """Fold closed days' calls into statistics cells (what the hourly schedule does: yesterday and
+    days changed since; with --since, every day of the range)."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from callsight.stats.cells import period_days
+    from callsight.stats.rollup import StatsRollup
+
+    days = None
+    if since is not None:
+        last = date.fromisoformat(until) if until else datetime.now(UTC).date() - timedelta(days=1)
+        days = period_days(date.fromisoformat(since), last)
+        if not days:
+            raise typer.BadParameter("--until is before --since")
+    report = StatsRollup(get_settings()).run(days=days)
+    console.print(
+        f"rolled up {len(report.rolled_up)} day(s): {report.calls} call(s) into {report.cells} cell(s) "
+        f"in {report.seconds:.1f} s"
+    )
+    for label, listed in (("still read live (changed < 15 min ago; the next run confirms)", report.waiting),
+                          ("changed again while rolled up", report.changed_again),
+                          ("not over yet (never rolled up)", report.refused)):  # fmt: skip
+        if listed:
+            console.print(f"{label}: {', '.join(d.isoformat() for d in listed)}")
 
 
 def print_masking_report(report: Any) -> None:

@@ -93,6 +93,7 @@ AUDIT_LOG_TABLE = "audit-log"
 POLICIES_TABLE = "policies"
 IDEMPOTENCY_TABLE = "idempotency"
 COUNTERS_TABLE = "counters"
+DAILY_STATS_TABLE = "daily-stats"
 TABLES: tuple[str, ...] = (
     CALLS_TABLE,
     SEARCH_INDEX_TABLE,
@@ -100,6 +101,7 @@ TABLES: tuple[str, ...] = (
     POLICIES_TABLE,
     IDEMPOTENCY_TABLE,
     COUNTERS_TABLE,
+    DAILY_STATS_TABLE,
 )
 
 

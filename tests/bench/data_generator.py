@@ -53,6 +53,7 @@ from callsight import resources
 from callsight.analysis.index_terms import TermEntry
 from callsight.analysis.languages import language_pack
 from callsight.analysis.rules import load_rules
+from callsight.auth.access import Owner
 from callsight.config import Settings
 from callsight.ingest.call_id import derive_call_id
 from callsight.models.analysis import AnalysisSummary, CustomerQuestion, StoredEntity, TalkMetrics
@@ -68,7 +69,7 @@ from callsight.models.transcript import LanguageSource, SpeakerAttribution, Tran
 from callsight.phone import mask_phone, phone_lookup_hash
 from callsight.storage.analyses import analysis_key
 from callsight.storage.call_repository import _to_item  # production's CallRecord → item
-from callsight.storage.search_index import MAX_OFFSETS, entry_ref
+from callsight.storage.search_index import entry_items
 from callsight.storage.tables import CallItem, SearchEntryItem, bind_tables
 from callsight.storage.transcripts import transcript_key
 
@@ -536,13 +537,8 @@ class CallFactory:
 
 
 def search_items(call: GeneratedCall, terms: dict[str, TermEntry]) -> Iterator[SearchEntryItem]:
-    """The items ``SearchIndex.replace_call`` writes for these terms (same shape, same rounding)."""
-    ref = entry_ref(call.record.started_at, call.record.call_id)
-    for term_key, entry in terms.items():
-        yield SearchEntryItem(
-            term_key, ref, call_id=call.record.call_id, speakers=entry.speakers or None,
-            offsets=[round(o, 2) for o in entry.offsets[:MAX_OFFSETS]], hits=entry.hits,
-        )  # fmt: skip
+    """The items ``SearchIndex.replace_call`` writes for these terms (its own ``entry_items``)."""
+    return entry_items(call.record.call_id, call.record.started_at, terms, Owner.of(call.record))
 
 
 # --- bulk loading ---------------------------------------------------------------------------------------

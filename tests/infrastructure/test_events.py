@@ -92,6 +92,9 @@ def test_samples_invoke_locally() -> None:
         "masking_sweep=events/schedules/eventbridge_scheduled.json": lambda r: r["outcomes"] == [],
         "ingest=events/ingest/s3_test_event_via_sqs.json": lambda r: r["batchItemFailures"] == [],
         "weekly_report=events/weekly_report/rebuild_week.json": lambda r: r["week"] == "2026-W47",
+        "stats_rollup=events/stats_rollup/rebuild_days.json": lambda r: (
+            r["rolled_up"] == ["2026-11-20", "2026-11-21"] and r["calls"] == 0
+        ),
         "analyze=events/analyze/analyze_request_via_sqs.json": lambda r: "batchItemFailures" in r,
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLSIGHT_")}

@@ -420,6 +420,7 @@ def test_schedules() -> None:
     assert len(schedules["masking_sweep"]) == 1 and daily.match(schedules["masking_sweep"][0])
     assert len(schedules["retention_sweep"]) == 1 and daily.match(schedules["retention_sweep"][0])
     assert schedules["weekly_report"] == ["cron(0 6 ? * MON *)"], "weekly report: Mondays 06:00 UTC"
+    assert schedules["stats_rollup"] == ["cron(20 * * * ? *)"], "statistics rollup: hourly"
 
 
 def test_transcriber_variants() -> None:

@@ -142,13 +142,13 @@ def test_transcripts_are_masked_unless_the_role_holds_pii(env: Stack, client: Cl
     assert actions.count("transcript.read") == 2
 
 
-def analysed_call(env: Stack, name: str, text: str) -> Any:
+def analysed_call(env: Stack, name: str, text: str, **upload: Any) -> Any:
     from callsight.analysis.analyzer import Analyzer
     from callsight.analysis.rules import load_rules
     from callsight.analyze.service import AnalyzeService
     from callsight.models.messages import AnalyzeRequest
 
-    call = env.ingest(name, pcm_wav(seconds=1))
+    call = env.ingest(name, pcm_wav(seconds=1), **upload)
     turns = [
         {"speaker": "agent", "start": 0.1, "end": 2.0, "text": "Здравствуйте, чем могу помочь?"},
         {"speaker": "customer", "start": 2.5, "end": 6.0, "text": text},

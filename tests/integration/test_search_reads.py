@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from callsight.analysis.index_terms import TermEntry
 from callsight.api import search
+from callsight.auth.access import Owner
 from callsight.auth.tokens import Role
 from callsight.storage.call_repository import CallUpdates
 from callsight.storage.search_index import SearchIndex
@@ -51,7 +52,8 @@ def requests(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
 def forty_calls(env: Stack) -> list[Any]:
     """40 calls a minute apart (newest last); agent 301 took the three oldest, 302 the rest; every
-    call said «доставка», every other one also «телевизор»."""
+    call said «доставка», every other one also «телевизор». Every tenth call's entries (9, 19, 29,
+    39: agent 302) carry no owner, as entries written before owners were recorded."""
     index = SearchIndex(env.settings)
     calls = []
     for i in range(40):
@@ -63,7 +65,8 @@ def forty_calls(env: Stack) -> list[Any]:
         terms = {DELIVERY: TermEntry({"customer"}, [1.0 + i], 1)}
         if i % 2 == 0:
             terms[TV] = TermEntry({"agent"}, [2.0], 1)
-        index.replace_call(call.call_id, call.started_at, terms)
+        owner = None if i % 10 == 9 else Owner.of(call)
+        index.replace_call(call.call_id, call.started_at, terms, owner)
         calls.append(call)
     return calls
 
@@ -98,8 +101,9 @@ def test_two_words_intersect_and_an_agent_finds_its_old_calls(
     agent = bearer(env, Role.AGENT, agent_id="301")
     status, body = get(client, "/search?q=доставка", agent)
     assert status == 200 and ids(body) == [c.call_id for c in reversed(calls[:3])] and body["complete"]
-    # 40 records examined in batches that grow while the agent sees none: 25, then the other 15.
-    assert requests["BatchGetItem"] == 2 and requests["GetItem"] == 0
+    # Entries name their owner: 33 of agent 302's calls are skipped unread; the 4 whose entries do
+    # not say are read with the agent's 3, in one batch, and dropped on the record.
+    assert requests["BatchGetItem"] == 1 and requests["GetItem"] == 0
 
 
 def test_read_limits_are_reported_not_hidden(
@@ -107,7 +111,7 @@ def test_read_limits_are_reported_not_hidden(
 ) -> None:
     calls = forty_calls(env)
     agent = bearer(env, Role.AGENT, agent_id="301")
-    monkeypatch.setattr(search, "MAX_CALLS_EXAMINED", 30)
+    monkeypatch.setattr(search, "MAX_CALLS_EXAMINED", 3)  # the 3 newest ownerless entries (agent 302)
     status, body = get(client, "/search?q=доставка", agent)
     assert status == 200 and ids(body) == [] and body["complete"] is False
     monkeypatch.setattr(search, "MAX_CALLS_EXAMINED", 1000)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from callsight.analysis.alerts import rate_alerts, tripped_alerts
 from callsight.analysis.analyzer import Analyzer, TranscriptRejected
+from callsight.auth.access import Owner
 from callsight.config import Settings
 from callsight.models.analysis import AnalysisSummary, CallAnalysis, stored_entities, without_pii
 from callsight.models.call import CallRecord, CallStatus, error_detail
@@ -112,7 +113,10 @@ class AnalyzeService:
             key, version_id = self.analyses.put(stored)
         with span("write_search_index"):
             entries = self.index.replace_call(
-                call.call_id, call.started_at, self.analyzer.search_terms(transcript, analysis)
+                call.call_id,
+                call.started_at,
+                self.analyzer.search_terms(transcript, analysis),
+                Owner.of(call),
             )
         summary = self._summary(stored, key, version_id, request.transcript_version_id)
         tagged = call.model_copy(update={"tags": stored.tags}).with_retention(self.retention.policies())

@@ -5,7 +5,9 @@ word's candidates come newest first. One word: its partitions (one per language)
 read page by page only as far as the answer needs. Several words: each word's entries are read (up
 to ``MAX_ENTRIES_PER_TERM`` per language) and intersected. The candidates' call records are then
 read with BatchGetItem, newest first, in batches that grow while the caller sees few of them, until
-``limit`` visible calls are found or ``MAX_CALLS_EXAMINED`` records have been read.
+``limit`` visible calls are found or ``MAX_CALLS_EXAMINED`` records have been read. Each entry
+carries its call's owner (agent, team, queue), so an agent's or a QA's search skips other people's
+calls without reading them; the record read still decides (an entry is never trusted to grant).
 
 So a search reads about ``limit`` call records whatever the size of the index (the benchmark's
 common word: 584 DynamoDB requests per search before, one GetItem per call that said it). Where a
@@ -19,11 +21,11 @@ import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from callsight.auth.access import can_see_call
+from callsight.auth.access import Owner, can_see_call
 from callsight.auth.tokens import Principal
 from callsight.models.call import CallRecord
 from callsight.storage.call_repository import CallRepository
-from callsight.storage.search_index import SearchIndex
+from callsight.storage.search_index import SearchIndex, owner_of
 
 #: Index entries read per word and language (newest calls first).
 MAX_ENTRIES_PER_TERM = 2000
@@ -38,11 +40,13 @@ MAX_BATCH = 100
 
 @dataclass(frozen=True)
 class Candidate:
-    """A call that said every word: its index sort key (newest first) and each word's offsets."""
+    """A call that said every word: its index sort key (newest first), each word's offsets, and its
+    owner as the index entry recorded it (None for entries written before owners were)."""
 
     ref: str
     call_id: str
     terms: dict[str, list[float]]
+    owner: Owner | None = None
 
 
 @dataclass
@@ -85,15 +89,28 @@ class _Stream:
             last = entry.entry_ref
             if self.speaker is None or self.speaker in (entry.speakers or set()):
                 offsets = [float(o) for o in entry.offsets or []]  # type: ignore[arg-type]
-                yield Candidate(entry.entry_ref, entry.call_id, {self.word: offsets})
+                yield Candidate(entry.entry_ref, entry.call_id, {self.word: offsets}, owner_of(entry))
         if self.read >= MAX_ENTRIES_PER_TERM and last is not None:
             self.cutoff.cut(last)
 
 
 def candidates(
+    index: SearchIndex,
+    term_keys: list[tuple[str, list[str]]],
+    speaker: str | None,
+    cutoff: Cutoff,
+    principal: Principal,
+) -> Iterator[Candidate]:
+    """Calls that said every word, newest first, leaving out those whose entry names an owner the
+    caller may not see (their records are never read). ``term_keys``: (word, its key per language)."""
+    for cand in _matching(index, term_keys, speaker, cutoff):
+        if cand.owner is None or cand.owner.visible_to(principal):
+            yield cand
+
+
+def _matching(
     index: SearchIndex, term_keys: list[tuple[str, list[str]]], speaker: str | None, cutoff: Cutoff
 ) -> Iterator[Candidate]:
-    """Calls that said every word, newest first. ``term_keys``: (word, its key per language)."""
     if len(term_keys) == 1:
         word, keys = term_keys[0]
         streams = [_Stream(index, key, word, speaker, cutoff) for key in keys]
@@ -112,6 +129,7 @@ def candidates(
             max(found[cid].ref for found in per_word),
             cid,
             {word: offsets for found in per_word for word, offsets in found[cid].terms.items()},
+            next((found[cid].owner for found in per_word if found[cid].owner is not None), None),
         )
         for cid in common
     ]

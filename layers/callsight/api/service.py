@@ -160,7 +160,7 @@ class CallsApi:
         languages = [query.language] if query.language else supported_languages()
         term_keys = [(word, [_term_key(language, word) for language in languages]) for word in words]
         cutoff = search.Cutoff()
-        found = search.candidates(self.index, term_keys, query.speaker, cutoff)
+        found = search.candidates(self.index, term_keys, query.speaker, cutoff, principal)
         outcome = search.visible_hits(self.calls, principal, found, query.limit, cutoff)
         items = [SearchHit(call=CallSummary.of(call), terms=terms) for call, terms in outcome.hits]
         self.audit.record(

@@ -1,26 +1,26 @@
-"""Statistics over the calls a caller may see in a period (pure aggregation + a by-day reader).
+"""Statistics over the calls a caller may see in a period.
 
 Topic shares, outcomes, calls per day, average duration, short-call and missed-call rates, per-agent
-conversion and quality, sentiment by day. Calls are read one UTC day at a time through the
-``by-day`` index (never a scan); large tenants want precomputed daily aggregates (issue 9).
+conversion and quality, sentiment by day. Computed from daily cells (:mod:`callsight.stats.cells`):
+a closed day's cells come from the daily rollup (a few items, however many calls), today's and any
+day changed since its rollup from its calls through the ``by-day`` index (never a scan).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta
-from statistics import fmean
+from collections import Counter
+from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from callsight.auth.access import can_see_call
 from callsight.auth.tokens import Principal
-from callsight.models.call import CallRecord, CallStatus
-from callsight.storage.call_repository import record_of
-from callsight.storage.tables import CallItem
+from callsight.models.call import CallRecord
+from callsight.stats.cells import Cell, Totals, cells_of, merge, period_days, ratio
+from callsight.stats.rollup import live_calls, live_cells
+from callsight.storage.daily_stats import DailyStatsStore
 
 MAX_DAYS = 92
-SHORT_CALL_S = 45
 
 
 class StatsQuery(BaseModel):
@@ -62,64 +62,65 @@ class Stats(BaseModel):
 
 
 def read_calls(principal: Principal, query: StatsQuery) -> list[CallRecord]:
-    calls: list[CallRecord] = []
-    day = query.since
-    while day <= query.until:
-        for item in CallItem.by_day.query(day.isoformat()):
-            call = record_of(item)
-            if can_see_call(principal, call):
-                calls.append(call)
-        day += timedelta(days=1)
-    return calls
+    """The visible calls of the period, read live day by day (the weekly report needs the calls)."""
+    return [
+        call for day in period_days(query.since, query.until) for call in live_calls(day)
+        if can_see_call(principal, call)
+    ]  # fmt: skip
+
+
+def read_stats(
+    principal: Principal, query: StatsQuery, store: DailyStatsStore, now: date | None = None
+) -> tuple[Stats, int]:
+    """Statistics of the period from the daily rollup where a closed day has one and has not changed
+    since, from the calls themselves otherwise (today, marked days, days not yet rolled up).
+    Returns the statistics and how many days came from the rollup."""
+    current = now or today()
+    days = period_days(query.since, query.until)
+    markers = store.markers(query.since, min(query.until, current)) if query.since < current else {}
+    cells: list[Cell] = []
+    rolled = 0
+    for day in days:
+        stored = store.read_day(day) if day < current and day not in markers else None
+        if stored is not None:
+            cells += stored.cells
+            rolled += 1
+        else:
+            cells += live_cells(day)
+    visible = [cell for cell in cells if cell.owner.visible_to(principal)]
+    return stats_from(visible, query.since, query.until), rolled
 
 
 def build_stats(calls: list[CallRecord], since: date, until: date) -> Stats:
-    analysed = [c for c in calls if c.analysis is not None]
-    tags = Counter(tag for c in analysed for tag in c.tags)
-    durations = [c.audio.duration_s for c in calls if c.audio is not None]
-    per_day: dict[str, list[float]] = defaultdict(list)
-    for call in analysed:
-        assert call.analysis is not None
-        day = (call.started_at or call.created_at).astimezone(UTC).date().isoformat()
-        per_day[day].append(
-            call.analysis.sentiment_customer
-            if call.analysis.sentiment_customer is not None
-            else call.analysis.sentiment_overall
-        )
-    by_agent: dict[str, list[CallRecord]] = defaultdict(list)
-    for call in analysed:
-        if call.agent_id:
-            by_agent[call.agent_id].append(call)
+    return stats_from(cells_of(calls), since, until)
+
+
+def stats_from(cells: list[Cell], since: date, until: date) -> Stats:
+    total, agents = merge(cells)
     return Stats(
-        since=since, until=until, calls=len(calls), analysed=len(analysed),
-        topic_shares={tag: round(n / len(analysed), 3) for tag, n in tags.most_common()} if analysed else {},
-        outcomes=dict(Counter(c.analysis.outcome for c in analysed if c.analysis)),
-        calls_per_day=dict(sorted(Counter((c.started_at or c.created_at).astimezone(UTC).date().isoformat() for c in calls).items())),
-        sentiment_per_day={day: round(fmean(values), 3) for day, values in sorted(per_day.items())},
-        avg_duration_s=round(fmean(durations), 1) if durations else None,
-        short_call_rate=round(sum(d < SHORT_CALL_S for d in durations) / len(durations), 3) if durations else None,
-        missed_call_rate=round(sum(not _spoke(c) for c in calls) / len(calls), 3) if calls else None,
-        agents=[_agent(agent, group) for agent, group in sorted(by_agent.items())],
+        since=since, until=until, calls=total.calls, analysed=total.analysed,
+        topic_shares={tag: round(n / total.analysed, 3) for tag, n in _ranked(total.tags)} if total.analysed else {},
+        outcomes=dict(_ranked(total.outcomes)),
+        calls_per_day=dict(sorted(total.calls_per_day.items())),
+        sentiment_per_day={day: round(s / n, 3) for day, (s, n) in sorted(total.sentiment_per_day.items())},
+        avg_duration_s=ratio(total.duration_sum, total.with_duration, 1),
+        short_call_rate=ratio(total.short, total.with_duration),
+        missed_call_rate=ratio(total.missed, total.calls),
+        agents=[_agent(agent, agents[agent]) for agent in sorted(agents)],
     )  # fmt: skip
 
 
-def _spoke(call: CallRecord) -> bool:
-    return (
-        call.transcription is None
-        or call.transcription.word_count > 0
-        or call.status is CallStatus.QUARANTINED
-    )
+def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
+    """Most frequent first, ties by name (the same order whichever way the counts were summed)."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _agent(agent_id: str, calls: list[CallRecord]) -> AgentStats:
-    summaries = [c.analysis for c in calls if c.analysis is not None]
-    sentiments = [s.sentiment_customer for s in summaries if s.sentiment_customer is not None]
-    checkpoints = [sum(s.checkpoints.values()) / len(s.checkpoints) for s in summaries if s.checkpoints]
+def _agent(agent_id: str, totals: Totals) -> AgentStats:
     return AgentStats(
-        agent_id=agent_id, calls=len(calls),
-        conversion=round(sum(s.outcome == "success" for s in summaries) / len(summaries), 3) if summaries else 0.0,
-        avg_sentiment=round(fmean(sentiments), 3) if sentiments else None,
-        checkpoints_met=round(fmean(checkpoints), 3) if checkpoints else None,
+        agent_id=agent_id, calls=totals.analysed,
+        conversion=ratio(totals.success, totals.analysed) or 0.0,
+        avg_sentiment=ratio(totals.customer_sentiment_sum, totals.customer_sentiment_n),
+        checkpoints_met=ratio(totals.checkpoints_sum, totals.checkpoints_n),
     )  # fmt: skip
 
 

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from callsight.auth.tokens import Principal, Role
 from callsight.models.call import CallRecord
 
@@ -16,11 +18,33 @@ PII_ROLES = frozenset({Role.ADMIN, Role.CRM})
 
 
 def can_see_call(principal: Principal, call: CallRecord) -> bool:
+    return can_see_owner(principal, call.agent_id, call.team, call.queue)
+
+
+@dataclass(frozen=True, order=True)
+class Owner:
+    """Who a call belongs to, as far as visibility goes (kept beside sums and index entries too)."""
+
+    agent_id: str | None
+    team: str | None
+    queue: str | None
+
+    @classmethod
+    def of(cls, call: CallRecord) -> Owner:
+        return cls(call.agent_id, call.team, call.queue)
+
+    def visible_to(self, principal: Principal) -> bool:
+        return can_see_owner(principal, self.agent_id, self.team, self.queue)
+
+
+def can_see_owner(principal: Principal, agent_id: str | None, team: str | None, queue: str | None) -> bool:
+    """Whether calls of this agent, team and queue are the principal's to see (one rule for calls
+    and for the statistics cells that sum them)."""
     if principal.role in (Role.ADMIN, Role.CRM):
         return True
     if principal.role is Role.QA:
-        return bool({call.team, call.queue} & set(principal.teams) - {None})
-    return principal.agent_id is not None and call.agent_id == principal.agent_id
+        return bool({team, queue} & set(principal.teams) - {None})
+    return principal.agent_id is not None and agent_id == principal.agent_id
 
 
 def may_see_pii(principal: Principal) -> bool:

@@ -25,6 +25,7 @@ from callsight.models.call import (
     can_transition,
 )
 from callsight.models.transcript import TranscriptionFacts
+from callsight.storage.daily_stats import mark_changed
 from callsight.storage.tables import (
     AudioFactsMap,
     CallItem,
@@ -165,6 +166,7 @@ class CallRepository:
     def create(self, record: CallRecord) -> CallRecord:
         """Write a new record; :class:`CallAlreadyExists` if the id is taken."""
         item = _to_item(record)
+        mark_changed(item.call_day)
         try:
             item.save(condition=CallItem.call_id.does_not_exist())
         except PutError as exc:
@@ -177,6 +179,8 @@ class CallRepository:
         """Overwrite a record read earlier (re-ingest of a quarantined call); fails if it changed since."""
         item = _to_item(record)
         item.version = record.version
+        mark_changed(_stored_day(record.call_id))
+        mark_changed(item.call_day)
         try:
             item.save()
         except PutError as exc:
@@ -207,6 +211,7 @@ class CallRepository:
         current = CallStatus(item.status)
         if not can_transition(current, new_status):
             raise IllegalTransition(f"call {call_id}: {current.value} → {new_status.value} is not allowed")
+        mark_changed(item.call_day)
         now = _now()
         change = StatusChangeMap(status=new_status.value, at=now, reason=reason, detail=detail)
         actions: list[Action] = [
@@ -313,6 +318,7 @@ class CallUpdates:
 
     def delete(self, call_id: str) -> bool:
         """Remove the call item; ``False`` if it was already gone."""
+        mark_changed(_stored_day(call_id))
         try:
             CallItem(call_id).delete(condition=CallItem.call_id.exists(), add_version_condition=False)
             return True
@@ -320,6 +326,15 @@ class CallUpdates:
             if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
                 return False
             raise
+
+
+def _stored_day(call_id: str) -> str | None:
+    """The ``call_day`` of the stored call (None if there is none): a change to it changes that day's
+    statistics, which :func:`mark_changed` records for the daily rollup."""
+    try:
+        return CallItem.get(call_id, consistent_read=True, attributes_to_get=["call_day"]).call_day
+    except CallItem.DoesNotExist:
+        return None
 
 
 def record_of(item: CallItem) -> CallRecord:

@@ -211,6 +211,9 @@ class SearchEntryItem(Model):
     speakers = UnicodeSetAttribute(null=True)
     offsets = ListAttribute(of=NumberAttribute, default=list)
     hits = NumberAttribute(default=0)
+    #: JSON ``[agent_id, team, queue]`` of the call: search skips calls the caller may not see
+    #: before reading them (absent on entries written before it existed: those calls are read).
+    owner = UnicodeAttribute(null=True)
     ttl = TTLAttribute(null=True)
 
     by_call = SearchEntriesByCallIndex()
@@ -276,7 +279,6 @@ class IdempotencyItem(Model):
     expiration = TTLAttribute(null=True)
 
 
-#: Logical table name (``callsight.resources``) → its model.
 class CounterItem(Model):
     """Rolling counters (e.g. calls per tag per hour for alert rules); expire by TTL."""
 
@@ -289,6 +291,25 @@ class CounterItem(Model):
     ttl = TTLAttribute(null=True)
 
 
+class DailyStatsItem(Model):
+    """Daily statistics rollup (``callsight.stats``). Partition ``<YYYY-MM-DD>``: a ``meta`` item naming
+    the current generation and its cells ``cell#<generation>#<n>`` (JSON of sums and counts).
+    Partition ``dirty``: one marker per closed day whose calls changed after it was rolled up."""
+
+    class Meta:
+        table_name = "unbound-daily-stats"
+        billing_mode = "PAY_PER_REQUEST"
+
+    day_key = UnicodeAttribute(hash_key=True)
+    item_key = UnicodeAttribute(range_key=True)
+    data = UnicodeAttribute(null=True)
+    generation = UnicodeAttribute(null=True)
+    token = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute(null=True)
+    calls = NumberAttribute(null=True)
+
+
+#: Logical table name (``callsight.resources``) → its model.
 TABLE_MODELS: dict[str, type[Model]] = {
     resources.CALLS_TABLE: CallItem,
     resources.SEARCH_INDEX_TABLE: SearchEntryItem,
@@ -296,6 +317,7 @@ TABLE_MODELS: dict[str, type[Model]] = {
     resources.POLICIES_TABLE: PolicyItem,
     resources.IDEMPOTENCY_TABLE: IdempotencyItem,
     resources.COUNTERS_TABLE: CounterItem,
+    resources.DAILY_STATS_TABLE: DailyStatsItem,
 }
 
 

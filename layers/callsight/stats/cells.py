@@ -1,0 +1,166 @@
+"""Statistics as mergeable cells: one per (UTC day, agent, team, queue), sums and counts only.
+
+Everything ``GET /stats`` reports is a sum, a count or a ratio of two, so the calls of a day fold
+into a few cells (one per agent, team and queue that worked that day) and any period's statistics are
+the merge of its cells. The same code folds calls read live and cells read from the daily rollup,
+in the same (sorted) order, so both give the same figures to the last digit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date
+from typing import Any
+
+from callsight.auth.access import Owner
+from callsight.models.call import CallRecord, CallStatus
+
+#: A call shorter than this counts as short.
+SHORT_CALL_S = 45
+
+
+@dataclass
+class Cell:
+    """Sums and counts over the calls of one day and owner."""
+
+    day: str
+    owner: Owner
+    calls: int = 0
+    with_duration: int = 0
+    duration_sum: float = 0.0
+    short: int = 0
+    missed: int = 0
+    analysed: int = 0
+    tags: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    sentiment_sum: float = 0.0  # customer sentiment where known, else overall; one per analysed call
+    success: int = 0
+    customer_sentiment_sum: float = 0.0
+    customer_sentiment_n: int = 0
+    checkpoints_sum: float = 0.0
+    checkpoints_n: int = 0
+
+    def add(self, call: CallRecord) -> None:
+        self.calls += 1
+        if call.audio is not None:
+            self.with_duration += 1
+            self.duration_sum += call.audio.duration_s
+            self.short += call.audio.duration_s < SHORT_CALL_S
+        self.missed += not _spoke(call)
+        summary = call.analysis
+        if summary is None:
+            return
+        self.analysed += 1
+        for tag in call.tags:
+            self.tags[tag] = self.tags.get(tag, 0) + 1
+        self.outcomes[summary.outcome] = self.outcomes.get(summary.outcome, 0) + 1
+        customer = summary.sentiment_customer
+        self.sentiment_sum += customer if customer is not None else summary.sentiment_overall
+        self.success += summary.outcome == "success"
+        if customer is not None:
+            self.customer_sentiment_sum += customer
+            self.customer_sentiment_n += 1
+        if summary.checkpoints:
+            self.checkpoints_sum += sum(summary.checkpoints.values()) / len(summary.checkpoints)
+            self.checkpoints_n += 1
+
+    def key(self) -> tuple[str, Owner]:
+        return (self.day, self.owner)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Cell:
+        data: dict[str, Any] = json.loads(text)
+        data["owner"] = Owner(**data["owner"])
+        return cls(**data)
+
+
+def call_day(call: CallRecord) -> str:
+    return (call.started_at or call.created_at).astimezone(UTC).date().isoformat()
+
+
+def cells_of(calls: list[CallRecord]) -> list[Cell]:
+    """Fold calls into cells, sorted by (day, owner)."""
+    cells: dict[tuple[str, Owner], Cell] = {}
+    for call in calls:
+        owner = Owner.of(call)
+        day = call_day(call)
+        cells.setdefault((day, owner), Cell(day, owner)).add(call)
+    return [cells[key] for key in sorted(cells, key=_sort_key)]
+
+
+def _sort_key(key: tuple[str, Owner]) -> tuple[str, str, str, str]:
+    day, owner = key
+    return (day, owner.agent_id or "", owner.team or "", owner.queue or "")
+
+
+def _spoke(call: CallRecord) -> bool:
+    return (
+        call.transcription is None
+        or call.transcription.word_count > 0
+        or call.status is CallStatus.QUARANTINED
+    )
+
+
+@dataclass
+class Totals:
+    """A merge of cells (a period, or one agent's share of it)."""
+
+    calls: int = 0
+    with_duration: int = 0
+    duration_sum: float = 0.0
+    short: int = 0
+    missed: int = 0
+    analysed: int = 0
+    tags: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    success: int = 0
+    customer_sentiment_sum: float = 0.0
+    customer_sentiment_n: int = 0
+    checkpoints_sum: float = 0.0
+    checkpoints_n: int = 0
+    calls_per_day: Counter[str] = field(default_factory=Counter)
+    sentiment_per_day: dict[str, list[float]] = field(default_factory=dict)  # day → [sum, n]
+
+    def add(self, cell: Cell) -> None:
+        self.calls += cell.calls
+        self.with_duration += cell.with_duration
+        self.duration_sum += cell.duration_sum
+        self.short += cell.short
+        self.missed += cell.missed
+        self.analysed += cell.analysed
+        self.tags.update(cell.tags)
+        self.outcomes.update(cell.outcomes)
+        self.success += cell.success
+        self.customer_sentiment_sum += cell.customer_sentiment_sum
+        self.customer_sentiment_n += cell.customer_sentiment_n
+        self.checkpoints_sum += cell.checkpoints_sum
+        self.checkpoints_n += cell.checkpoints_n
+        self.calls_per_day[cell.day] += cell.calls
+        if cell.analysed:
+            day = self.sentiment_per_day.setdefault(cell.day, [0.0, 0])
+            day[0] += cell.sentiment_sum
+            day[1] += cell.analysed
+
+
+def merge(cells: list[Cell]) -> tuple[Totals, dict[str, Totals]]:
+    """The period's totals and each agent's (cells in (day, owner) order, as ``cells_of`` sorts)."""
+    total = Totals()
+    agents: dict[str, Totals] = {}
+    for cell in sorted(cells, key=lambda c: _sort_key(c.key())):
+        total.add(cell)
+        if cell.owner.agent_id and cell.analysed:
+            agents.setdefault(cell.owner.agent_id, Totals()).add(cell)
+    return total, agents
+
+
+def ratio(part: float, whole: float, digits: int = 3) -> float | None:
+    return round(part / whole, digits) if whole else None
+
+
+def period_days(since: date, until: date) -> list[date]:
+    return [date.fromordinal(n) for n in range(since.toordinal(), until.toordinal() + 1)]

@@ -1,0 +1,120 @@
+"""The daily statistics rollup table: per closed day, the generation of cells in force; and the
+markers of closed days whose calls changed since (those are read live until rolled up again).
+
+A day's new cells are written under a new generation, then its ``meta`` item switches to that
+generation in one write, then the old generation's cells are deleted: a reader that queries the day
+sees either the old cells or the new ones, never half of each.
+
+Markers: every write that changes a call of a closed (past UTC) day first puts the day's marker
+with a fresh token (``mark_changed``). The rollup clears a marker only if its token is still the one
+it read before reading the day, and only once it is older than ``MARKER_SETTLE_S`` (so that the
+change it announces has reached the ``by-day`` index the rollup reads, which is eventually
+consistent). A marker is put *before* the call write: a write that then fails costs a needless
+rebuild, never a stale day.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from pynamodb.exceptions import DeleteError
+
+from callsight.config import Settings
+from callsight.stats.cells import Cell
+from callsight.storage.tables import DailyStatsItem, bind_tables
+
+DIRTY = "dirty"
+META = "meta"
+#: A marker younger than this is left in place by the rollup (the day stays live one more round).
+MARKER_SETTLE_S = 900
+
+
+@dataclass(frozen=True)
+class Marker:
+    day: date
+    token: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RolledDay:
+    generation: str
+    computed_at: datetime
+    calls: int
+    cells: list[Cell]
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def mark_changed(call_day: str | None) -> None:
+    """Before a write that changes a call of ``call_day``: mark the day if it is closed. One small
+    PutItem, only for calls of past days (late uploads, re-analysis, erasure): calls processed on
+    their own day never pay it, and a backfill pays one write per call change beside ~300 index writes."""
+    if not call_day or call_day >= _today().isoformat():
+        return
+    DailyStatsItem(DIRTY, call_day, token=uuid.uuid4().hex, at=datetime.now(UTC)).save()
+
+
+class DailyStatsStore:
+    def __init__(self, settings: Settings) -> None:
+        bind_tables(settings)
+
+    def markers(self, since: date, until: date) -> dict[date, Marker]:
+        """Markers of the days in [since, until] (one Query)."""
+        items = DailyStatsItem.query(
+            DIRTY, DailyStatsItem.item_key.between(since.isoformat(), until.isoformat())
+        )
+        return {
+            date.fromisoformat(i.item_key): Marker(date.fromisoformat(i.item_key), i.token or "", i.at or _epoch())
+            for i in items
+        }  # fmt: skip
+
+    def read_day(self, day: date) -> RolledDay | None:
+        """The day's cells in force, or None if it was never rolled up (one Query)."""
+        items = list(DailyStatsItem.query(day.isoformat(), consistent_read=True))
+        meta = next((i for i in items if i.item_key == META), None)
+        if meta is None or meta.generation is None:
+            return None
+        prefix = f"cell#{meta.generation}#"
+        cells = [Cell.from_json(i.data or "{}") for i in items if i.item_key.startswith(prefix)]
+        return RolledDay(meta.generation, meta.at or _epoch(), int(meta.calls or 0), cells)
+
+    def write_day(self, day: date, cells: list[Cell], calls: int) -> str:
+        """Replace the day's cells (new generation, switch, drop the old); returns the generation."""
+        key = day.isoformat()
+        old = [i.item_key for i in DailyStatsItem.query(key, consistent_read=True) if i.item_key != META]
+        generation = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        with DailyStatsItem.batch_write() as batch:
+            for n, cell in enumerate(cells):
+                batch.save(DailyStatsItem(key, f"cell#{generation}#{n:05d}", data=cell.to_json()))
+        DailyStatsItem(key, META, generation=generation, at=datetime.now(UTC), calls=calls).save()
+        self._delete(key, old)
+        return generation
+
+    def clear_marker(self, marker: Marker) -> bool:
+        """Delete the day's marker if it is still the one read; False if the day changed again."""
+        item = DailyStatsItem(DIRTY, marker.day.isoformat())
+        try:
+            item.delete(condition=DailyStatsItem.token == marker.token)
+        except DeleteError as exc:
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def marker_settled(self, marker: Marker, now: datetime) -> bool:
+        return now - marker.at >= timedelta(seconds=MARKER_SETTLE_S)
+
+    def _delete(self, day_key: str, item_keys: Iterable[str]) -> None:
+        with DailyStatsItem.batch_write() as batch:
+            for item_key in item_keys:
+                batch.delete(DailyStatsItem(day_key, item_key))
+
+
+def _epoch() -> datetime:
+    return datetime.fromtimestamp(0, UTC)
