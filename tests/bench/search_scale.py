@@ -15,7 +15,8 @@ Two things grow, and only one is the design's:
 * the design reads a word's index partitions newest first (one word: lazily, a page at a time; several
   words: up to ``MAX_ENTRIES_PER_TERM`` (2,000) entries each, intersected), then reads the candidates'
   call records with BatchGetItem in growing batches until a page of visible calls is full (at most
-  ``MAX_CALLS_EXAMINED``, 1,000): reads stay about one page whatever the index size. Before this
+  ``MAX_CALLS_EXAMINED``, 1,000; calls whose entry names an owner the caller may not see are skipped
+  unread): reads stay about one page whatever the index size. Before this
   (commit 9915150 and earlier) every matching call was read with its own GetItem, so a common word cost
   one request per call that said it (up to 2,000 per language): ``results/search-scale-before.json``;
 * moto (``stock``) sorts the *whole* index table for every Query, so even an absent word costs time
@@ -271,7 +272,9 @@ NOTES = [
     "Per search, the API reads the word's partition in every supported language (ru, en), newest first "
     "(one word: 100 entries a page, lazily; several: up to 2,000 each, intersected), then reads the "
     "candidates' call records with BatchGetItem (consistent) in batches growing from the page size, until "
-    "the page is full or 1,000 records were examined; plus 1 Query + 1 PutItem for the audit entry.",
+    "the page is full or 1,000 records were examined; entries carry the call's owner (agent, team, queue), "
+    "so an agent's or QA's search skips other people's calls unread; plus 1 Query + 1 PutItem for the "
+    "audit entry.",
     "items_read/kb_read/rcu/ddb_requests are per search and transfer to DynamoDB; latencies are moto's.",
     "stock = moto 5.2 as shipped: each Query sorts the whole table; fast = Query given only its "
     "partition + plain JSON responses (identical answers). raw_query.*.absent isolates the emulator's "
