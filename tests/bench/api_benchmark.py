@@ -172,8 +172,8 @@ def aws_model_ms(figures: dict[str, Any]) -> float:
 
 def routes(client: Client, tok: dict[str, str], ids: list[str], agent_ids: list[str]) -> list[Route]:
     words = search_words()
-    today = date.today()
-    week = f"since={(today - timedelta(days=7)).isoformat()}&until={(today - timedelta(days=1)).isoformat()}"
+    days = stats_week()
+    week = f"since={days[0].isoformat()}&until={days[-1].isoformat()}"
 
     def cursor(path: str, token: str) -> str:
         status, _, body = client.get(path, token)
@@ -242,6 +242,7 @@ ROLLED_UP_STATS = "stats week rolled up"
 
 
 def stats_week() -> list[date]:
+    """The seven days before today: the stats routes' period, and what the rollup folds for them."""
     today = date.today()
     return [today - timedelta(days=n) for n in range(7, 0, -1)]
 

@@ -12,6 +12,7 @@ import copy
 import json
 import os
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote_plus
@@ -24,6 +25,7 @@ from callsight.local.runner import LambdaContext, LocalRunner, load_handler
 from callsight.resources import INGEST_QUEUE, QUEUES, RECORDINGS_BUCKET, TRANSCRIBE_QUEUE
 from callsight.storage import aws
 from callsight.storage.call_repository import CallRepository
+from pynamodb.connection.base import Connection
 
 from tests.conftest import load_event
 
@@ -149,6 +151,29 @@ class Stack:
 @pytest.fixture
 def env(stack: Settings) -> Stack:
     return Stack(stack)
+
+
+class DynamoDBRequests(Counter[str]):
+    """DynamoDB requests counted at PynamoDB's connection (where the benchmark counts them too),
+    keyed ``"<table> <Operation>"`` with the deployment prefix left out of the table name."""
+
+    def of(self, operation: str) -> int:
+        """Requests of one operation, on every table."""
+        return sum(n for key, n in self.items() if key.endswith(f" {operation}"))
+
+
+@pytest.fixture
+def requests(env: Stack, monkeypatch: pytest.MonkeyPatch) -> DynamoDBRequests:
+    counted = DynamoDBRequests()
+    original = Connection._make_api_call
+
+    def counting(self: Connection, operation_name: str, operation_kwargs: dict[str, Any]) -> Any:
+        table = str(operation_kwargs.get("TableName", "")).removeprefix(env.settings.prefix + "-")
+        counted[f"{table} {operation_name}"] += 1
+        return original(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "_make_api_call", counting)
+    return counted
 
 
 if BACKEND == "localstack":

@@ -3,13 +3,12 @@ when a read limit left its answer unsure.
 
 Calls are ingested by the real ingest handler on the emulator; their keyword-index entries are
 written through ``SearchIndex.replace_call`` — the storage call the analyze service makes — so that
-40 calls need no 40 transcripts. DynamoDB requests are counted at PynamoDB's connection, the same
-place the benchmark counts them.
+40 calls need no 40 transcripts. DynamoDB requests are counted at PynamoDB's connection
+(``requests``, ``tests/integration/conftest.py``).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,10 +20,9 @@ from callsight.auth.tokens import Role
 from callsight.storage.call_repository import CallUpdates
 from callsight.storage.search_index import SearchIndex
 from chalice.test import Client
-from pynamodb.connection.base import Connection
 
 from tests.audio_factory import pcm_wav
-from tests.integration.conftest import Stack
+from tests.integration.conftest import DynamoDBRequests, Stack
 from tests.integration.test_api import api_module, bearer, get
 
 DELIVERY = "ru#доставк"
@@ -35,19 +33,6 @@ TV = "ru#телевизор"
 def client(env: Stack) -> Iterator[Client]:
     with Client(api_module().app) as test_client:
         yield test_client
-
-
-@pytest.fixture
-def requests(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    counted: Counter[str] = Counter()
-    original = Connection._make_api_call
-
-    def counting(self: Connection, operation_name: str, operation_kwargs: dict[str, Any]) -> Any:
-        counted[operation_name] += 1
-        return original(self, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "_make_api_call", counting)
-    return counted
 
 
 def forty_calls(env: Stack) -> list[Any]:
@@ -76,7 +61,7 @@ def ids(body: dict[str, Any]) -> list[str]:
 
 
 def test_one_word_reads_one_batch_of_calls_newest_first(
-    env: Stack, client: Client, requests: Counter[str]
+    env: Stack, client: Client, requests: DynamoDBRequests
 ) -> None:
     calls = forty_calls(env)
     admin = bearer(env, Role.ADMIN)
@@ -86,12 +71,12 @@ def test_one_word_reads_one_batch_of_calls_newest_first(
     assert ids(body) == [c.call_id for c in reversed(calls[-10:])]
     assert body["items"][0]["terms"] == {"доставка": [40.0]}
     # One BatchGetItem for the page, no GetItem per call (40 before), index pages per language.
-    assert requests["BatchGetItem"] == 1 and requests["GetItem"] == 0
-    assert requests["Query"] <= 3  # ru entries, en entries, the audit log's chain head
+    assert requests.of("BatchGetItem") == 1 and requests.of("GetItem") == 0
+    assert requests.of("Query") <= 3  # ru entries, en entries, the audit log's chain head
 
 
 def test_two_words_intersect_and_an_agent_finds_its_old_calls(
-    env: Stack, client: Client, requests: Counter[str]
+    env: Stack, client: Client, requests: DynamoDBRequests
 ) -> None:
     calls = forty_calls(env)
     status, body = get(client, "/search?q=доставка%20телевизор&limit=5", bearer(env, Role.ADMIN))
@@ -103,7 +88,7 @@ def test_two_words_intersect_and_an_agent_finds_its_old_calls(
     assert status == 200 and ids(body) == [c.call_id for c in reversed(calls[:3])] and body["complete"]
     # Entries name their owner: 33 of agent 302's calls are skipped unread; the 4 whose entries do
     # not say are read with the agent's 3, in one batch, and dropped on the record.
-    assert requests["BatchGetItem"] == 1 and requests["GetItem"] == 0
+    assert requests.of("BatchGetItem") == 1 and requests.of("GetItem") == 0
 
 
 def test_read_limits_are_reported_not_hidden(

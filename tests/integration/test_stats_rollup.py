@@ -9,7 +9,6 @@ where a test needs a change to have settled (no waiting 15 minutes in a test).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,9 +19,8 @@ from callsight.stats.rollup import StatsRollup
 from callsight.storage.call_repository import CallUpdates
 from callsight.storage.daily_stats import DailyStatsStore
 from chalice.test import Client
-from pynamodb.connection.base import Connection
 
-from tests.integration.conftest import Stack
+from tests.integration.conftest import DynamoDBRequests, Stack
 from tests.integration.test_api import analysed_call, api_module, bearer, get
 
 DAYS = [date(2026, 11, 20), date(2026, 11, 21)]
@@ -33,21 +31,6 @@ PERIOD = "/stats?since=2026-11-19&until=2026-11-21"
 def client(env: Stack) -> Iterator[Client]:
     with Client(api_module().app) as test_client:
         yield test_client
-
-
-@pytest.fixture
-def requests(env: Stack, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """DynamoDB requests by table and operation, counted at PynamoDB's connection."""
-    counted: Counter[str] = Counter()
-    original = Connection._make_api_call
-
-    def counting(self: Connection, operation_name: str, operation_kwargs: dict[str, Any]) -> Any:
-        table = str(operation_kwargs.get("TableName", "")).removeprefix(env.settings.prefix + "-")
-        counted[f"{table} {operation_name}"] += 1
-        return original(self, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "_make_api_call", counting)
-    return counted
 
 
 def some_calls(env: Stack) -> list[Any]:
@@ -82,7 +65,7 @@ def all_views(env: Stack, client: Client) -> dict[str, Any]:
 
 
 def test_rolled_up_statistics_equal_the_live_ones_for_every_role(
-    env: Stack, client: Client, requests: Counter[str]
+    env: Stack, client: Client, requests: DynamoDBRequests
 ) -> None:
     some_calls(env)
     live = all_views(env, client)

@@ -8,7 +8,6 @@ day changed since its rollup from its calls through the ``by-day`` index (never 
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -110,7 +109,7 @@ def stats_from(cells: list[Cell], since: date, until: date) -> Stats:
     )  # fmt: skip
 
 
-def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
+def _ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
     """Most frequent first, ties by name (the same order whichever way the counts were summed)."""
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 

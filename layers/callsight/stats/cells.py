@@ -9,8 +9,7 @@ in the same (sorted) order, so both give the same figures to the last digit.
 from __future__ import annotations
 
 import json
-from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date
 from typing import Any
 
@@ -22,11 +21,9 @@ SHORT_CALL_S = 45
 
 
 @dataclass
-class Cell:
-    """Sums and counts over the calls of one day and owner."""
+class Sums:
+    """The sums and counts every statistic is computed from; merged field by field."""
 
-    day: str
-    owner: Owner
     calls: int = 0
     with_duration: int = 0
     duration_sum: float = 0.0
@@ -41,6 +38,24 @@ class Cell:
     customer_sentiment_n: int = 0
     checkpoints_sum: float = 0.0
     checkpoints_n: int = 0
+
+    def absorb(self, other: Sums) -> None:
+        """Add ``other``'s sums and counts to these (per key for the counted tags and outcomes)."""
+        for name in (f.name for f in fields(Sums)):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if isinstance(mine, dict):
+                for key, count in theirs.items():
+                    mine[key] = mine.get(key, 0) + count
+            else:
+                setattr(self, name, mine + theirs)
+
+
+@dataclass
+class Cell(Sums):
+    """Sums and counts over the calls of one day and owner."""
+
+    day: str = field(kw_only=True)
+    owner: Owner = field(kw_only=True)
 
     def add(self, call: CallRecord) -> None:
         self.calls += 1
@@ -89,7 +104,7 @@ def cells_of(calls: list[CallRecord]) -> list[Cell]:
     for call in calls:
         owner = Owner.of(call)
         day = call_day(call)
-        cells.setdefault((day, owner), Cell(day, owner)).add(call)
+        cells.setdefault((day, owner), Cell(day=day, owner=owner)).add(call)
     return [cells[key] for key in sorted(cells, key=_sort_key)]
 
 
@@ -107,40 +122,15 @@ def _spoke(call: CallRecord) -> bool:
 
 
 @dataclass
-class Totals:
-    """A merge of cells (a period, or one agent's share of it)."""
+class Totals(Sums):
+    """A merge of cells (a period, or one agent's share of it), with what is kept per day."""
 
-    calls: int = 0
-    with_duration: int = 0
-    duration_sum: float = 0.0
-    short: int = 0
-    missed: int = 0
-    analysed: int = 0
-    tags: Counter[str] = field(default_factory=Counter)
-    outcomes: Counter[str] = field(default_factory=Counter)
-    success: int = 0
-    customer_sentiment_sum: float = 0.0
-    customer_sentiment_n: int = 0
-    checkpoints_sum: float = 0.0
-    checkpoints_n: int = 0
-    calls_per_day: Counter[str] = field(default_factory=Counter)
+    calls_per_day: dict[str, int] = field(default_factory=dict)
     sentiment_per_day: dict[str, list[float]] = field(default_factory=dict)  # day → [sum, n]
 
     def add(self, cell: Cell) -> None:
-        self.calls += cell.calls
-        self.with_duration += cell.with_duration
-        self.duration_sum += cell.duration_sum
-        self.short += cell.short
-        self.missed += cell.missed
-        self.analysed += cell.analysed
-        self.tags.update(cell.tags)
-        self.outcomes.update(cell.outcomes)
-        self.success += cell.success
-        self.customer_sentiment_sum += cell.customer_sentiment_sum
-        self.customer_sentiment_n += cell.customer_sentiment_n
-        self.checkpoints_sum += cell.checkpoints_sum
-        self.checkpoints_n += cell.checkpoints_n
-        self.calls_per_day[cell.day] += cell.calls
+        self.absorb(cell)
+        self.calls_per_day[cell.day] = self.calls_per_day.get(cell.day, 0) + cell.calls
         if cell.analysed:
             day = self.sentiment_per_day.setdefault(cell.day, [0.0, 0])
             day[0] += cell.sentiment_sum
