@@ -3,14 +3,29 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Every dependency version, resolved once by `make lock`: the only source of versions for the venv,
+# CI, the Lambda layers and the transcriber image (pyproject.toml keeps the ranges).
+LOCK   := layers/requirements.lock
+LOCK_COMMAND := uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --custom-compile-command 'make lock' --quiet -o $(LOCK)
 
-.PHONY: demo test lint typecheck unit integration clean samples bench bench-quick layers
+.PHONY: demo test lint typecheck unit integration clean samples bench bench-quick layers lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) pip
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) -e '.[dev]'
+	$(BIN)/python -m pip check
 	touch $(STAMP)
+
+## Re-resolve the lock after a change to pyproject.toml (keeps existing pins); UPGRADE=1 takes the newest
+## versions pyproject.toml allows. Commit the lock with the change; the next make reinstalls from it.
+lock:
+	test -x $(BIN)/uv || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet uv; }
+	$(BIN)/$(LOCK_COMMAND) $(if $(UPGRADE),--upgrade)
+	$(BIN)/uv pip compile infrastructure/localstack/requirements.txt --python-version 3.13 \
+		--python-platform x86_64-manylinux_2_28 --custom-compile-command 'make lock' --quiet \
+		-o infrastructure/localstack/requirements.lock $(if $(UPGRADE),--upgrade)
 
 ## Run the whole pipeline locally on the bundled sample recordings (embedded emulator, no Docker).
 demo: $(STAMP)
@@ -18,7 +33,7 @@ demo: $(STAMP)
 
 ## Lint, type-check and run every test (what CI runs).
 test: $(STAMP) lint typecheck
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

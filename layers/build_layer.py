@@ -1,7 +1,7 @@
 """Build the Lambda layers of the zip functions: reproducible zips of manylinux x86_64 wheels.
 
     python layers/build_layer.py                  # -> build/layer/{core,audio,analysis}.zip + layers.json
-    python layers/build_layer.py --out /tmp/l --no-env-pins
+    python layers/build_layer.py --out /tmp/l --unlocked
 
 Everything the zip functions import at run time is in a layer, installed from wheels only
 (``pip install --platform manylinux… --only-binary=:all: --python-version 3.12 --implementation
@@ -21,7 +21,7 @@ against the limit and import every function under CPython 3.12 from exactly its 
                  numbers) and NumPy. ``analyze`` and ``api``.
 
 Reproducible: one resolution for all layers (shared dependencies get one version), versions
-pinned to the running environment's by default (what the tests ran against), no ``.pyc``, sorted
+pinned to ``layers/requirements.lock`` by default (the venv the tests run in is installed from it), no ``.pyc``, sorted
 zip entries with fixed timestamps and permissions; two builds give byte-identical zips. The
 manifest ``layers.json`` records each zip's SHA-256, sizes and distributions, and
 ``<layer>.requirements.txt`` the pins, which ``--constraint`` replays later.
@@ -193,20 +193,21 @@ def target_environment() -> dict[str, str]:
     return env
 
 
-#: Never pinned to the running environment: the project itself and the environment's own build tools
-#: (a 3.11 virtualenv's setuptools can be too old for 3.12, see ``EXTRA_ROOTS``).
-UNPINNED = ("callsight", "pip", "setuptools", "wheel")
+#: Every dependency version (``make lock``): the venv the tests run in is installed from it too, so
+#: the layers carry exactly the tested versions.
+LOCK_FILE = REPO / "layers" / "requirements.lock"
 
 
-def environment_pins(exclude: Iterable[str] = UNPINNED) -> list[str]:
-    """``name==version`` of every distribution in the running environment (the tested versions)."""
-    skip = {canonicalize_name(n) for n in exclude}
-    pins: dict[str, str] = {}
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if name and canonicalize_name(name) not in skip:
-            pins[canonicalize_name(name)] = dist.version
-    return [f"{name}=={version}" for name, version in sorted(pins.items())]
+def locked_pins(lock: Path = LOCK_FILE) -> list[str]:
+    """``name==version`` of every distribution in the lock (comments and ``# via`` lines dropped)."""
+    pins = []
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if requirement and not line.startswith((" ", "-")):
+            pins.append(requirement)
+    if not pins:
+        raise BuildError(f"{lock} pins nothing: run `make lock`")
+    return pins
 
 
 # --- pip --------------------------------------------------------------------------------------------
@@ -450,7 +451,7 @@ def build(
     out: Path = DEFAULT_OUT,
     *,
     constraint: Path | None = None,
-    env_pins: bool = True,
+    locked: bool = True,
     quiet: bool = True,
 ) -> BuildResult:
     """Build every layer into ``out`` (``<layer>.zip``, ``<layer>.requirements.txt``, ``layers.json``)."""
@@ -461,7 +462,7 @@ def build(
     with tempfile.TemporaryDirectory(prefix="callsight-layer-") as work:
         scratch = Path(work)
         constraints = scratch / "constraints.txt"
-        pins = environment_pins() if env_pins else []
+        pins = locked_pins() if locked else []
         if constraint is not None:
             pins += constraint.read_text(encoding="utf-8").splitlines()
         constraints.write_text("\n".join(pins) + "\n", encoding="utf-8")
@@ -505,14 +506,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--constraint", type=Path, help="extra pins (e.g. a previous build's requirements)")
     parser.add_argument(
-        "--no-env-pins", action="store_true", help="resolve the newest versions instead of this environment's"
+        "--unlocked",
+        action="store_true",
+        help="resolve the newest versions instead of layers/requirements.lock's",
     )
     parser.add_argument("--verbose", action="store_true", help="show pip's output")
     args = parser.parse_args(argv)
     try:
-        result = build(
-            args.out, constraint=args.constraint, env_pins=not args.no_env_pins, quiet=not args.verbose
-        )
+        result = build(args.out, constraint=args.constraint, locked=not args.unlocked, quiet=not args.verbose)
     except BuildError as exc:
         print(f"layer build failed: {exc}", file=sys.stderr)
         return 1

@@ -34,14 +34,16 @@ find_python313() {  # the first candidate that runs and is 3.13 (a pyenv shim ma
 }
 
 stamp=$venv/.requirements
-if ! [ -x "$venv/bin/python" ] || ! cmp -s "$here/requirements.txt" "$stamp"; then
+# Versions from requirements.lock (`make lock`); the stamp is the lock, so a refreshed lock rebuilds the venv.
+if ! [ -x "$venv/bin/python" ] || ! cmp -s "$here/requirements.lock" "$stamp"; then
   python313=$(find_python313)
   echo "test-localstack: creating $venv with $python313"
   started=$SECONDS
   rm -rf "$venv"
   "$python313" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-  cp "$here/requirements.txt" "$stamp"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r "$here/requirements.txt" --constraint "$here/requirements.lock"
+  cp "$here/requirements.lock" "$stamp"
   echo "test-localstack: venv ready in $((SECONDS - started)) s"
 fi
 
