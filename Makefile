@@ -9,7 +9,7 @@ LOCK   := layers/requirements.lock
 LOCK_COMMAND := uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 	--python-platform x86_64-manylinux_2_28 --custom-compile-command 'make lock' --quiet -o $(LOCK)
 
-.PHONY: demo test lint typecheck unit integration clean samples bench bench-quick layers lock
+.PHONY: demo test lint typecheck unit integration clean samples bench bench-quick layers lock test-isas
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,19 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
+
+## The tests that run the real Whisper model, once per CPU instruction set this machine has
+## (CTranslate2's int8 output differs by ISA: tests/asr/test_recognition.py; RUNS=3 to repeat).
+ASR_TESTS := tests/asr tests/integration/test_transcribe_pipeline.py tests/integration/test_observability.py
+test-isas: $(STAMP)
+	for isa in GENERIC AVX AVX2 AVX512; do \
+	  flag=$$(echo $$isa | tr A-Z a-z | sed 's/avx512/avx512f/'); \
+	  if [ $$isa != GENERIC ] && ! grep -qw $$flag /proc/cpuinfo; then echo "== $$isa: not on this CPU"; continue; fi; \
+	  for run in $$(seq $${RUNS:-1}); do \
+	    echo "== CT2_FORCE_CPU_ISA=$$isa run $$run"; \
+	    CT2_FORCE_CPU_ISA=$$isa $(BIN)/python -m pytest -q -n 2 --dist loadfile $(ASR_TESTS) || exit 1; \
+	  done; \
+	done
 
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration

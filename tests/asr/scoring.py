@@ -34,3 +34,14 @@ def normalize(text: str, language: str) -> str:
 
 def word_error_rate(reference: str, hypothesis: str, language: str) -> float:
     return float(jiwer.wer(normalize(reference, language), normalize(hypothesis, language)))
+
+
+def pooled_word_error_rate(pairs: list[tuple[str, str]], language: str) -> float:
+    """One WER over several (reference, hypothesis) pairs: errors summed, divided by words summed.
+
+    Pooling weighs each recording by its length, so one short misheard sentence moves the figure by
+    its share of the words, not by a whole test's verdict.
+    """
+    references = [normalize(reference, language) for reference, _ in pairs]
+    hypotheses = [normalize(hypothesis, language) for _, hypothesis in pairs]
+    return float(jiwer.wer(references, hypotheses))

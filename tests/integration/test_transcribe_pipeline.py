@@ -25,12 +25,14 @@ from callsight.resources import TRANSCRIBE_QUEUE
 from callsight.storage.tables import IdempotencyItem
 from callsight.storage.transcripts import TranscriptStore
 
+from tests.asr.scoring import word_error_rate
 from tests.conftest import SAMPLES, load_event
 from tests.integration.conftest import Stack
 
 PIPELINE = ("ingest", "transcribe")
 EN_STEREO = "out-14155550147-201-20261116-151500-1794842100.21.wav"
 RU_QUEUE = "q-600-+79031234567-20261121-094500-1795254300.3.wav"
+PIPELINE_RU_COLLAPSE_WER = 0.4
 
 
 def handler_module() -> ModuleType:
@@ -115,7 +117,13 @@ def test_uploaded_recordings_end_transcribed_with_the_transcript_in_s3(env: Stac
             facts.transcript_version_id,
         )
         assert message.language == language
-    assert "дорого" in store.get(call_for(env, RU_QUEUE).transcription.transcript_key).text  # type: ignore[union-attr]
+    # The stored transcript is the call's speech (aggregate WER, not one word: words differ by CPU).
+    ru_text = store.get(call_for(env, RU_QUEUE).transcription.transcript_key).text  # type: ignore[union-attr]
+    ru_script = (SAMPLES / "scripts" / "ru_price_callback.txt").read_text(encoding="utf-8")
+    reference = " ".join(line.split(":", 1)[1] for line in ru_script.splitlines() if ":" in line)
+    # A collapse guard (a broken decode is near 1.0): measured 0.05-0.27 over GENERIC/AVX/AVX2/AVX512
+    # (the sidecar's language hint changes decoding from tests/asr's detected-language run).
+    assert word_error_rate(reference, ru_text, "ru") <= PIPELINE_RU_COLLAPSE_WER
     assert env.drain_queue("transcribe-dlq") == []
     loads = handler_module().transcriber.cache_info()
     assert loads.misses == 1 and loads.hits >= 1, "the model must load once per environment, not per call"
