@@ -11,6 +11,7 @@
     callsight erase --phone N       delete every call of a customer [--dry-run]
     callsight hold set|release      legal hold on a call (--call) or a customer (--phone)
     callsight audit verify          check the audit log's hash chains
+    callsight audit anchor          anchor today's chain heads (write-once bucket)
     callsight token --role R --sub S   mint a local API token (HS256; refused when a JWKS is configured)
 
 ``ingest`` and ``calls`` talk to ``CALLSIGHT_AWS_ENDPOINT`` (or real AWS when unset).
@@ -691,19 +692,45 @@ def audit_verify(
     since: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD); default 30 days ago.")] = None,
     until: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default today.")] = None,
 ) -> None:
-    """Check every audit chain of the period; exit 1 and name the first broken link if any."""
+    """Check every audit chain of the period (keyed links, anchored daily heads); exit 1 and name
+    every broken link, missing chain or missing day if any."""
     from datetime import UTC, date, datetime, timedelta
 
-    from callsight.compliance.retention import Compliance
+    from callsight.compliance.audit_verify import AuditVerifier
 
     today = datetime.now(UTC).date()
     first = date.fromisoformat(since) if since else today - timedelta(days=30)
     last = date.fromisoformat(until) if until else today
-    checked, broken = Compliance(get_settings()).verify_audit(first, last)
-    if broken is not None:
-        console.print(f"[red]audit chain {broken.chain_id} broken at entry {broken.seq}: {broken.reason}[/]")
+    report = AuditVerifier(get_settings()).verify(first, last)
+    for problem in report.problems:
+        console.print(
+            f"[red]audit chain {problem.chain_id} broken at entry {problem.seq}: {problem.reason}[/]"
+        )
+    if report.unanchored_days:
+        days = ", ".join(d.isoformat() for d in report.unanchored_days)
+        console.print(f"[yellow]not anchored (checked by their links alone): {days}[/]")
+    if not report.intact:
         raise typer.Exit(code=1)
-    console.print(f"[green]{checked} audit entries from {first} to {last}: every chain intact[/]")
+    console.print(
+        f"[green]{report.checked} audit entries from {first} to {last}, {report.anchors} anchors: every chain intact[/]"
+    )
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    day: Annotated[
+        str | None, typer.Option(help="The day (YYYY-MM-DD) whose chain heads to anchor; default today.")
+    ] = None,
+) -> None:
+    """Write the day's audit chain heads to the Object-Lock anchors bucket (the retention sweep does
+    it daily for yesterday and today)."""
+    from datetime import UTC, date, datetime
+
+    from callsight.compliance.audit_verify import AuditVerifier
+
+    which = date.fromisoformat(day) if day else datetime.now(UTC).date()
+    anchor = AuditVerifier(get_settings()).anchor(which)
+    console.print(f"anchored {which}: {len(anchor.heads)} chains, {sum(h.seq for h in anchor.heads)} entries")
 
 
 app.command(

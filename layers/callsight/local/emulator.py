@@ -161,7 +161,9 @@ def _forget_buckets(s3: Any, prefix: str) -> None:
             versions = page.get("Versions", []) + page.get("DeleteMarkers", [])
             if versions:
                 objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions]
-                s3.delete_objects(Bucket=name, Delete={"Objects": objects, "Quiet": True})
+                s3.delete_objects(
+                    Bucket=name, Delete={"Objects": objects, "Quiet": True}, BypassGovernanceRetention=True
+                )
         s3.delete_bucket(Bucket=name)
 
 
