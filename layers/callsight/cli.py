@@ -383,10 +383,14 @@ def local_up(
     with_samples: Annotated[bool, typer.Option(help="Ingest the bundled samples at start.")] = False,
     verbose: Annotated[bool, typer.Option(help="Show the functions' JSON logs.")] = True,
 ) -> None:
-    """Run the emulator and route its queues to the functions until Ctrl-C."""
+    """Run the emulator and route its queues to the functions until Ctrl-C. State is in memory only."""
+    from callsight.local.emulator import LOCAL_ANCHOR_DIR, MEMORY_ONLY
     from callsight.local.runner import LocalRunner
 
+    os.environ.setdefault("CALLSIGHT_AUDIT_ANCHOR_DIR", str(LOCAL_ANCHOR_DIR.absolute()))
     emulator, settings = _start_local(port, verbose)
+    console.print(f"[bold yellow]{MEMORY_ONLY}[/]", highlight=False)
+    _report_earlier_sessions(settings)
     stop = False
 
     def _stop(*_: object) -> None:
@@ -408,12 +412,45 @@ def local_up(
         console.print(
             f"API: curl -H 'Authorization: Bearer {admin}' {api_url}/calls", highlight=False, soft_wrap=True
         )
-        console.print(f"in another shell: [bold]export CALLSIGHT_AWS_ENDPOINT={emulator.endpoint}[/]")
+        console.print(
+            f"in another shell: [bold]export CALLSIGHT_AWS_ENDPOINT={emulator.endpoint} "
+            f"CALLSIGHT_AUDIT_ANCHOR_DIR={settings.audit_anchor_dir}[/]",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
         console.print("then: callsight ingest <files> · callsight calls list · Ctrl-C here to stop")
         runner.run_forever(lambda: stop)
     finally:
+        _anchor_before_stopping(settings)
         emulator.stop()
-        console.print("emulator stopped")
+        console.print("emulator stopped: its recordings, calls and audit log are gone")
+
+
+def _report_earlier_sessions(settings: Settings) -> None:
+    """Anchors kept on disk by earlier ``local up`` sessions vouch for audit chains that are gone."""
+    folder = settings.audit_anchor_dir
+    anchors = sorted(folder.glob("*/audit-anchors/*/*.json")) if folder else []
+    if anchors:
+        console.print(
+            f"[yellow]{len(anchors)} audit anchors of earlier sessions in {folder}: their audit chains "
+            "went with those sessions, and `callsight audit verify` reports them missing (delete the "
+            "folder to accept the loss).[/]",
+            highlight=False,
+        )
+
+
+def _anchor_before_stopping(settings: Settings) -> None:
+    """Anchor today's audit chain heads to the file mirror too, so the loss is visible after a restart."""
+    from datetime import UTC, datetime
+
+    from callsight.compliance.audit_verify import AuditVerifier
+
+    try:
+        anchor = AuditVerifier(settings).anchor(datetime.now(UTC).date(), skip_empty=True)
+    except Exception as exc:  # the emulator may already be unreachable: stopping must still work
+        console.print(f"[yellow]audit chains not anchored before stopping: {exc}[/]", highlight=False)
+        return
+    if anchor is not None and anchor.heads:
+        console.print(f"audit chain heads anchored in {settings.audit_anchor_dir}", highlight=False)
 
 
 # --- against a running stack ------------------------------------------------------------------------

@@ -164,6 +164,11 @@ class Settings(BaseSettings):
     audit_key_secret_arn: str | None = Field(
         default=None, description="Secrets Manager secret whose string replaces `audit_key`."
     )
+    audit_anchor_dir: Path | None = Field(
+        default=None,
+        description="Also keep audit anchors as files here (`local up` sets it: files outlive the "
+        "in-memory emulator, so `audit verify` reports an audit log lost with it).",
+    )
 
     api_agents_may_download_audio: bool = Field(
         default=False, description="Agents may fetch (redacted) audio of their own calls; off: 403."

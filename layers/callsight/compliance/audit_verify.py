@@ -12,6 +12,7 @@ today's entries are anchored only at the next run); its chains are checked by th
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import overload
 
 from pydantic import BaseModel, Field
 
@@ -54,9 +55,18 @@ class AuditVerifier:
             for shard in range(SHARDS)
         }
 
-    def anchor(self, day: date, *, now: datetime | None = None) -> AuditAnchor:
-        """Write the current heads of ``day``'s chains (none: an empty day, anchored as such)."""
+    @overload
+    def anchor(self, day: date, *, now: datetime | None = None) -> AuditAnchor: ...
+    @overload
+    def anchor(self, day: date, *, now: datetime | None = None, skip_empty: bool) -> AuditAnchor | None: ...
+    def anchor(
+        self, day: date, *, now: datetime | None = None, skip_empty: bool = False
+    ) -> AuditAnchor | None:
+        """Write the current heads of ``day``'s chains (none: an empty day, anchored as such unless
+        ``skip_empty``)."""
         anchor = AuditAnchor(day=day, at=now or datetime.now(UTC), heads=heads_of(day, self._chains(day)))
+        if skip_empty and not anchor.heads:
+            return None
         sealed = anchor.sealed(self.key)
         self.anchors.put(sealed)
         return sealed

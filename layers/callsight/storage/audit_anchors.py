@@ -2,12 +2,15 @@
 
 Keys are ``audit-anchors/<day>/<at>-<random>.json``. Every *version* of every object is read back,
 so a writer who puts a new version over an anchor adds an anchor but cannot hide the locked one.
+With ``Settings.audit_anchor_dir`` (local mode) each anchor is also written to that directory
+under the same key and read back from there too: the embedded emulator keeps its state in memory
+only, and the files let ``audit verify`` notice an audit log that a restart took with it.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from callsight.compliance.audit import AuditAnchor
@@ -22,15 +25,16 @@ class AuditAnchorStore:
     def __init__(self, settings: Settings) -> None:
         self.bucket = AUDIT_ANCHORS_BUCKET.physical(settings)
         self.s3: Any = aws.client("s3", settings)
+        self.mirror = settings.audit_anchor_dir / settings.prefix if settings.audit_anchor_dir else None
 
     def put(self, anchor: AuditAnchor) -> str:
         key = f"{PREFIX}{anchor.day.isoformat()}/{anchor.at.strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:8]}.json"
-        self.s3.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=anchor.model_dump_json().encode(),
-            ContentType="application/json",
-        )
+        body = anchor.model_dump_json().encode()
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+        if self.mirror is not None:
+            path = self.mirror / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
         return key
 
     def for_day(self, day: date) -> list[AuditAnchor]:
@@ -43,8 +47,17 @@ class AuditAnchorStore:
                 body = self.s3.get_object(
                     Bucket=self.bucket, Key=version["Key"], VersionId=version["VersionId"]
                 )
-                try:
-                    anchors.append(AuditAnchor.model_validate_json(body["Body"].read()))
-                except ValueError:  # not an anchor at all: reported as an unsealed one
-                    anchors.append(AuditAnchor(day=day, at=version["LastModified"], mac="unreadable"))
+                anchors.append(_parse(body["Body"].read(), day, version["LastModified"]))
+        if self.mirror is not None:
+            for path in sorted((self.mirror / PREFIX / day.isoformat()).glob("*.json")):
+                anchor = _parse(path.read_bytes(), day, datetime.fromtimestamp(path.stat().st_mtime, UTC))
+                if anchor not in anchors:
+                    anchors.append(anchor)
         return sorted(anchors, key=lambda a: a.at)
+
+
+def _parse(body: bytes, day: date, written: datetime) -> AuditAnchor:
+    try:
+        return AuditAnchor.model_validate_json(body)
+    except ValueError:  # not an anchor at all: reported as an unsealed one
+        return AuditAnchor(day=day, at=written, mac="unreadable")
