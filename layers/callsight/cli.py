@@ -744,7 +744,10 @@ def audit_verify(
             f"[red]audit chain {problem.chain_id} broken at entry {problem.seq}: {problem.reason}[/]"
         )
     if report.unanchored_days:
-        days = ", ".join(d.isoformat() for d in report.unanchored_days)
+        unanchored = report.unanchored_days
+        days = ", ".join(d.isoformat() for d in unanchored[:5]) + (
+            f" … ({len(unanchored)} days)" if len(unanchored) > 5 else ""
+        )
         console.print(f"[yellow]not anchored (checked by their links alone): {days}[/]")
     if not report.intact:
         raise typer.Exit(code=1)
