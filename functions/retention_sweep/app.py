@@ -1,15 +1,18 @@
 """Retention sweep (EventBridge daily schedule): delete every expired call not under legal hold. Thin.
 
 Pages through the expiry index, deletes every artefact of each due call and writes a receipt per
-call plus a sweep summary to the audit log. Safe to run twice or concurrently.
+call plus a sweep summary to the audit log. Safe to run twice or concurrently. Then anchors the
+audit chains' heads of yesterday (final) and today (so far) in the Object-Lock anchors bucket.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from callsight.compliance.audit_verify import AuditVerifier
 from callsight.compliance.deletion import Actor, DeletionResult
 from callsight.compliance.retention import Compliance
 from callsight.config import get_settings
@@ -30,4 +33,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(
             name=f"Retention_{result.value}", unit=MetricUnit.Count, value=report.count(result)
         )
+    if not event.get("dry_run"):
+        today = datetime.now(UTC).date()
+        anchors = AuditVerifier(compliance.settings, compliance.audit)
+        for day in (today - timedelta(days=1), today):
+            anchors.anchor(day)
     return report.model_dump(mode="json")

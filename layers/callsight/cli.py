@@ -11,6 +11,7 @@
     callsight erase --phone N       delete every call of a customer [--dry-run]
     callsight hold set|release      legal hold on a call (--call) or a customer (--phone)
     callsight audit verify          check the audit log's hash chains
+    callsight audit anchor          anchor today's chain heads (write-once bucket)
     callsight token --role R --sub S   mint a local API token (HS256; refused when a JWKS is configured)
 
 ``ingest`` and ``calls`` talk to ``CALLSIGHT_AWS_ENDPOINT`` (or real AWS when unset).
@@ -382,10 +383,14 @@ def local_up(
     with_samples: Annotated[bool, typer.Option(help="Ingest the bundled samples at start.")] = False,
     verbose: Annotated[bool, typer.Option(help="Show the functions' JSON logs.")] = True,
 ) -> None:
-    """Run the emulator and route its queues to the functions until Ctrl-C."""
+    """Run the emulator and route its queues to the functions until Ctrl-C. State is in memory only."""
+    from callsight.local.emulator import LOCAL_ANCHOR_DIR, MEMORY_ONLY
     from callsight.local.runner import LocalRunner
 
+    os.environ.setdefault("CALLSIGHT_AUDIT_ANCHOR_DIR", str(LOCAL_ANCHOR_DIR.absolute()))
     emulator, settings = _start_local(port, verbose)
+    console.print(f"[bold yellow]{MEMORY_ONLY}[/]", highlight=False)
+    _report_earlier_sessions(settings)
     stop = False
 
     def _stop(*_: object) -> None:
@@ -407,12 +412,45 @@ def local_up(
         console.print(
             f"API: curl -H 'Authorization: Bearer {admin}' {api_url}/calls", highlight=False, soft_wrap=True
         )
-        console.print(f"in another shell: [bold]export CALLSIGHT_AWS_ENDPOINT={emulator.endpoint}[/]")
+        console.print(
+            f"in another shell: [bold]export CALLSIGHT_AWS_ENDPOINT={emulator.endpoint} "
+            f"CALLSIGHT_AUDIT_ANCHOR_DIR={settings.audit_anchor_dir}[/]",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
         console.print("then: callsight ingest <files> · callsight calls list · Ctrl-C here to stop")
         runner.run_forever(lambda: stop)
     finally:
+        _anchor_before_stopping(settings)
         emulator.stop()
-        console.print("emulator stopped")
+        console.print("emulator stopped: its recordings, calls and audit log are gone")
+
+
+def _report_earlier_sessions(settings: Settings) -> None:
+    """Anchors kept on disk by earlier ``local up`` sessions vouch for audit chains that are gone."""
+    folder = settings.audit_anchor_dir
+    anchors = sorted(folder.glob("*/audit-anchors/*/*.json")) if folder else []
+    if anchors:
+        console.print(
+            f"[yellow]{len(anchors)} audit anchors of earlier sessions in {folder}: their audit chains "
+            "went with those sessions, and `callsight audit verify` reports them missing (delete the "
+            "folder to accept the loss).[/]",
+            highlight=False,
+        )
+
+
+def _anchor_before_stopping(settings: Settings) -> None:
+    """Anchor today's audit chain heads to the file mirror too, so the loss is visible after a restart."""
+    from datetime import UTC, datetime
+
+    from callsight.compliance.audit_verify import AuditVerifier
+
+    try:
+        anchor = AuditVerifier(settings).anchor(datetime.now(UTC).date(), skip_empty=True)
+    except Exception as exc:  # the emulator may already be unreachable: stopping must still work
+        console.print(f"[yellow]audit chains not anchored before stopping: {exc}[/]", highlight=False)
+        return
+    if anchor is not None and anchor.heads:
+        console.print(f"audit chain heads anchored in {settings.audit_anchor_dir}", highlight=False)
 
 
 # --- against a running stack ------------------------------------------------------------------------
@@ -691,19 +729,48 @@ def audit_verify(
     since: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD); default 30 days ago.")] = None,
     until: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default today.")] = None,
 ) -> None:
-    """Check every audit chain of the period; exit 1 and name the first broken link if any."""
+    """Check every audit chain of the period (keyed links, anchored daily heads); exit 1 and name
+    every broken link, missing chain or missing day if any."""
     from datetime import UTC, date, datetime, timedelta
 
-    from callsight.compliance.retention import Compliance
+    from callsight.compliance.audit_verify import AuditVerifier
 
     today = datetime.now(UTC).date()
     first = date.fromisoformat(since) if since else today - timedelta(days=30)
     last = date.fromisoformat(until) if until else today
-    checked, broken = Compliance(get_settings()).verify_audit(first, last)
-    if broken is not None:
-        console.print(f"[red]audit chain {broken.chain_id} broken at entry {broken.seq}: {broken.reason}[/]")
+    report = AuditVerifier(get_settings()).verify(first, last)
+    for problem in report.problems:
+        console.print(
+            f"[red]audit chain {problem.chain_id} broken at entry {problem.seq}: {problem.reason}[/]"
+        )
+    if report.unanchored_days:
+        unanchored = report.unanchored_days
+        days = ", ".join(d.isoformat() for d in unanchored[:5]) + (
+            f" … ({len(unanchored)} days)" if len(unanchored) > 5 else ""
+        )
+        console.print(f"[yellow]not anchored (checked by their links alone): {days}[/]")
+    if not report.intact:
         raise typer.Exit(code=1)
-    console.print(f"[green]{checked} audit entries from {first} to {last}: every chain intact[/]")
+    console.print(
+        f"[green]{report.checked} audit entries from {first} to {last}, {report.anchors} anchors: every chain intact[/]"
+    )
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    day: Annotated[
+        str | None, typer.Option(help="The day (YYYY-MM-DD) whose chain heads to anchor; default today.")
+    ] = None,
+) -> None:
+    """Write the day's audit chain heads to the Object-Lock anchors bucket (the retention sweep does
+    it daily for yesterday and today)."""
+    from datetime import UTC, date, datetime
+
+    from callsight.compliance.audit_verify import AuditVerifier
+
+    which = date.fromisoformat(day) if day else datetime.now(UTC).date()
+    anchor = AuditVerifier(get_settings()).anchor(which)
+    console.print(f"anchored {which}: {len(anchor.heads)} chains, {sum(h.seq for h in anchor.heads)} entries")
 
 
 app.command(

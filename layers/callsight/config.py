@@ -157,6 +157,18 @@ class Settings(BaseSettings):
     auth_local_secret_arn: str | None = Field(
         default=None, description="Secrets Manager secret whose string replaces `auth_local_secret`."
     )
+    audit_key: SecretStr = Field(
+        default=SecretStr("local-development-only-audit-chain-key"),
+        description="HMAC-SHA256 key sealing the audit chains (from Secrets Manager in AWS).",
+    )
+    audit_key_secret_arn: str | None = Field(
+        default=None, description="Secrets Manager secret whose string replaces `audit_key`."
+    )
+    audit_anchor_dir: Path | None = Field(
+        default=None,
+        description="Also keep audit anchors as files here (`local up` sets it: files outlive the "
+        "in-memory emulator, so `audit verify` reports an audit log lost with it).",
+    )
 
     api_agents_may_download_audio: bool = Field(
         default=False, description="Agents may fetch (redacted) audio of their own calls; off: 403."
@@ -203,6 +215,7 @@ class Settings(BaseSettings):
             for field, arn in (
                 ("phone_hash_key", self.phone_hash_key_secret_arn),
                 ("auth_local_secret", self.auth_local_secret_arn),
+                ("audit_key", self.audit_key_secret_arn),
             )
             if arn
         }

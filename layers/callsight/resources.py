@@ -20,6 +20,8 @@ class BucketSpec:
     versioned: bool = True
     notify_queue: str | None = None
     notify_prefix_setting: str | None = None
+    #: S3 Object Lock (write once): COMPLIANCE in the template, GOVERNANCE on the local emulator.
+    object_lock: bool = False
 
     def physical(self, settings: Settings) -> str:
         return settings.name(self.logical)
@@ -66,7 +68,13 @@ class TopicSpec:
 RECORDINGS_BUCKET = BucketSpec("recordings", notify_queue="ingest", notify_prefix_setting="recordings_prefix")
 TRANSCRIPTS_BUCKET = BucketSpec("transcripts")
 REPORTS_BUCKET = BucketSpec("reports")
-BUCKETS: tuple[BucketSpec, ...] = (RECORDINGS_BUCKET, TRANSCRIPTS_BUCKET, REPORTS_BUCKET)
+AUDIT_ANCHORS_BUCKET = BucketSpec("audit-anchors", object_lock=True)  # audit chain heads, write once
+BUCKETS: tuple[BucketSpec, ...] = (
+    RECORDINGS_BUCKET,
+    TRANSCRIPTS_BUCKET,
+    REPORTS_BUCKET,
+    AUDIT_ANCHORS_BUCKET,
+)
 
 INGEST_QUEUE = QueueSpec(
     "ingest", function="ingest", batch_size=10, visibility_timeout_s=360, max_receive_count=5

@@ -69,26 +69,36 @@ def snapshot(objects: list[ObjectVersion], calls: list[CallEntry], **extra: Any)
 # --- the rules, pure ---------------------------------------------------------------------------------
 
 
-def test_one_call_per_version_is_consistent_and_every_version_counts() -> None:
-    overwritten = [obj("a.wav", "v1", "e1"), obj("a.wav", "v2", "e2", age_s=60)]
-    report = reconcile(
-        snapshot(overwritten, [call("a.wav", version="v1"), call("a.wav", version="v2", etag="e2")]),
-        default_thresholds(),
-        NOW,
+def test_one_call_per_key_the_newest_version_wins() -> None:
+    reuploaded = [obj("a.wav", "v1", "e1"), obj("a.wav", "v2", "e2", age_s=60)]
+    newest = call("a.wav", version="v2", etag="e2")
+    superseded = call("a.wav", version="v1", superseded_by=newest.call_id)
+    report = reconcile(snapshot(reuploaded, [superseded, newest]), default_thresholds(), NOW)
+    assert report.ok and report.objects == 2 and report.calls == 2 and report.superseded_versions == 1
+    # the older version needs no call of its own (ingest makes none for it once the newer one exists)
+    only_newest = reconcile(snapshot(reuploaded, [newest]), default_thresholds(), NOW)
+    assert only_newest.ok and only_newest.lost == [] and only_newest.superseded_versions == 1
+    # ... but the newest one does
+    [missing] = reconcile(snapshot(reuploaded, [superseded]), default_thresholds(), NOW).awaiting_ingest
+    assert missing.object.version_id == "v2" and missing.expected_call_id == newest.call_id
+    # two live calls for one key break the rule
+    [dup] = reconcile(snapshot(reuploaded, [call("a.wav"), newest]), default_thresholds(), NOW).duplicates
+    assert dup.key == "recordings/a.wav" and dup.version_id is None and len(dup.calls) == 2
+    # a superseded call whose recording versions are gone (the newest call was masked) is explained
+    gone = reconcile(
+        snapshot([], [superseded, newest.model_copy(update={"masked_at": NOW})]), default_thresholds(), NOW
     )
-    assert report.ok and report.objects == 2 and report.calls == 2
-    lost = reconcile(
-        snapshot(overwritten, [call("a.wav", version="v2", etag="e2")]), default_thresholds(), NOW
-    )
-    [missing] = lost.lost
-    assert missing.object.version_id == "v1" and missing.expected_call_id == derive_call_id(
-        BUCKET, "recordings/a.wav", "v1", "e1"
-    )
+    assert gone.ok and gone.explained_missing_sources == {
+        "original removed by the masking sweep": 1, "superseded by a newer upload of its key": 1,
+    }  # fmt: skip
 
 
 def test_a_call_without_a_version_id_matches_its_version_by_etag() -> None:
     objects = [obj("a.wav", "v1", "e1"), obj("a.wav", "v2", "e2")]
-    calls = [call("a.wav", version=None, etag="e1"), call("a.wav", version="v2", etag="e2")]
+    calls = [
+        call("a.wav", version=None, etag="e1", superseded_by="x"),
+        call("a.wav", version="v2", etag="e2"),
+    ]
     assert reconcile(snapshot(objects, calls), default_thresholds(), NOW).ok
 
 

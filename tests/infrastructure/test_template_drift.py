@@ -8,6 +8,7 @@ error alarms, schedules, throttled API, one runtime for functions and layers).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -42,6 +43,7 @@ def test_buckets_match_resources() -> None:
         b.physical(SETTINGS): {
             "versioned": b.versioned,
             "notify_queue": b.notify_queue and SETTINGS.name(b.notify_queue),
+            "object_lock": b.object_lock,
         }
         for b in resources.BUCKETS
     }
@@ -52,8 +54,31 @@ def test_buckets_match_resources() -> None:
         actual[name] = {
             "versioned": p.get("VersioningConfiguration", {}).get("Status") == "Enabled",
             "notify_queue": name_of(props(target(queues[0]["Queue"]))["QueueName"]) if queues else None,
+            "object_lock": p.get("ObjectLockEnabled", False) is True,
         }
     assert_same(actual, declared, "bucket versioning and ObjectCreated notifications")
+
+
+def test_audit_anchors_are_write_once_in_compliance_mode() -> None:
+    """Anchors must outlive anyone who can write the audit table: COMPLIANCE, not GOVERNANCE."""
+    p = props("AuditAnchorsBucket")
+    assert p["ObjectLockEnabled"] is True and p["VersioningConfiguration"]["Status"] == "Enabled"
+    lock = p["ObjectLockConfiguration"]
+    assert lock["ObjectLockEnabled"] == "Enabled"
+    assert lock["Rule"]["DefaultRetention"]["Mode"] == "COMPLIANCE"
+    assert target(lock["Rule"]["DefaultRetention"]["Days"]) == "AuditAnchorRetentionDays"
+    writers = [f for f in tm.functions() if "CALLSIGHT_AUDIT_KEY_SECRET_ARN" in f.environment]
+    assert {f.directory for f in writers} >= {"api", "masking_sweep", "retention_sweep", "erasure"}
+    for function in tm.functions():
+        anchors = [
+            s
+            for s in function.policy_statements()
+            if "AuditAnchorsBucket" in json.dumps(s["Resource"])  # !Sub strings too
+        ]
+        if function.directory == "retention_sweep":  # the one anchoring writer, and it may only put
+            assert [s["Action"] for s in anchors] == ["s3:PutObject"]
+        else:
+            assert not anchors, f"{function.logical} may not touch the audit anchors"
 
 
 def test_recordings_notification_filters_the_configured_prefix() -> None:

@@ -16,12 +16,18 @@ def test_secret_arns_are_resolved_from_secrets_manager(env: Stack) -> None:
     client: Any = aws.client("secretsmanager", env.settings)
     phone = client.create_secret(Name=env.settings.name("phone-hash-key"), SecretString="k" * 64)["ARN"]
     token = client.create_secret(Name=env.settings.name("auth-token-secret"), SecretString="t" * 64)["ARN"]
+    audit = client.create_secret(Name=env.settings.name("audit-key"), SecretString="a" * 64)["ARN"]
     plain = env.settings.model_copy(
-        update={"phone_hash_key_secret_arn": phone, "auth_local_secret_arn": token}
+        update={
+            "phone_hash_key_secret_arn": phone,
+            "auth_local_secret_arn": token,
+            "audit_key_secret_arn": audit,
+        }
     )
     resolved = plain.with_secrets()
     assert resolved.phone_hash_key.get_secret_value() == "k" * 64
     assert resolved.auth_local_secret.get_secret_value() == "t" * 64
+    assert resolved.audit_key.get_secret_value() == "a" * 64
     assert "k" * 64 not in repr(resolved)  # SecretStr: never printed
     assert env.settings.with_secrets() is env.settings  # nothing to resolve: no AWS call
 

@@ -120,7 +120,8 @@ class MaskingSweep:
         outcome = MaskingOutcome(call_id=call.call_id, masked=dict(Counter(s.type for s in spans)))
         if dry_run:
             return outcome
-        outcome.redacted_key, outcome.bleeped_s = self._redact(call, spans)
+        if call.superseded_by is None:  # a superseded call's audio is its key's newest call's now
+            outcome.redacted_key, outcome.bleeped_s = self._redact(call, spans)
         _, version = self.transcripts.put(masked)
         if not policy.keep_unmasked_transcript:
             outcome.deleted_versions += self.artefacts.delete_versions(

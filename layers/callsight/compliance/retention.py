@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from callsight.compliance.audit import BrokenLink, verify_chain
+from callsight.compliance.audit import BrokenLink
+from callsight.compliance.audit_verify import AuditVerifier
 from callsight.compliance.deletion import Actor, CallDeleter, DeletionOutcome, DeletionReason, DeletionResult
 from callsight.compliance.policies import RetentionPolicy, retention_for
 from callsight.config import Settings
@@ -163,12 +164,8 @@ class Compliance:
 
     # --- audit ---------------------------------------------------------------------------------------------
     def verify_audit(self, first: date, last: date) -> tuple[int, BrokenLink | None]:
-        """Check every chain of the days ``first``..``last``; (entries checked, first broken link)."""
-        checked = 0
-        for chain_id in self.audit.chains_between(first, last):
-            entries = self.audit.chain(chain_id)
-            checked += len(entries)
-            broken = verify_chain(entries)
-            if broken is not None:
-                return checked, broken
-        return checked, None
+        """Check every chain of the days ``first``..``last``, by its keyed links and against the
+        anchored daily heads; (entries checked, first problem). The full report:
+        :class:`~callsight.compliance.audit_verify.AuditVerifier`."""
+        report = AuditVerifier(self.settings, self.audit).verify(first, last)
+        return report.checked, (report.problems[0] if report.problems else None)

@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 #: Sidecars are small JSON documents; anything bigger is not one.
 MAX_SIDECAR_BYTES = 64 * 1024
+#: The reason of an ignored event whose version a newer upload of the same key replaced.
+SUPERSEDED = "superseded_by_newer_version"
 
 
 class Quarantine(Exception):
@@ -90,6 +92,9 @@ class IngestService:
         existing = self.calls.get(call_id)
         if existing is not None and not _awaits_sidecar_fix(existing):
             return self._duplicate(existing)
+        superseded = self._superseded(source, info)
+        if superseded is not None:
+            return superseded
         metadata = CallMetadata()
         try:
             if info is None:
@@ -105,6 +110,59 @@ class IngestService:
             return self._store(call_id, source, metadata, None, existing, rejected)
         source = source.model_copy(update={"sha256": sha256})
         return self._store(call_id, source, metadata, audio, existing, None)
+
+    def _superseded(self, source: SourceObject, info: ObjectInfo | None) -> IngestOutcome | None:
+        """One call per recording key, the newest version wins: an event for a version that is no
+        longer the key's current one makes no call (the newer version's own event makes it)."""
+        if info is None:
+            return None
+        if source.etag and info.etag and source.etag != info.etag:  # overwritten, no version to pin
+            why = "the key was overwritten by a newer upload before ingest"
+        elif source.version_id and source.version_id != "null":
+            try:
+                current = self.recordings.head(source.bucket, source.key)
+            except ObjectMissing:
+                return None
+            if current.version_id in (None, "null", source.version_id):
+                return None
+            why = f"version {source.version_id} was replaced by version {current.version_id}"
+        else:
+            return None
+        logger.info("superseded version: no call", extra={"key": source.key, "detail": why})
+        return IngestOutcome(
+            kind=OutcomeKind.IGNORED, key=source.key, reason=SUPERSEDED, detail=why
+        )  # fmt: skip
+
+    def _retire_older_calls(self, record: CallRecord) -> list[str]:
+        """Mark the calls of older versions of ``record``'s key as superseded by it (one per key)."""
+        from callsight.storage.call_repository import CallUpdates
+
+        source = record.source
+        if not source.version_id or source.version_id == "null":
+            return []  # unversioned: the older upload is gone with its version
+        retired: list[str] = []
+        older = False
+        for version in self.recordings.versions(source.bucket, source.key):  # newest first
+            if version.version_id == source.version_id:
+                older = True
+                continue
+            if not older:  # a newer version than this record's: its event will retire this call
+                continue
+            for candidate in {
+                derive_call_id(source.bucket, source.key, version.version_id, version.etag),
+                derive_call_id(source.bucket, source.key, None, version.etag),
+            }:
+                call = self.calls.get(candidate)
+                if call is None or call.superseded_by or call.status is CallStatus.DELETED:
+                    continue
+                CallUpdates(self.settings).set_superseded(call.call_id, record.call_id)
+                retired.append(call.call_id)
+        if retired:
+            logger.info(
+                "older calls of this key superseded",
+                extra={"call_id": record.call_id, "key": source.key, "superseded": retired},
+            )
+        return retired
 
     def _head(self, source: SourceObject) -> ObjectInfo | None:
         try:
@@ -204,6 +262,8 @@ class IngestService:
             current = self.calls.get(call_id)
             assert current is not None
             return self._duplicate(current)
+        if existing is None:
+            self._retire_older_calls(stored)
         if rejected is not None:
             logger.warning(
                 "recording quarantined",

@@ -19,6 +19,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterable
+from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -49,6 +50,17 @@ class AtomicDynamoDB:
             return self._app(environ, start_response)
         with self._lock:
             return list(self._app(environ, start_response))
+
+
+#: The truth about local state (printed by ``callsight local up``; README "The local stack").
+MEMORY_ONLY = (
+    "The embedded emulator keeps everything in this process's memory: stopping `callsight local up` "
+    "loses every recording, call, transcript and the audit log (moto has no persistence; nothing is "
+    "written to disk), and a restarted stack starts empty - reconcile then has nothing to compare."
+)
+#: Where ``local up`` also keeps audit anchors (relative to the working directory): files outlive
+#: the emulator, so ``callsight audit verify`` reports the audit chains a restart lost.
+LOCAL_ANCHOR_DIR = Path(".callsight") / "audit-anchors"
 
 
 class EmbeddedEmulator:
@@ -161,7 +173,9 @@ def _forget_buckets(s3: Any, prefix: str) -> None:
             versions = page.get("Versions", []) + page.get("DeleteMarkers", [])
             if versions:
                 objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions]
-                s3.delete_objects(Bucket=name, Delete={"Objects": objects, "Quiet": True})
+                s3.delete_objects(
+                    Bucket=name, Delete={"Objects": objects, "Quiet": True}, BypassGovernanceRetention=True
+                )
         s3.delete_bucket(Bucket=name)
 
 

@@ -80,12 +80,22 @@ def _provision_buckets(settings: Settings, queue_arns: dict[str, str]) -> dict[s
         name = spec.physical(settings)
         existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
         if name not in existing:
-            extra = (
+            extra: dict[str, Any] = (
                 {}
                 if settings.region == "us-east-1"
                 else {"CreateBucketConfiguration": {"LocationConstraint": settings.region}}
             )
+            if spec.object_lock:
+                extra["ObjectLockEnabledForBucket"] = True
             s3.create_bucket(Bucket=name, **extra)
+        if spec.object_lock:  # GOVERNANCE locally (an operator may bypass it); COMPLIANCE in the template
+            s3.put_object_lock_configuration(
+                Bucket=name,
+                ObjectLockConfiguration={
+                    "ObjectLockEnabled": "Enabled",
+                    "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
+                },
+            )
         if spec.versioned:
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         if spec.notify_queue:

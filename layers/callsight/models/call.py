@@ -176,6 +176,8 @@ class CallRecord(BaseModel):
     legal_hold: bool = False
     masked_at: datetime | None = None
     redacted_audio_key: str | None = None
+    #: One call per recording key, the newest version wins: the call of a newer version of this key.
+    superseded_by: str | None = None
     version: int | None = None
 
     def with_retention(self, policies: list[Any]) -> CallRecord:

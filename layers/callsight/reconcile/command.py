@@ -131,6 +131,11 @@ def print_report(report: ReconcileReport, console: Console) -> None:
         console.print(
             f"{len(report.awaiting_ingest)} recordings still awaiting ingest (younger than the grace)"
         )
+    if report.superseded_versions:
+        console.print(
+            f"{report.superseded_versions} older recording versions superseded by a newer upload of the same key",
+            highlight=False,
+        )
     for reason, count in report.explained_missing_sources.items():
         console.print(f"{count} calls without their recording, explained: {reason}", highlight=False)
     verdict = "[green]consistent[/]" if report.ok else f"[red]{report.problems} problems[/]"

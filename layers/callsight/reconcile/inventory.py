@@ -34,7 +34,10 @@ REDACTED_PREFIX = "redacted/"
 #: How long a peeked DLQ message stays hidden if this process dies before making it visible again.
 PEEK_VISIBILITY_S = 30
 #: Only what the reconciler needs of a call (``status`` and ``source`` are DynamoDB reserved words).
-CALL_PROJECTION = "call_id, #status, status_reason, #source, created_at, updated_at, expires_at, masked_at, redacted_audio_key"
+CALL_PROJECTION = (
+    "call_id, #status, status_reason, #source, created_at, updated_at, expires_at, masked_at, redacted_audio_key, "
+    "superseded_by"
+)
 _DESERIALIZER = TypeDeserializer()
 
 
@@ -65,6 +68,7 @@ def call_entry(item: dict[str, Any]) -> CallEntry:
         expires_at=_when(plain.get("expires_at")),
         masked_at=_when(plain.get("masked_at")),
         redacted_audio_key=plain.get("redacted_audio_key"),
+        superseded_by=plain.get("superseded_by"),
     )
 
 

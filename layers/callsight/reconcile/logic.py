@@ -1,11 +1,12 @@
 """The reconciliation rules, pure: an :class:`Inventory` and a clock in, a :class:`ReconcileReport` out.
 
-* Every **recording version** under the recordings prefix (sidecar ``.json`` files excluded: they
-  belong to a recording and make no call) must have exactly one call. All versions, not only
-  current ones: each PUT is its own ObjectCreated event and its own ``call_id``
-  (:func:`~callsight.ingest.call_id.derive_call_id` uses the version id), so an overwritten upload
-  whose call is missing is as lost as any other. A version without a call is *awaiting ingest*
-  while younger than the ingest queue's whole retry budget, *lost* after.
+* **One call per recording key, the newest version wins.** The newest version of every key under
+  the recordings prefix (sidecar ``.json`` files excluded: they belong to a recording and make no
+  call) must have exactly one call. An older version is a re-upload's predecessor: *superseded*,
+  never lost (ingest makes no call for it once a newer one exists; a call made for it before is
+  marked ``superseded_by`` the newer version's call). Without a call, the newest version is
+  *awaiting ingest* while younger than the ingest queue's whole retry budget, *lost* after. Two
+  live (not superseded, not deleted) calls for one key are duplicates.
 * A call matches a version by version id; a call that has none (ingest found the key overwritten
   before it could pin the version, or the bucket is unversioned) matches by ETag.
 * Every **call** must have its recording, unless the record explains why not: gone before ingest
@@ -122,6 +123,8 @@ def _missing_source_reason(call: CallEntry, now: datetime) -> str | None:
     """Why a call may legitimately outlive its recording; ``None``: it may not (an orphan)."""
     if call.status is CallStatus.DELETED:
         return "deleted"
+    if call.superseded_by:
+        return "superseded by a newer upload of its key"
     if call.status is CallStatus.QUARANTINED and call.status_reason == QuarantineReason.OBJECT_DELETED.value:
         return "gone before ingest"
     if call.masked_at is not None or call.redacted_audio_key:
@@ -153,13 +156,18 @@ def reconcile(inventory: Inventory, thresholds: Thresholds, now: datetime) -> Re
     )
     dead_keys = {key for letter in inventory.dead_letters for key in letter.keys}
     matcher = _Matcher(calls)
+    newest = {}
+    for obj in sorted(inventory.objects, key=lambda o: (o.last_modified, o.is_latest)):
+        newest[(obj.bucket, obj.key)] = obj
     for obj in sorted(inventory.objects, key=lambda o: (o.key, o.last_modified)):
         found = matcher.calls_of(obj)
+        if newest[(obj.bucket, obj.key)] is not obj:
+            report.superseded_versions += 1
         if len(found) > 1:
             report.duplicates.append(
                 DuplicateCalls(key=obj.key, version_id=obj.version_id, calls=[CallRef.of(c) for c in found])
             )
-        elif not found:
+        elif not found and newest[(obj.bucket, obj.key)] is obj:
             missing = MissingCall(
                 object=obj,
                 expected_call_id=derive_call_id(obj.bucket, obj.key, obj.version_id, obj.etag),
@@ -169,8 +177,22 @@ def reconcile(inventory: Inventory, thresholds: Thresholds, now: datetime) -> Re
             lost = missing.age_s > thresholds.ingest_grace_s or missing.dead_lettered
             (report.lost if lost else report.awaiting_ingest).append(missing)
     _check_sources(report, calls, matcher.matched, now)
+    _check_one_call_per_key(report, calls)
     report.in_progress = _in_progress(calls, inventory, thresholds, now)
     return report
+
+
+def _check_one_call_per_key(report: ReconcileReport, calls: list[CallEntry]) -> None:
+    live: dict[str, list[CallEntry]] = defaultdict(list)
+    for call in calls:
+        if call.status is not CallStatus.DELETED and not call.superseded_by:
+            live[call.key].append(call)
+    reported = {(d.key, c.call_id) for d in report.duplicates for c in d.calls}
+    for key, group in sorted(live.items()):
+        if len(group) > 1 and not all((key, c.call_id) in reported for c in group):
+            report.duplicates.append(
+                DuplicateCalls(key=key, version_id=None, calls=[CallRef.of(c) for c in group])
+            )
 
 
 def _check_sources(report: ReconcileReport, calls: list[CallEntry], matched: set[str], now: datetime) -> None:

@@ -55,6 +55,7 @@ class CallEntry(_Frozen):
     expires_at: datetime | None = None
     masked_at: datetime | None = None
     redacted_audio_key: str | None = None
+    superseded_by: str | None = None
 
 
 class QueueDepth(_Frozen):
@@ -150,7 +151,8 @@ class OrphanCall(_Frozen):
 
 
 class DuplicateCalls(_Frozen):
-    """More than one call record for one recording version."""
+    """More than one call record for one recording version, or (``version_id`` None) more than one
+    live call for one recording key."""
 
     key: str
     version_id: str | None
@@ -197,6 +199,10 @@ class ReconcileReport(BaseModel):
         description="Calls whose recording is gone for a recorded reason (masked, expired, gone before ingest).",
     )
     duplicates: list[DuplicateCalls] = Field(default_factory=list)
+    superseded_versions: int = Field(
+        default=0,
+        description="Older versions of a key that has a newer one: one call per key, the newest wins.",
+    )
     in_progress: list[InProgressCall] = Field(default_factory=list)
     dead_letters: list[DeadLetter] = Field(default_factory=list)
     dead_letters_complete: bool = True

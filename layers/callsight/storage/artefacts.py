@@ -30,11 +30,15 @@ class CallArtefacts:
         self.transcripts = TRANSCRIPTS_BUCKET.physical(settings)
 
     def locations(self, call: CallRecord) -> list[tuple[str, str, bool]]:
-        """(bucket, key or prefix, is_prefix) of everything the call owns."""
+        """(bucket, key or prefix, is_prefix) of everything the call owns. A superseded call (a newer
+        version of its key has its own call: one call per key) no longer owns the recording key."""
         source = call.source
-        return [
+        recording = [] if call.superseded_by else [
             (source.bucket, source.key, False),
             (source.bucket, source.key + SIDECAR_SUFFIX, False),
+        ]  # fmt: skip
+        return [
+            *recording,
             (self.recordings, f"redacted/{call.call_id}/", True),
             (self.transcripts, f"transcripts/{call.call_id}/", True),
             (self.transcripts, f"analysis/{call.call_id}/", True),

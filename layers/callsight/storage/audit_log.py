@@ -36,6 +36,7 @@ def _storable(value: Any) -> Any:
 class AuditLog:
     def __init__(self, settings: Settings) -> None:
         bind_tables(settings)
+        self.key = settings.audit_key.get_secret_value().encode("utf-8")
 
     def record(
         self,
@@ -62,7 +63,7 @@ class AuditLog:
                 chain_id=chain_id, seq=(int(head.seq) + 1) if head else 1, at=when, actor=actor, role=role,
                 action=action, target=target, request_id=request_id, outcome=outcome, details=details,
                 prev_hash=head.entry_hash if head else GENESIS,
-            ).sealed()  # fmt: skip
+            ).sealed(self.key)  # fmt: skip
             item = AuditEntryItem(chain_id, entry.seq, **entry.model_dump(exclude={"chain_id", "seq"}))
             try:
                 item.save(condition=AuditEntryItem.seq.does_not_exist())

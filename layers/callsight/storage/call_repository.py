@@ -81,7 +81,7 @@ def _to_item(record: CallRecord) -> CallItem:
     for name in (
         "agent_id", "team", "queue", "customer_phone_masked", "customer_phone_hash", "pbx_call_id",
         "language_hint", "agent_channel", "started_at", "created_at", "updated_at", "retention_policy",
-        "legal_hold", "masked_at", "redacted_audio_key",
+        "legal_hold", "masked_at", "redacted_audio_key", "superseded_by",
     ):  # fmt: skip
         setattr(item, name, getattr(record, name))
     item.direction = record.direction.value
@@ -270,6 +270,10 @@ class CallUpdates:
         if redacted_audio_key:
             actions.append(CallItem.redacted_audio_key.set(redacted_audio_key))
         return self._update(call_id, actions)
+
+    def set_superseded(self, call_id: str, by: str) -> CallRecord:
+        """A newer version of the call's recording key has its own call: ``by``."""
+        return self._update(call_id, [CallItem.superseded_by.set(by)])
 
     def set_retention(self, call_id: str, policy_id: str, expires_at: datetime) -> CallRecord:
         return self._update(call_id, _retention_actions(policy_id, expires_at))

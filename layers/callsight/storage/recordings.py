@@ -90,6 +90,22 @@ class RecordingStore:
                 handle.write(chunk)
         return digest.hexdigest()
 
+    def versions(self, bucket: str, key: str) -> list[ObjectInfo]:
+        """Every version of exactly ``key``, newest first (delete markers left out)."""
+        found: list[ObjectInfo] = []
+        for page in self._s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
+            found += [
+                ObjectInfo(
+                    size=int(v.get("Size", 0)),
+                    etag=(v.get("ETag") or "").strip('"') or None,
+                    version_id=v.get("VersionId"),
+                    last_modified=v.get("LastModified"),
+                )
+                for v in page.get("Versions", [])
+                if v["Key"] == key
+            ]
+        return found
+
     def keys_with_prefix(self, bucket: str, prefix: str, limit: int = 50) -> list[str]:
         page = self._s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=limit)
         return [item["Key"] for item in page.get("Contents", [])]

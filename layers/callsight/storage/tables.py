@@ -170,6 +170,7 @@ class CallItem(Model):
     legal_hold = BooleanAttribute(default=False)
     masked_at = UTCDateTimeAttribute(null=True)
     redacted_audio_key = UnicodeAttribute(null=True)
+    superseded_by = UnicodeAttribute(null=True)
     #: While a sweep deletes the call's artefacts: until when it holds the call (epoch seconds).
     deletion_lease = NumberAttribute(null=True)
     #: DynamoDB TTL, only a backstop behind the retention sweep (set past ``expires_at``).
