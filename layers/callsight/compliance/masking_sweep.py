@@ -69,6 +69,7 @@ class MaskingSweep:
         self._s3: Any = aws.client("s3", settings)
         self.artefacts = CallArtefacts(settings)
         self.redacted_bucket = RECORDINGS_BUCKET.physical(settings)
+        self.phone_region = settings.phone_region
 
     def run(
         self, *, now: datetime | None = None, dry_run: bool = False, who: Actor | None = None
@@ -116,7 +117,9 @@ class MaskingSweep:
                 raise
             # an interrupted earlier run already replaced it by the masked version: continue from that
             transcript = self.transcripts.get(facts.transcript_key)
-        masked, spans = mask_transcript(transcript, language_pack(transcript.language.code), policy)
+        masked, spans = mask_transcript(
+            transcript, language_pack(transcript.language.code), policy, self.phone_region
+        )
         outcome = MaskingOutcome(call_id=call.call_id, masked=dict(Counter(s.type for s in spans)))
         if dry_run:
             return outcome
