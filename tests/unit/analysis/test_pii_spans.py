@@ -13,33 +13,10 @@ import pytest
 from callsight.analysis.analyzer import Analyzer
 from callsight.analysis.languages import language_pack
 from callsight.analysis.pii import pii_spans
-from callsight.asr.turns import build_turns
 from callsight.compliance.masking import mask_transcript
 from callsight.compliance.policies import MaskingPolicy
-from callsight.models.transcript import Transcript
 
-from tests.analysis_fixtures import build_transcript
-
-
-def whisper_transcript(turns: list[tuple[str, str]], language: str) -> Transcript:
-    """(speaker, pieces) turns; a piece starting with ``|`` is glued to the previous word."""
-    specs = []
-    for index, (speaker, text) in enumerate(turns):
-        spec = {
-            "speaker": speaker,
-            "start": 4.0 * index,
-            "end": 4.0 * index + 3.5,
-            "text": text.replace("|", ""),
-        }
-        specs.append(spec)
-    transcript = build_transcript(specs, language, 2)
-    glued = [piece.startswith("|") for _, text in turns for piece in text.split()]
-    assert len(glued) == len(transcript.words)
-    words = [
-        w.model_copy(update={"space_before": not g}) for w, g in zip(transcript.words, glued, strict=True)
-    ]
-    return transcript.model_copy(update={"words": words, "turns": build_turns(words, 1.0, mono=False)})
-
+from tests.analysis_fixtures import whisper_transcript, word_indices
 
 RU_PHONE = "+79031234567"
 #: (pieces of the customer's turn, the number's pieces): every way ASR writes «903 123 45 67».
@@ -69,22 +46,12 @@ EN_FORMS = [
 EN_PHONE = "+14155550123"
 
 
-def number_words(transcript: Transcript, said: str) -> list[int]:
-    """Indices of the words of ``said`` (a run of pieces) in the transcript's words."""
-    pieces = [p.lstrip("|") for p in said.split()]
-    texts = [w.text for w in transcript.words]
-    for start in range(len(texts) - len(pieces) + 1):
-        if texts[start : start + len(pieces)] == pieces:
-            return list(range(start, start + len(pieces)))
-    raise AssertionError(f"{said!r} not in {texts}")
-
-
 def check_phone(analyzer: Analyzer, text: str, said: str, language: str, expected: str) -> None:
     transcript = whisper_transcript([("agent", "Назовите номер." if language == "ru" else "Your number?"),
                                      ("customer", text)], language)  # fmt: skip
     pack = language_pack(language)
     assert pack is not None
-    phone_words = number_words(transcript, said)
+    phone_words = word_indices(transcript, said)
 
     # the extractor finds it, and the one span function puts it on exactly these words
     analysis = analyzer.analyze(transcript)
@@ -190,3 +157,37 @@ def test_amounts_dates_and_order_numbers_are_not_phones(analyzer: Analyzer) -> N
     assert masked.text == transcript.text
     masked, spans = mask_transcript(transcript, pack, MaskingPolicy(mask_order_numbers=True))
     assert [s.type for s in spans] == ["order_number"] and "7" not in masked.text.split("Телевизор")[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "turns", "secrets", "kept"),
+    [
+        (
+            "ru",
+            [("agent", "Здравствуйте, меня зовут Антон, как вас зовут?"),
+             ("customer", "Людмила. Перезвоните на номер девять ноль три, один два три, четыре пять, шесть семь."),
+             ("agent", "Хорошо, Людмила, перезвоню.")],
+            ["Антон", "Людмила", "девять", "ноль", "три", "один", "два", "четыре", "пять", "шесть", "семь"],
+            ["перезвоните", "номер", "здравствуйте"],
+        ),
+        (
+            "en",
+            [("agent", "Hello, my name is Laura Smith, how can I help?"),
+             ("customer", "Call me back at four one five, five five five, oh one two three, or email "
+                          "john dot doe at gmail dot com. Thanks Laura.")],
+            ["Laura", "Smith", "four", "one", "five", "two", "three", "john", "doe", "gmail"],
+            ["call", "back", "help", "email"],
+        ),
+    ],
+)  # fmt: skip
+def test_no_pii_term_is_indexed_for_search(
+    analyzer: Analyzer, language: str, turns: list[tuple[str, str]], secrets: list[str], kept: list[str]
+) -> None:
+    transcript = whisper_transcript(turns, language)
+    pack = language_pack(language)
+    assert pack is not None
+    terms = analyzer.search_terms(transcript, analyzer.analyze(transcript))
+    for word in secrets:
+        assert f"{language}#{pack.stem(pack.fold(word))}" not in terms, word
+    for word in kept:
+        assert f"{language}#{pack.stem(pack.fold(word))}" in terms, word
