@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from callsight.analysis.entities import EntityExtractor, mask_card, mask_email, mask_name
+from callsight.analysis.entities import Alignment, EntityExtractor, mask_card, mask_email, mask_name
 from callsight.analysis.languages import language_pack
 from callsight.analysis.languages.base import LanguagePack
 from callsight.analysis.turns_text import word_offsets
@@ -225,9 +225,12 @@ def _joins_name(left: Word, right: Word) -> bool:
 
 def _name_hits(words: list[Word], first: int, pack: LanguagePack) -> list[PiiSpan]:
     text, offsets = word_offsets(words)
+    # read in the text the extractor read (numbers normalised): the language model runs once per turn
+    alignment = Alignment(text, pack.normalize_numbers(text))
     hits: list[PiiSpan] = []
-    for entity in pack.names_to_mask(text):
-        covered = [i for i, (start, end) in enumerate(offsets) if start < entity.end and entity.start < end]
+    for entity in pack.names_to_mask(alignment.normalized):
+        name_start, name_end = alignment.original_span(entity.start, entity.end)
+        covered = [i for i, (start, end) in enumerate(offsets) if start < name_end and name_start < end]
         while covered and covered[0] > 0 and _joins_name(words[covered[0] - 1], words[covered[0]]):
             covered.insert(0, covered[0] - 1)  # a surname before the first name: «Сафонов Алексей»
         while (
