@@ -32,6 +32,7 @@ _DIGIT_GROUPS = re.compile(
 #: (a date "25.11.2026" stays apart).
 _DOTTED_CHAIN = re.compile(r"(?<![\d.])(?:\d{3,}(?:\.\d+){2,}|\d+(?:\.\d+){3,})(?![\d])")
 _NON_SPACE = re.compile(r"\S+")
+_CLAUSE_MARKS = ".,!?;:"
 #: A number said with a multiplier word is an amount, not a dictated number.
 _MULTIPLIER = re.compile(r"тысяч|миллион|миллиард|thousand|million|billion", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -105,13 +106,36 @@ class Alignment:
             if tag == "equal":
                 for k in range(j2 - j1):
                     self._back[j1 + k] = source[i1 + k]
-            elif j2 > j1:  # rewritten: each new piece stands for all the old ones of the block
-                if i2 > i1:
-                    block = (source[i1][0], source[i2 - 1][1])
+                continue
+            for (a1, a2), (b1, b2) in self._clauses(original, normalized, source, i1, i2, j1, j2):
+                # rewritten: each new piece stands for all the old ones of its clause in the block
+                if a2 > a1:
+                    block = (source[a1][0], source[a2 - 1][1])
                 else:  # inserted (not seen in practice): the neighbouring piece
-                    block = source[min(i1, len(source) - 1)] if source else (0, 0)
-                for k in range(j1, j2):
+                    block = source[min(a1, len(source) - 1)] if source else (0, 0)
+                for k in range(b1, b2):
                     self._back[k] = block
+
+    def _clauses(
+        self,
+        original: str,
+        normalized: str,
+        source: list[tuple[int, int]],
+        i1: int,
+        i2: int,
+        j1: int,
+        j2: int,
+    ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """A rewritten block cut where both sides end a piece with punctuation («семь.» ↔ "67."), when
+        both have as many such pieces: "903, 123, 45, 67. 25" maps clause by clause, so a number
+        found in it does not cover the next sentence's words."""
+        ends_a = [k + 1 for k in range(i1, i2) if original[source[k][1] - 1] in _CLAUSE_MARKS]
+        ends_b = [k + 1 for k in range(j1, j2) if normalized[self._target[k][1] - 1] in _CLAUSE_MARKS]
+        if len(ends_a) != len(ends_b):
+            return [((i1, i2), (j1, j2))]
+        cuts_a, cuts_b = [i1, *ends_a, i2], [j1, *ends_b, j2]
+        pairs = [((cuts_a[n], cuts_a[n + 1]), (cuts_b[n], cuts_b[n + 1])) for n in range(len(cuts_a) - 1)]
+        return [pair for pair in pairs if pair[1][1] > pair[1][0]]
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The span of the original text that said normalised ``[start, end)``."""
@@ -165,6 +189,18 @@ class EntityExtractor:
             # "What's your order number?" — the answer opens the next turn without the cue words.
             last_clause = re.split(r"[.!;]", self.pack.fold(text).rstrip(" ?.!"))[-1]
             asked_for_order = self._after_order_cue(self.pack.tokens(last_clause))
+        return found
+
+    def find_numbers(self, original: str) -> list[FoundEntity]:
+        """Only the numbers of ``original`` (phones, cards, other numbers), offsets as written: for a
+        number said across a pause that split it into two turns."""
+        text = self.pack.normalize_numbers(original)
+        alignment = Alignment(original, text)
+        found = []
+        for f in self._numbers(text):
+            start, end = alignment.original_span(f.start, f.end)
+            if f.type != "number" or not _MULTIPLIER.search(original[start:end]):
+                found.append(replace(f, start=start, end=end))
         return found
 
     def _in_text(self, original: str, asked_for_order: bool = False) -> list[FoundEntity]:

@@ -22,7 +22,7 @@ from callsight.analysis.entities import Alignment, EntityExtractor, mask_card, m
 from callsight.analysis.languages import language_pack
 from callsight.analysis.languages.base import LanguagePack
 from callsight.analysis.turns_text import word_offsets
-from callsight.models.transcript import Transcript, Word
+from callsight.models.transcript import Transcript, Turn, Word
 from callsight.phone import mask_phone
 
 PLACEHOLDERS = {
@@ -37,6 +37,8 @@ _PLACEHOLDER_TYPES = {placeholder: kind for kind, placeholder in PLACEHOLDERS.it
 _SPOKEN_EMAIL_WORDS = re.compile(r"^(?:at|собака|dot|точка|underscore|подчеркивание)$", re.IGNORECASE)
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 _PUNCTUATION = ".,!?;:()«»\"'-"
+#: Turns of one speaker at most this far apart may hold one number said with a pause in it.
+JOIN_PAUSE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,9 @@ def pii_spans(
         hits += _placeholder_hits(words, first)
         hits += _email_hits(words, first, pack)
     if pack is not None:
-        hits += _extracted_hits(turns, firsts, _extractor(pack.code, phone_region), order_numbers)
+        extractor = _extractor(pack.code, phone_region)
+        hits += _extracted_hits(turns, firsts, extractor, order_numbers)
+        hits += _numbers_across_turns(transcript, extractor)
         asked_for_name = False
         for words, first in zip(turns, firsts, strict=True):
             hits += _name_hits(words, first, pack)
@@ -110,6 +114,39 @@ def _extracted_hits(
             if kind is not None:
                 hits.append(PiiSpan(kind, first + covered[0], first + covered[-1], display))
     return hits
+
+
+def _numbers_across_turns(transcript: Transcript, extractor: EntityExtractor) -> list[PiiSpan]:
+    """Numbers a pause split into turns of one speaker («девять ноль три, один два три» … «сорок
+    пять, шестьдесят семь»: each part too short to be a phone): the numbers of consecutive turns of
+    one speaker read as one text, kept where they span a turn boundary."""
+    hits: list[PiiSpan] = []
+    turns = transcript.turns
+    start = 0
+    for end in range(1, len(turns) + 1):
+        if end < len(turns) and _continues(turns[end - 1], turns[end]):
+            continue
+        if end - start > 1:
+            first, last = turns[start].first_word, turns[end - 1].first_word + turns[end - 1].word_count
+            words = transcript.words[first:last]
+            text, offsets = word_offsets(words)
+            boundaries = {t.first_word - first for t in turns[start + 1 : end]}
+            for entity in extractor.find_numbers(text):
+                covered = [i for i, (s, e) in enumerate(offsets) if s < entity.end and entity.start < e]
+                if covered and any(covered[0] < b <= covered[-1] for b in boundaries):
+                    kind, display = _kind(entity.type, entity.value, order_numbers=False)
+                    if kind is not None:
+                        hits.append(PiiSpan(kind, first + covered[0], first + covered[-1], display))
+        start = end
+    return hits
+
+
+def _continues(previous: Turn, turn: Turn) -> bool:
+    return (
+        turn.speaker == previous.speaker
+        and turn.channel == previous.channel
+        and turn.start - previous.end <= JOIN_PAUSE_S
+    )
 
 
 def _kind(found: str, value: str, order_numbers: bool) -> tuple[str | None, str]:

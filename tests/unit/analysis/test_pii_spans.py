@@ -16,7 +16,7 @@ from callsight.analysis.pii import pii_spans
 from callsight.compliance.masking import mask_transcript
 from callsight.compliance.policies import MaskingPolicy
 
-from tests.analysis_fixtures import whisper_transcript, word_indices
+from tests.analysis_fixtures import build_transcript, whisper_transcript, word_indices
 
 RU_PHONE = "+79031234567"
 #: (pieces of the customer's turn, the number's pieces): every way ASR writes «903 123 45 67».
@@ -191,3 +191,27 @@ def test_no_pii_term_is_indexed_for_search(
         assert f"{language}#{pack.stem(pack.fold(word))}" not in terms, word
     for word in kept:
         assert f"{language}#{pack.stem(pack.fold(word))}" in terms, word
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_a_number_a_pause_split_into_two_turns_is_one_span(analyzer: Analyzer, channels: int) -> None:
+    """Dictating in groups: a pause (0.4 s mono, 1 s stereo) ends a turn mid-number; neither part alone
+    has the digits of a phone."""
+    turns = [
+        {"speaker": "agent", "start": 0.0, "end": 1.5, "text": "Назовите номер."},
+        {"speaker": "customer", "start": 2.0, "end": 4.0, "text": "Девять ноль три, один два три,"},
+        {"speaker": "customer", "start": 5.2, "end": 7.0, "text": "сорок пять, шестьдесят семь."},
+        {"speaker": "customer", "start": 9.0, "end": 10.0, "text": "Двадцать пять лет."},
+    ]
+    transcript = build_transcript(turns, "ru", channels)
+    assert len(transcript.turns) >= 3
+    pack = language_pack("ru")
+    assert pack is not None
+    number = word_indices(transcript, "Девять ноль три, один два три, сорок пять, шестьдесят семь.")
+    spans = [s for s in pii_spans(transcript, pack, "RU") if s.type == "phone"]
+    assert [(s.first, s.last) for s in spans] == [(number[0], number[-1])]
+    masked, _ = mask_transcript(transcript, pack, MaskingPolicy())
+    assert [masked.words[i].text for i in number] == ["[PHONE]"] * len(number)
+    assert "Двадцать пять лет" in masked.text  # the next sentence, 2 s later, is not part of it
+    terms = analyzer.search_terms(transcript, analyzer.analyze(transcript))
+    assert not {"ru#девя", "ru#сорок", "ru#шестьдесят"} & set(terms)
