@@ -94,8 +94,11 @@ class Analyzer:
         pack = language_pack(transcript.language.code)
         if pack is None:
             return {}
-        pii = {i for s in pii_spans(transcript, pack, self.phone_region) for i in range(s.first, s.last + 1)}
-        return index_terms(turn_views(transcript, pack), pack, analysis, pii)
+        return index_terms(turn_views(transcript, pack), pack, analysis, self.pii_words(transcript, pack))
+
+    def pii_words(self, transcript: Transcript, pack: LanguagePack) -> set[int]:
+        """Indices of the words inside PII spans: never indexed, never in a reported question."""
+        return {i for s in pii_spans(transcript, pack, self.phone_region) for i in range(s.first, s.last + 1)}
 
     # --- sentiment ------------------------------------------------------------------------------------
 
@@ -266,7 +269,9 @@ class Analyzer:
             risk=self._risk(context, matched, occurrences),
             warnings=warnings,
             analyzed_at=datetime.now(UTC),
-            customer_questions=customer_questions(context.transcript, context.pack, entities),
+            customer_questions=customer_questions(
+                context.transcript, context.pack, entities, self.pii_words(context.transcript, context.pack)
+            ),
         )
 
     def _keyword_hits(self, context: _Context, occurrences: dict[str, list[Occurrence]]) -> list[KeywordHit]:

@@ -215,3 +215,23 @@ def test_a_number_a_pause_split_into_two_turns_is_one_span(analyzer: Analyzer, c
     assert "Двадцать пять лет" in masked.text  # the next sentence, 2 s later, is not part of it
     terms = analyzer.search_terms(transcript, analyzer.analyze(transcript))
     assert not {"ru#девя", "ru#сорок", "ru#шестьдесят"} & set(terms)
+
+
+@pytest.mark.parametrize(
+    ("language", "agent", "named", "unnamed"),
+    [
+        ("ru", "Здравствуйте, меня зовут Антон.", "А антон сможет перезвонить мне завтра?",
+         "А менеджер сможет перезвонить мне завтра?"),
+        ("en", "Hello, my name is Laura Smith.", "Can laura call me back tomorrow please?",
+         "Can the manager call me back tomorrow please?"),
+    ],
+)  # fmt: skip
+def test_a_question_that_names_someone_is_not_reported(
+    analyzer: Analyzer, language: str, agent: str, named: str, unnamed: str
+) -> None:
+    """The weekly report's customer questions (QA reads them) carry no name, even one the name finder
+    only knows from elsewhere in the call."""
+    transcript = whisper_transcript([("agent", agent), ("customer", named)], language)
+    assert analyzer.analyze(transcript).customer_questions == []
+    transcript = whisper_transcript([("agent", agent), ("customer", unnamed)], language)
+    assert [q.text for q in analyzer.analyze(transcript).customer_questions] == [unnamed.lower()]
