@@ -200,3 +200,37 @@ def evaluate(analyzer: Any, calls: list[LabelledCall]) -> Evaluation:
             if w != g:
                 mistakes.append(f"{call.id}: {kind} missing {sorted(w - g)} extra {sorted(g - w)}")
     return Evaluation(categories, entities, {k: (v[0], v[1]) for k, v in accuracy.items()}, mistakes)
+
+
+# --- transcripts as Whisper writes dictated numbers -----------------------------------------------
+
+
+def whisper_transcript(turns: list[tuple[str, str]], language: str, gap_s: float = 4.0) -> Transcript:
+    """(speaker, text) turns, ``gap_s`` apart, on two channels; a piece written ``|.0`` is a word glued
+    to the previous one (``space_before`` false), as Whisper writes a dictated «9.0.3.1…»."""
+    specs = [
+        {
+            "speaker": speaker,
+            "start": gap_s * i,
+            "end": gap_s * i + gap_s - 0.5,
+            "text": text.replace("|", ""),
+        }
+        for i, (speaker, text) in enumerate(turns)
+    ]
+    transcript = build_transcript(specs, language, 2)
+    glued = [piece.startswith("|") for _, text in turns for piece in text.split()]
+    assert len(glued) == len(transcript.words)
+    words = [
+        w.model_copy(update={"space_before": not g}) for w, g in zip(transcript.words, glued, strict=True)
+    ]
+    return transcript.model_copy(update={"words": words, "turns": build_turns(words, 1.0, mono=False)})
+
+
+def word_indices(transcript: Transcript, said: str) -> list[int]:
+    """Indices in ``transcript.words`` of the run of pieces ``said`` (as given to ``whisper_transcript``)."""
+    pieces = [p.lstrip("|") for p in said.split()]
+    texts = [w.text for w in transcript.words]
+    for start in range(len(texts) - len(pieces) + 1):
+        if texts[start : start + len(pieces)] == pieces:
+            return list(range(start, start + len(pieces)))
+    raise AssertionError(f"{said!r} not in {texts}")

@@ -20,6 +20,7 @@ from callsight.analysis.index_terms import TermEntry, index_terms
 from callsight.analysis.languages import language_pack, supported_languages
 from callsight.analysis.languages.base import LanguagePack
 from callsight.analysis.metrics import long_pauses, talk_metrics
+from callsight.analysis.pii import pii_spans
 from callsight.analysis.questions import customer_questions
 from callsight.analysis.rules import Condition, Rule, RulePack
 from callsight.analysis.text import Occurrence, Pattern, TurnView, expand_phrases, find, turn_views
@@ -89,9 +90,15 @@ class Analyzer:
         return self._build(context, call_id, matches, occurrences, warnings)
 
     def search_terms(self, transcript: Transcript, analysis: CallAnalysis) -> dict[str, TermEntry]:
-        """Keyword-search entries of the call (empty for an unsupported language)."""
+        """Keyword-search entries of the call (empty for an unsupported language); no PII term."""
         pack = language_pack(transcript.language.code)
-        return index_terms(turn_views(transcript, pack), pack, analysis) if pack else {}
+        if pack is None:
+            return {}
+        return index_terms(turn_views(transcript, pack), pack, analysis, self.pii_words(transcript, pack))
+
+    def pii_words(self, transcript: Transcript, pack: LanguagePack) -> set[int]:
+        """Indices of the words inside PII spans: never indexed, never in a reported question."""
+        return {i for s in pii_spans(transcript, pack, self.phone_region) for i in range(s.first, s.last + 1)}
 
     # --- sentiment ------------------------------------------------------------------------------------
 
@@ -262,7 +269,9 @@ class Analyzer:
             risk=self._risk(context, matched, occurrences),
             warnings=warnings,
             analyzed_at=datetime.now(UTC),
-            customer_questions=customer_questions(context.transcript, context.pack, entities),
+            customer_questions=customer_questions(
+                context.transcript, context.pack, entities, self.pii_words(context.transcript, context.pack)
+            ),
         )
 
     def _keyword_hits(self, context: _Context, occurrences: dict[str, list[Occurrence]]) -> list[KeywordHit]:

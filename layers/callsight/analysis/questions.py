@@ -11,6 +11,7 @@ so «когда привезут мой заказ?» and «когда прив�
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from callsight.analysis.languages.base import LanguagePack
 from callsight.models.analysis import CustomerQuestion, Entity
@@ -26,15 +27,20 @@ _SENTENCE_END = re.compile(r"[.!?…]$")
 
 
 def customer_questions(
-    transcript: Transcript, pack: LanguagePack, entities: list[Entity]
+    transcript: Transcript, pack: LanguagePack, entities: list[Entity], pii_words: Collection[int] = ()
 ) -> list[CustomerQuestion]:
+    """``pii_words``: indices of the words inside PII spans (``callsight.analysis.pii``)."""
     pii_times = [e.start for e in entities if e.pii]
     found: list[CustomerQuestion] = []
     for turn in transcript.turns:
         if turn.speaker is Speaker.AGENT:
             continue
         words = transcript.words[turn.first_word : turn.first_word + turn.word_count]
+        offset = 0
         for sentence in _sentences(words):
+            first, offset = turn.first_word + offset, offset + len(sentence)
+            if any(first + i in pii_words for i in range(len(sentence))):
+                continue  # a name or number said in it, wherever the finder saw it («Антон сможет…?»)
             question = _question(sentence, pack, pii_times)
             if question is not None:
                 found.append(question)

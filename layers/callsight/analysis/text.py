@@ -33,6 +33,8 @@ class TurnView:
     question_clauses: frozenset[int] = frozenset()
     #: Every stem in the turn (phrases whose first word is absent are skipped without a scan).
     stems: frozenset[str] = frozenset()
+    #: Index into ``Transcript.words`` of the word each token came from.
+    token_words: tuple[int, ...] = ()
 
     @property
     def words(self) -> list[str]:
@@ -45,13 +47,15 @@ def turn_views(transcript: Transcript, pack: LanguagePack) -> list[TurnView]:
         tokens: list[Token] = []
         times: list[float] = []
         clauses: list[int] = []
+        word_indices: list[int] = []
         questions: set[int] = set()
         clause = 0
-        for word in transcript.words[turn.first_word : turn.first_word + turn.word_count]:
+        for offset, word in enumerate(transcript.words[turn.first_word : turn.first_word + turn.word_count]):
             for token in pack.tokens(word.text):
                 tokens.append(token)
                 times.append(word.start)
                 clauses.append(clause)
+                word_indices.append(turn.first_word + offset)
             if _CLAUSE_END.search(word.text):
                 if word.text.endswith("?"):
                     questions.update(range(_sentence_start(clauses, clause), clause + 1))
@@ -68,6 +72,7 @@ def turn_views(transcript: Transcript, pack: LanguagePack) -> list[TurnView]:
                 clauses,
                 frozenset(questions),
                 frozenset(t.stem for t in tokens),
+                tuple(word_indices),
             )
         )
     return views

@@ -147,7 +147,9 @@ class CallsApi:
         )
         if may_see_pii(principal) or call.masked_at is not None:
             return transcript
-        masked, _ = mask_transcript(transcript, language_pack(transcript.language.code), MaskingPolicy())
+        masked, _ = mask_transcript(
+            transcript, language_pack(transcript.language.code), MaskingPolicy(), self.settings.phone_region
+        )
         return masked
 
     def search(

@@ -19,13 +19,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
+from callsight.analysis.index_terms import pii_terms
 from callsight.analysis.languages import language_pack
+from callsight.analysis.text import turn_views
 from callsight.compliance.deletion import Actor
-from callsight.compliance.masking import mask_transcript
+from callsight.compliance.masking import mask_transcript, masked_words
 from callsight.compliance.policies import MaskingPolicy
 from callsight.compliance.redaction import redact_audio
 from callsight.config import Settings
 from callsight.models.call import CallRecord, CallStatus
+from callsight.models.transcript import Transcript
 from callsight.resources import RECORDINGS_BUCKET
 from callsight.storage import aws
 from callsight.storage.artefacts import CallArtefacts
@@ -33,6 +36,7 @@ from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository, CallUpdates
 from callsight.storage.policy_store import PolicyStore
 from callsight.storage.recordings import ObjectMissing, RecordingStore
+from callsight.storage.search_index import SearchIndex
 from callsight.storage.tables import CallItem, bind_tables
 from callsight.storage.transcripts import TranscriptStore
 
@@ -48,6 +52,7 @@ class MaskingOutcome(BaseModel):
     bleeped_s: float = 0.0
     redacted_key: str | None = None
     deleted_versions: int = 0
+    index_entries_deleted: int = 0
     detail: str | None = None
 
 
@@ -68,7 +73,9 @@ class MaskingSweep:
         self.audit = AuditLog(settings)
         self._s3: Any = aws.client("s3", settings)
         self.artefacts = CallArtefacts(settings)
+        self.index = SearchIndex(settings)
         self.redacted_bucket = RECORDINGS_BUCKET.physical(settings)
+        self.phone_region = settings.phone_region
 
     def run(
         self, *, now: datetime | None = None, dry_run: bool = False, who: Actor | None = None
@@ -116,10 +123,14 @@ class MaskingSweep:
                 raise
             # an interrupted earlier run already replaced it by the masked version: continue from that
             transcript = self.transcripts.get(facts.transcript_key)
-        masked, spans = mask_transcript(transcript, language_pack(transcript.language.code), policy)
+        masked, spans = mask_transcript(
+            transcript, language_pack(transcript.language.code), policy, self.phone_region
+        )
         outcome = MaskingOutcome(call_id=call.call_id, masked=dict(Counter(s.type for s in spans)))
         if dry_run:
             return outcome
+        # first, while the unmasked words are still at hand: index entries older analyses wrote for them
+        outcome.index_entries_deleted = self._unindex_pii(call.call_id, transcript, masked)
         if call.superseded_by is None:  # a superseded call's audio is its key's newest call's now
             outcome.redacted_key, outcome.bleeped_s = self._redact(call, spans)
         _, version = self.transcripts.put(masked)
@@ -135,9 +146,19 @@ class MaskingSweep:
         )
         self.audit.record(
             actor=who.actor, role=who.role, action="masking.apply", target=f"call:{call.call_id}", request_id=who.request_id,
-            details={"masked": outcome.masked, "bleeped_s": outcome.bleeped_s, "deleted_versions": outcome.deleted_versions},
+            details={"masked": outcome.masked, "bleeped_s": outcome.bleeped_s, "deleted_versions": outcome.deleted_versions,
+                     "index_entries_deleted": outcome.index_entries_deleted},
         )  # fmt: skip
         return outcome
+
+    def _unindex_pii(self, call_id: str, transcript: Transcript, masked: Transcript) -> int:
+        """Delete the call's keyword-index entries of terms said only inside what was masked (an index
+        written before PII terms were left out holds names and spoken digits)."""
+        pack = language_pack(transcript.language.code)
+        if pack is None:
+            return 0
+        terms = pii_terms(turn_views(transcript, pack), pack, masked_words(transcript, masked))
+        return self.index.delete_terms(call_id, terms)
 
     def _redact(self, call: CallRecord, spans: list[Any]) -> tuple[str | None, float]:
         suffix = PurePosixPath(call.source.key).suffix or ".wav"

@@ -7,7 +7,7 @@ the ``by-call`` index (never a scan) and deleted, then the new ones written in b
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime
 
 from callsight.analysis.index_terms import TermEntry
@@ -60,6 +60,20 @@ class SearchIndex:
 
     def delete_call(self, call_id: str) -> int:
         keys = [(e.term_key, e.entry_ref) for e in SearchEntryItem.by_call.query(call_id)]
+        with SearchEntryItem.batch_write() as batch:
+            for term_key, ref in keys:
+                batch.delete(SearchEntryItem(term_key, ref))
+        return len(keys)
+
+    def delete_terms(self, call_id: str, term_keys: Collection[str]) -> int:
+        """Drop ``call_id``'s entries of these terms (found through ``by-call``); returns items deleted."""
+        if not term_keys:
+            return 0
+        keys = [
+            (e.term_key, e.entry_ref)
+            for e in SearchEntryItem.by_call.query(call_id)
+            if e.term_key in term_keys
+        ]
         with SearchEntryItem.batch_write() as batch:
             for term_key, ref in keys:
                 batch.delete(SearchEntryItem(term_key, ref))

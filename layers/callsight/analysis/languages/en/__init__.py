@@ -138,7 +138,7 @@ class English(LanguagePack):
         return float(self._vader.polarity_scores(_COURTESY.sub(" ", text))["compound"])
 
     def normalize_numbers(self, text: str) -> str:
-        return str(alpha2digit(text, "en"))
+        return str(alpha2digit(_spelled_digits(text), "en"))
 
     def entities(self, text: str) -> list[FoundEntity]:
         found: list[FoundEntity] = []
@@ -183,6 +183,26 @@ _INTRODUCTION = re.compile(
     re.IGNORECASE,
 )
 _FULL_NAME = re.compile(r"\b([A-Z][a-z]+)\s+([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
+
+
+_DIGIT_WORDS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_DIGIT = rf"(?:{'|'.join(_DIGIT_WORDS)}|\d)"
+#: "double five" / "triple seven", as numbers are dictated.
+_REPEATED = re.compile(rf"\b(double|triple)\s+({_DIGIT})\b", re.IGNORECASE)
+#: "oh" for zero after a spelled digit ("nine oh three") or before two ("oh one two"; not "oh, one more").
+_OH_BEFORE = re.compile(rf"\boh(?=\s+{_DIGIT}[\s,]+{_DIGIT}\b)", re.IGNORECASE)
+_OH_AFTER = re.compile(rf"(\b{_DIGIT}[\s,]+)oh\b", re.IGNORECASE)
+
+
+def _spelled_digits(text: str) -> str:
+    """Dictation habits text2num does not read: "double five" → "five five", "oh" → "zero"."""
+    text = _REPEATED.sub(
+        lambda m: " ".join([m.group(2)] * (2 if m.group(1).lower() == "double" else 3)), text
+    )
+    text = _OH_BEFORE.sub("zero", text)
+    while (changed := _OH_AFTER.sub(r"\1zero", text)) != text:  # "five oh oh"
+        text = changed
+    return text
 
 
 def _amount(raw: str) -> str:

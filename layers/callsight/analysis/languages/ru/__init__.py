@@ -200,6 +200,11 @@ class Russian(LanguagePack):
         return f"{day} {match.group('month')}" if 1 <= day <= 31 else match.group(0)
 
     def entities(self, text: str) -> list[FoundEntity]:
+        """Names, places, money, dates (natasha). The analyzer, the keyword index and masking all ask
+        about the same turns: the model runs once per text (a bounded cache)."""
+        return list(_cached_entities(self, text))
+
+    def _entities(self, text: str) -> list[FoundEntity]:
         tools = self._natasha
         found: list[FoundEntity] = []
         doc = tools["doc"](text)
@@ -236,3 +241,8 @@ class Russian(LanguagePack):
         for m in _INTRODUCTION.finditer(text):
             found.append(FoundEntity("person", m.group("name"), m.start("name"), m.end("name")))
         return found
+
+
+@lru_cache(maxsize=4096)
+def _cached_entities(pack: Russian, text: str) -> tuple[FoundEntity, ...]:
+    return tuple(pack._entities(text))
