@@ -720,7 +720,9 @@ def token(
         list[str] | None, typer.Option(help="QA: a team or queue it may see (repeatable).")
     ] = None,
     agent_id: Annotated[str | None, typer.Option(help="Agent: their agent id / extension.")] = None,
-    hours: Annotated[float, typer.Option(min=0.01, max=24 * 30)] = 8,
+    hours: Annotated[
+        float, typer.Option(min=0.01, help="Lifetime; at most CALLSIGHT_AUTH_MAX_TOKEN_LIFETIME_S (12 h).")
+    ] = 8,
 ) -> None:
     """Mint a local bearer token for the API (only when no identity provider is configured)."""
     from datetime import timedelta
