@@ -168,10 +168,15 @@ def print_analysis(call: CallRecord) -> None:
         talk.append(f"interruptions {metrics.interruptions}")
     if metrics.short_call:
         talk.append("short call")
+    mood = (
+        f"sentiment: overall {summary.sentiment_overall:+.2f}, customer {customer}, trend "
+        f"{summary.sentiment_trend or 0:+.2f} · dissatisfaction risk {summary.risk_score or 0:.2f} ({summary.risk_level})"
+        if summary.sentiment_overall is not None
+        else "no speech: no language, sentiment, outcome or risk"
+    )
     lines = [
         f"tags: {', '.join(call.tags) or '-'} · purpose: {summary.purpose} · outcome: {summary.outcome}{refusal}",
-        f"sentiment: overall {summary.sentiment_overall:+.2f}, customer {customer}, "
-        f"trend {summary.sentiment_trend:+.2f} · dissatisfaction risk {summary.risk_score:.2f} ({summary.risk_level})",
+        mood,
         "entities: " + (", ".join(f"{e.type}={e.display}" for e in summary.entities) or "-"),
         "talk: " + ", ".join(talk),
         "checkpoints: "

@@ -77,6 +77,10 @@ class CallSummary(BaseModel):
         description="Masked (+7903*****67): call records never hold the raw number."
     )
     duration_s: float | None
+    no_speech: bool = Field(
+        default=False,
+        description="Analysed and nothing was said: language, outcome, sentiment and risk are null.",
+    )
     language: str | None
     tags: list[str]
     outcome: str | None
@@ -87,11 +91,12 @@ class CallSummary(BaseModel):
     @classmethod
     def of(cls, call: CallRecord) -> CallSummary:
         analysis = call.analysis
+        no_speech = analysis is not None and analysis.no_speech
         return cls(
             call_id=call.call_id, status=call.status, started_at=call.started_at, direction=call.direction,
             agent_id=call.agent_id, team=call.team, queue=call.queue, customer_phone=call.customer_phone_masked,
-            duration_s=call.audio.duration_s if call.audio else None,
-            language=call.transcription.language if call.transcription else None, tags=call.tags,
+            duration_s=call.audio.duration_s if call.audio else None, no_speech=no_speech,
+            language=call.transcription.language if call.transcription and not no_speech else None, tags=call.tags,
             outcome=analysis.outcome if analysis else None,
             sentiment=(analysis.sentiment_customer if analysis.sentiment_customer is not None else analysis.sentiment_overall)
             if analysis else None,

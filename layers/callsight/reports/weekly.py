@@ -142,7 +142,7 @@ def _top_questions(calls: list[CallRecord]) -> list[QuestionCount]:
     calls_per_key: Counter[str] = Counter()
     languages: dict[str, set[str]] = defaultdict(set)
     for call in calls:
-        if call.analysis is None:
+        if call.analysis is None or call.analysis.language is None:
             continue
         seen: set[str] = set()
         for question in call.analysis.customer_questions:
