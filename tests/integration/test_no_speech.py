@@ -82,3 +82,14 @@ def test_the_api_says_no_speech(env: Stack, client: Client) -> None:
     status, stats = get(client, "/stats?since=2026-11-20&until=2026-11-20", bearer(env, Role.ADMIN))
     assert status == 200 and stats["calls"] == 1 and stats["missed_call_rate"] == 1.0
     assert stats["outcomes"] == {} and stats["sentiment_per_day"] == {}, json.dumps(stats)
+
+
+def test_a_silent_recording_goes_through_the_real_pipeline_as_no_speech(env: Stack) -> None:
+    """Two minutes of digital silence, uploaded: ingest → Whisper (base, CPU) → analyze."""
+    env.put("in-204-+79031234561-20261120-113001-7.1.wav", pcm_wav(seconds=120, tone_hz=0.0))
+    runner = env.runner(stages=("ingest", "transcribe", "analyze"))
+    assert runner.drain(max_seconds=300)
+    [call] = env.all_calls()
+    assert call.status is CallStatus.ANALYZED, (call.status, call.status_detail)
+    assert call.transcription is not None and call.transcription.word_count == 0
+    assert call.analysis is not None and call.analysis.no_speech and call.analysis.language is None
