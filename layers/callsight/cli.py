@@ -169,10 +169,15 @@ def print_analysis(call: CallRecord) -> None:
         talk.append(f"interruptions {metrics.interruptions}")
     if metrics.short_call:
         talk.append("short call")
+    mood = (
+        f"sentiment: overall {summary.sentiment_overall:+.2f}, customer {customer}, trend "
+        f"{summary.sentiment_trend or 0:+.2f} · dissatisfaction risk {summary.risk_score or 0:.2f} ({summary.risk_level})"
+        if summary.sentiment_overall is not None
+        else "no speech: no language, sentiment, outcome or risk"
+    )
     lines = [
         f"tags: {', '.join(call.tags) or '-'} · purpose: {summary.purpose} · outcome: {summary.outcome}{refusal}",
-        f"sentiment: overall {summary.sentiment_overall:+.2f}, customer {customer}, "
-        f"trend {summary.sentiment_trend:+.2f} · dissatisfaction risk {summary.risk_score:.2f} ({summary.risk_level})",
+        mood,
         "entities: " + (", ".join(f"{e.type}={e.display}" for e in summary.entities) or "-"),
         "talk: " + ", ".join(talk),
         "checkpoints: "
@@ -787,7 +792,9 @@ def token(
         list[str] | None, typer.Option(help="QA: a team or queue it may see (repeatable).")
     ] = None,
     agent_id: Annotated[str | None, typer.Option(help="Agent: their agent id / extension.")] = None,
-    hours: Annotated[float, typer.Option(min=0.01, max=24 * 30)] = 8,
+    hours: Annotated[
+        float, typer.Option(min=0.01, help="Lifetime; at most CALLSIGHT_AUTH_MAX_TOKEN_LIFETIME_S (12 h).")
+    ] = 8,
 ) -> None:
     """Mint a local bearer token for the API (only when no identity provider is configured)."""
     from datetime import timedelta

@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     )
     auth_roles_claim: str = Field(default="callsight:role", description="Claim holding the caller's role.")
     auth_leeway_s: int = Field(default=30, ge=0, le=300, description="Clock skew tolerated on exp/nbf.")
+    auth_max_token_lifetime_s: int = Field(
+        default=12 * 3600, ge=60, description="Longest token lifetime accepted (exp - iat) and minted."
+    )
 
     # --- secrets from Secrets Manager (deployed): read once at cold start, never in the environment ---
     phone_hash_key_secret_arn: str | None = Field(

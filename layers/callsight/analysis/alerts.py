@@ -18,6 +18,8 @@ class Tripped:
 def tripped_alerts(rules: RulePack, analysis: CallAnalysis) -> list[Tripped]:
     """Per-call alerts that hold for ``analysis`` (rules without ``at_least_per_hour``)."""
     tripped: list[Tripped] = []
+    if analysis.sentiment is None or analysis.risk is None:  # no speech: nothing to alert on
+        return tripped
     customer = (
         analysis.sentiment.customer if analysis.sentiment.customer is not None else analysis.sentiment.overall
     )

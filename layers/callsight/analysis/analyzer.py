@@ -2,8 +2,9 @@
 
 Order: sanity checks → language module → turns → sentiment → talk metrics → rules (categories,
 purpose, outcome, refusal reason, checkpoints, risk triggers, in file order) → keyword hits →
-entities → dissatisfaction risk. Unsupported languages and empty calls still get talk metrics and a
-warning saying what was skipped.
+entities → dissatisfaction risk. Unsupported languages still get talk metrics and a warning saying
+what was skipped. A call with no words at all is ``no_speech``: talk metrics only, and no language,
+sentiment, purpose, outcome or risk (silence is not a neutral call in some language).
 """
 
 from __future__ import annotations
@@ -69,9 +70,9 @@ class Analyzer:
         check_transcript(transcript)
         warnings: list[str] = []
         metrics = talk_metrics(transcript, self.rules.short_call_s)
-        pack = language_pack(transcript.language.code)
         if not transcript.words:
-            warnings.append("no speech was recognised: nothing to categorise")
+            return self._no_speech(transcript, call_id, metrics)
+        pack = language_pack(transcript.language.code)
         if pack is None:
             warnings.append(
                 f"language {transcript.language.code!r} is not supported (supported: "
@@ -80,7 +81,7 @@ class Analyzer:
             )
             return self._metrics_only(transcript, call_id, metrics, warnings)
         mono = transcript.speaker_attribution is not SpeakerAttribution.CHANNEL
-        if mono and transcript.words:
+        if mono:
             warnings.append("speakers are not separated: speaker-specific rules were applied to all speech")
         turns = turn_views(transcript, pack)
         context = _Context(
@@ -241,7 +242,6 @@ class Analyzer:
         def first_value(kind: str) -> str | None:
             return next((m.value for m in matched.values() if m.kind == kind), None)
 
-        has_words = bool(context.transcript.words)
         outcome = first_value("outcome") or "none"
         checkpoints = [m for m in matched.values() if m.kind == "checkpoint"]
         extractor = self._extractors.get(context.pack.code)
@@ -257,7 +257,7 @@ class Analyzer:
             rules_version=self.rules.version,
             tags=[m.id for m in matched.values() if m.kind == "category"],
             categories=[m for m in matched.values() if m.kind == "category"],
-            purpose=first_value("purpose") or ("consultation" if has_words else None),
+            purpose=first_value("purpose") or "consultation",
             outcome=outcome,
             refusal_reason=(first_value("refusal_reason") or "other") if outcome == "refusal" else None,
             checkpoints={r.id: r.id in matched for r in self.rules.of_kind("checkpoint")},
@@ -344,6 +344,19 @@ class Analyzer:
             sentiment=SentimentSummary(per_turn=[], agent=None, customer=None, overall=0.0, trend=0.0, first_third=0.0, last_third=0.0),
             entities=[], keyword_hits=[], metrics=metrics, risk=Risk(score=0.0, level="low", evidence=[]),
             warnings=warnings, analyzed_at=datetime.now(UTC),
+        )  # fmt: skip
+
+    def _no_speech(self, transcript: Transcript, call_id: str | None, metrics: TalkMetrics) -> CallAnalysis:
+        return CallAnalysis(
+            call_id=call_id, no_speech=True, language=None,
+            language_supported=False, rules_version=self.rules.version,
+            tags=[], categories=[], purpose=None, outcome=None, refusal_reason=None, checkpoints={},
+            checkpoint_evidence=[], sentiment=None, entities=[], keyword_hits=[], metrics=metrics, risk=None,
+            warnings=[
+                f"no speech was recognised in {transcript.duration_s:.0f} s: no language, sentiment, purpose, "
+                "outcome or risk (the transcriber's language guess on silence is not kept)"
+            ],
+            analyzed_at=datetime.now(UTC),
         )  # fmt: skip
 
 

@@ -152,15 +152,19 @@ class AnalyzeService:
     def _summary(
         self, analysis: CallAnalysis, key: str, version_id: str | None, transcript_version_id: str | None
     ) -> AnalysisSummary:
-        sentiment = analysis.sentiment
+        sentiment, risk = analysis.sentiment, analysis.risk
         return AnalysisSummary(
             analysis_bucket=self.analyses.bucket, analysis_key=key, analysis_version_id=version_id,
             transcript_version_id=transcript_version_id, rules_version=analysis.rules_version,
-            language=analysis.language, language_supported=analysis.language_supported, purpose=analysis.purpose,
-            outcome=analysis.outcome or "none", refusal_reason=analysis.refusal_reason,
-            sentiment_overall=sentiment.overall, sentiment_customer=sentiment.customer,
-            sentiment_agent=sentiment.agent, sentiment_trend=sentiment.trend, risk_score=analysis.risk.score,
-            risk_level=analysis.risk.level, checkpoints=analysis.checkpoints, metrics=analysis.metrics,
+            no_speech=analysis.no_speech, language=analysis.language, language_supported=analysis.language_supported,
+            purpose=analysis.purpose, outcome=None if analysis.no_speech else analysis.outcome or "none",
+            refusal_reason=analysis.refusal_reason,
+            sentiment_overall=sentiment.overall if sentiment else None,
+            sentiment_customer=sentiment.customer if sentiment else None,
+            sentiment_agent=sentiment.agent if sentiment else None,
+            sentiment_trend=sentiment.trend if sentiment else None,
+            risk_score=risk.score if risk else None, risk_level=risk.level if risk else None,
+            checkpoints=analysis.checkpoints, metrics=analysis.metrics,
             entities=stored_entities(analysis.entities), warnings=analysis.warnings, analyzed_at=analysis.analyzed_at,
             customer_questions=analysis.customer_questions,
         )  # fmt: skip
@@ -174,7 +178,7 @@ class AnalyzeService:
             "purpose": summary.purpose, "outcome": summary.outcome, "refusal_reason": summary.refusal_reason,
             "sentiment": summary.sentiment_customer if summary.sentiment_customer is not None else summary.sentiment_overall,
             "risk_score": summary.risk_score, "duration_s": summary.metrics.duration_s,
-            "analysis_key": summary.analysis_key,
+            "analysis_key": summary.analysis_key, "no_speech": summary.no_speech,
         }  # fmt: skip
 
     def _alerts(self, call: CallRecord, analysis: CallAnalysis) -> list[str]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callsight.models.analysis import StoredEntity, TalkMetrics
 from callsight.models.call import CallRecord, CallStatus, Direction, StatusChange
 
 MAX_PAGE = 100
+_INSTANT = (
+    "ISO 8601 with an offset (2026-11-20T11:30:00Z, 2026-11-20T14:30:00+03:00); a date (2026-11-20) "
+    "means its midnight UTC and a date-time without an offset is read as UTC."
+)
 
 
 class ListQuery(BaseModel):
@@ -32,8 +36,21 @@ class ListQuery(BaseModel):
     sentiment_max: float | None = Field(default=None, ge=-1, le=1)
     min_duration_s: float | None = Field(default=None, ge=0, le=86400)
     max_duration_s: float | None = Field(default=None, ge=0, le=86400)
-    since: datetime | None = None
-    until: datetime | None = None
+    since: datetime | None = Field(
+        default=None, description=f"Calls started at or after this instant. {_INSTANT}"
+    )
+    until: datetime | None = Field(default=None, description=f"Calls started before this instant. {_INSTANT}")
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """Every bound in UTC, so it compares with the stored (UTC) start times."""
+        if value is None:
+            return None
+        try:
+            return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 is before the year 1 in UTC
+            raise ValueError("out of range once converted to UTC") from exc
 
     @model_validator(mode="after")
     def _ranges(self) -> ListQuery:
@@ -60,6 +77,10 @@ class CallSummary(BaseModel):
         description="Masked (+7903*****67): call records never hold the raw number."
     )
     duration_s: float | None
+    no_speech: bool = Field(
+        default=False,
+        description="Analysed and nothing was said: language, outcome, sentiment and risk are null.",
+    )
     language: str | None
     tags: list[str]
     outcome: str | None
@@ -70,11 +91,12 @@ class CallSummary(BaseModel):
     @classmethod
     def of(cls, call: CallRecord) -> CallSummary:
         analysis = call.analysis
+        no_speech = analysis is not None and analysis.no_speech
         return cls(
             call_id=call.call_id, status=call.status, started_at=call.started_at, direction=call.direction,
             agent_id=call.agent_id, team=call.team, queue=call.queue, customer_phone=call.customer_phone_masked,
-            duration_s=call.audio.duration_s if call.audio else None,
-            language=call.transcription.language if call.transcription else None, tags=call.tags,
+            duration_s=call.audio.duration_s if call.audio else None, no_speech=no_speech,
+            language=call.transcription.language if call.transcription and not no_speech else None, tags=call.tags,
             outcome=analysis.outcome if analysis else None,
             sentiment=(analysis.sentiment_customer if analysis.sentiment_customer is not None else analysis.sentiment_overall)
             if analysis else None,
@@ -97,15 +119,20 @@ class CallDetail(CallSummary):
     masked: bool = Field(description="True when PII in this view is masked for the caller's role.")
 
     @classmethod
-    def of_call(cls, call: CallRecord) -> CallDetail:
-        """Entities come from the call record, which stores PII masked, so this view is always masked."""
+    def of_call(cls, call: CallRecord, *, lookup_hashes: bool = False) -> CallDetail:
+        """Entities come from the call record, which stores PII masked, so this view is always masked.
+        A phone's lookup hash links the calls of one customer: kept only with ``lookup_hashes`` (roles
+        that hold PII)."""
         analysis = call.analysis
+        entities = analysis.entities if analysis else []
+        if not lookup_hashes:
+            entities = [e.model_copy(update={"lookup_hash": None}) if e.lookup_hash else e for e in entities]
         summary: dict[str, Any] = CallSummary.of(call).model_dump()
         return cls(
             **summary, status_history=call.status_history, purpose=analysis.purpose if analysis else None,
             refusal_reason=analysis.refusal_reason if analysis else None,
             checkpoints=analysis.checkpoints if analysis else {}, metrics=analysis.metrics if analysis else None,
-            entities=analysis.entities if analysis else [], masked=True,
+            entities=entities, masked=True,
         )  # fmt: skip
 
 

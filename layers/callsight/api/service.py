@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import datetime
 from typing import Any
 
 from callsight.analysis.languages import language_pack, supported_languages
@@ -96,6 +97,8 @@ class CallsApi:
         if payload.get("s") != scope:
             raise BadRequest("cursor belongs to another listing (other route or filters): start without it")
         key: dict[str, Any] = payload["k"]
+        if not _start_key_fits(key, scope):
+            raise BadRequest("cursor does not hold a position in this listing: start without it")
         return key
 
     # --- routes -----------------------------------------------------------------------------------
@@ -136,7 +139,7 @@ class CallsApi:
 
     def call_detail(self, principal: Principal, call_id: str, request_id: str | None = None) -> CallDetail:
         call = self.visible(principal, call_id, "call.read", request_id)
-        return CallDetail.of_call(call)
+        return CallDetail.of_call(call, lookup_hashes=may_see_pii(principal))
 
     def transcript(self, principal: Principal, call_id: str, request_id: str | None = None) -> Transcript:
         call = self.visible(principal, call_id, "transcript.read", request_id)
@@ -205,6 +208,31 @@ class CallsApi:
         if not allowed or call is None:
             raise NotFound(f"no call {call_id[:64]!r}")
         return call
+
+
+def _start_key_fits(key: dict[str, Any], scope: str) -> bool:
+    """Whether ``key`` is a DynamoDB start key of the listing ``scope`` names: exactly its index's key
+    attributes, each one string, the partition the listing reads and a stored timestamp. A signed
+    cursor is normally one we issued, but one signed by an older version or with a leaked key must
+    still be a 400, never a malformed query."""
+    if scope.startswith("calls:by-agent:"):
+        partition, moment = ("agent_id", scope.removeprefix("calls:by-agent:")), "started_at"
+    else:  # calls:by-update and feed both read the by-update index, partition "0"
+        partition, moment = ("feed_shard", "0"), "updated_at"
+    if set(key) != {"call_id", partition[0], moment}:
+        return False
+    values: dict[str, str] = {}
+    for name, typed in key.items():
+        if not (isinstance(typed, dict) and list(typed) == ["S"] and isinstance(typed["S"], str)):
+            return False
+        values[name] = typed["S"]
+    if values[partition[0]] != partition[1] or not 0 < len(values["call_id"]) <= 64:
+        return False
+    try:  # as UTCDateTimeAttribute stores it: 2026-11-20T11:30:01.000000+0000
+        datetime.strptime(values[moment], "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return False
+    return values[moment].endswith("+0000")
 
 
 def _term_key(language: str, word: str) -> str:

@@ -5,7 +5,11 @@ keys as a JWKS: keys are fetched by ``kid`` and cached, and an unknown ``kid`` t
 (key rotation). Locally, HS256 with ``CALLSIGHT_AUTH_LOCAL_SECRET`` (``callsight token`` mints).
 The accepted algorithms are fixed by the mode, never read from the token: ``alg: none`` and
 algorithm confusion (an HS256 token "signed" with a public key) are rejected. ``iss``, ``aud``,
-``exp``, ``nbf`` and ``sub`` are required and checked.
+``exp``, ``nbf`` and ``sub`` are required and checked, and a token may live at most
+``CALLSIGHT_AUTH_MAX_TOKEN_LIFETIME_S`` (``exp - iat``; 12 h by default), so a leaked token cannot
+be valid for a year. ``callsight:teams`` must be a list and ``callsight:agent_id`` a string; an
+integer in either (a PBX extension, a queue number, as some identity providers emit custom
+attributes) is read as its decimal string, anything else is a 401 naming the claim.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from callsight.config import Settings
 ASYMMETRIC = ["RS256", "ES256"]
 SYMMETRIC = ["HS256"]
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+TEAMS_CLAIM = "callsight:teams"
+AGENT_CLAIM = "callsight:agent_id"
 
 
 class Role(StrEnum):
@@ -86,7 +92,18 @@ class TokenVerifier:
             raise Unauthorized(f"token lacks the {exc.claim!r} claim") from exc
         except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
             raise Unauthorized("invalid token") from exc
+        self._check_lifetime(claims)
         return self._principal(claims)
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        """``exp - iat`` within the configured maximum (pyjwt has checked both are numbers)."""
+        lifetime = float(claims["exp"]) - float(claims["iat"])
+        limit = self.settings.auth_max_token_lifetime_s
+        if lifetime > limit:
+            raise Unauthorized(
+                f"token lifetime of {lifetime:.0f} s exceeds the {limit} s allowed "
+                "(CALLSIGHT_AUTH_MAX_TOKEN_LIFETIME_S): ask for a shorter-lived token"
+            )
 
     def _key_for(self, token: str) -> tuple[Any, list[str]]:
         header = jwt.get_unverified_header(token)  # raises DecodeError for garbage
@@ -100,15 +117,37 @@ class TokenVerifier:
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
         try:
-            return Principal(
-                subject=str(claims["sub"]),
-                role=Role(str(claims.get(self.settings.auth_roles_claim, ""))),
-                teams=[str(t) for t in claims.get("callsight:teams", [])],
-                agent_id=claims.get("callsight:agent_id"),
-                token_id=claims.get("jti"),
-            )
-        except (ValueError, ValidationError) as exc:
+            role = Role(str(claims.get(self.settings.auth_roles_claim, "")))
+        except ValueError as exc:
             raise Unauthorized(f"token has no valid {self.settings.auth_roles_claim!r} claim") from exc
+        teams = claims.get(TEAMS_CLAIM)
+        teams = [] if teams is None else teams  # absent or null: no teams
+        if not isinstance(teams, list) or not all(_name(t) is not None for t in teams):
+            raise Unauthorized(f"token claim {TEAMS_CLAIM!r} must be a list of team or queue names (strings)")
+        agent_id = claims.get(AGENT_CLAIM)
+        if agent_id is not None and _name(agent_id) is None:
+            raise Unauthorized(f"token claim {AGENT_CLAIM!r} must be a string (the agent's id or extension)")
+        try:
+            return Principal(
+                subject=str(claims["sub"]), role=role, teams=[_name(t) or "" for t in teams],
+                agent_id=_name(agent_id) if agent_id is not None else None, token_id=_optional_str(claims.get("jti")),
+            )  # fmt: skip
+        except ValidationError as exc:
+            raise Unauthorized("token claims are malformed") from exc
+
+
+def _name(value: Any) -> str | None:
+    """A team, queue or agent id claim as a string: strings as they are, integers (not booleans) as
+    their decimal digits; None for anything else."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def mint_local_token(
@@ -124,6 +163,11 @@ def mint_local_token(
     if settings.auth_jwks_url:
         raise ValueError(
             "CALLSIGHT_AUTH_JWKS_URL is set: tokens come from the identity provider, not from here"
+        )
+    limit = settings.auth_max_token_lifetime_s
+    if ttl.total_seconds() > limit:
+        raise ValueError(
+            f"a token may live at most {limit} s ({limit / 3600:g} h, CALLSIGHT_AUTH_MAX_TOKEN_LIFETIME_S)"
         )
     now = datetime.now(UTC)
     claims: dict[str, Any] = {

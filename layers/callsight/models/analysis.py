@@ -101,10 +101,17 @@ class Risk(BaseModel):
     evidence: list[str]
 
 
+NO_SPEECH = (
+    "True when nothing was said (the transcript has no words): then there is no language, sentiment, "
+    "purpose, outcome or risk, only talk metrics."
+)
+
+
 class CallAnalysis(BaseModel):
     schema_version: Literal[1] = ANALYSIS_SCHEMA_VERSION
     call_id: str | None = None
-    language: str
+    no_speech: bool = Field(default=False, description=NO_SPEECH)
+    language: str | None = Field(description="The analysed language; None when there was no speech.")
     language_supported: bool
     rules_version: str
     tags: list[str]
@@ -114,11 +121,11 @@ class CallAnalysis(BaseModel):
     refusal_reason: str | None
     checkpoints: dict[str, bool]
     checkpoint_evidence: list[CategoryMatch]
-    sentiment: SentimentSummary
+    sentiment: SentimentSummary | None
     entities: list[Entity]
     keyword_hits: list[KeywordHit]
     metrics: TalkMetrics
-    risk: Risk
+    risk: Risk | None
     warnings: list[str]
     analyzed_at: datetime
     customer_questions: list[CustomerQuestion] = Field(default_factory=list)
@@ -142,17 +149,18 @@ class AnalysisSummary(BaseModel):
     analysis_version_id: str | None = None
     transcript_version_id: str | None = None
     rules_version: str
-    language: str
+    no_speech: bool = Field(default=False, description=NO_SPEECH)
+    language: str | None = None
     language_supported: bool
     purpose: str | None = None
-    outcome: str
+    outcome: str | None = None
     refusal_reason: str | None = None
-    sentiment_overall: float
+    sentiment_overall: float | None = None
     sentiment_customer: float | None = None
     sentiment_agent: float | None = None
-    sentiment_trend: float
-    risk_score: float
-    risk_level: str
+    sentiment_trend: float | None = None
+    risk_score: float | None = None
+    risk_level: str | None = None
     checkpoints: dict[str, bool]
     metrics: TalkMetrics
     entities: list[StoredEntity]

@@ -51,9 +51,14 @@ def week_start(week: str) -> date:
     if match is None:
         raise ValueError(f"{week!r} is not an ISO week like 2026-W47")
     try:
-        return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
     except ValueError as exc:
         raise ValueError(f"{week!r} is not a week of that year") from exc
+    try:
+        monday + timedelta(days=6)
+    except OverflowError as exc:  # 9999-W52 ends in the year 10000
+        raise ValueError(f"{week!r} ends after the last representable day (9999-12-31)") from exc
+    return monday
 
 
 def last_complete_week(today: date | None = None) -> str:
@@ -137,7 +142,7 @@ def _top_questions(calls: list[CallRecord]) -> list[QuestionCount]:
     calls_per_key: Counter[str] = Counter()
     languages: dict[str, set[str]] = defaultdict(set)
     for call in calls:
-        if call.analysis is None:
+        if call.analysis is None or call.analysis.language is None:
             continue
         seen: set[str] = set()
         for question in call.analysis.customer_questions:

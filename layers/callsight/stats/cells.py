@@ -65,8 +65,8 @@ class Cell(Sums):
             self.short += call.audio.duration_s < SHORT_CALL_S
         self.missed += not _spoke(call)
         summary = call.analysis
-        if summary is None:
-            return
+        if summary is None or summary.outcome is None or summary.sentiment_overall is None:
+            return  # not analysed yet, or nothing was said (no outcome, no mood: counted in ``missed``)
         self.analysed += 1
         for tag in call.tags:
             self.tags[tag] = self.tags.get(tag, 0) + 1

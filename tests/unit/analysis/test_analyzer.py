@@ -143,7 +143,8 @@ def test_a_card_number_failing_luhn_is_not_a_card(analyzer: Analyzer) -> None:
 
 def test_empty_and_one_word_calls(analyzer: Analyzer) -> None:
     empty = analyzer.analyze(build_transcript([], "ru", 2))
-    assert empty.tags == [] and empty.purpose is None and empty.outcome == "none"
+    assert empty.no_speech and empty.language is None and empty.sentiment is None and empty.risk is None
+    assert empty.tags == [] and empty.purpose is None and empty.outcome is None
     assert "no speech was recognised" in empty.warnings[0]
     assert empty.metrics.speech_s == 0 and empty.metrics.short_call
     one = analyzer.analyze(build_transcript(turns(("customer", 0.2, 0.8, "Алло?")), "ru", 2))

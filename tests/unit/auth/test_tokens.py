@@ -189,3 +189,90 @@ def test_roles_see_what_they_may() -> None:
     assert not can_see_call(Principal(subject="g3", role=Role.AGENT), call(agent=None))  # no id, no calls
     assert [may_see_pii(p) for p in (admin, crm, qa, agent)] == [True, True, False, False]
     assert may_get_audio(qa) and not may_get_audio(agent) and may_get_audio(agent, agents_may_download=True)
+
+
+# --- claim shapes and token lifetime (issue 15, items 12a, 12b, 12d) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"callsight:teams": "sales-ru"}, "'callsight:teams' must be a list of team or queue names"),
+        ({"callsight:teams": {"sales-ru": True}}, "'callsight:teams' must be a list"),
+        ({"callsight:teams": ["sales-ru", ["x"]]}, "'callsight:teams' must be a list"),
+        ({"callsight:teams": [None]}, "'callsight:teams' must be a list"),
+        ({"callsight:role": "agent", "callsight:agent_id": 20.4}, "'callsight:agent_id' must be a string"),
+        ({"callsight:role": "agent", "callsight:agent_id": True}, "'callsight:agent_id' must be a string"),
+        ({"callsight:role": "agent", "callsight:agent_id": ["204"]}, "'callsight:agent_id' must be a string"),
+    ],
+    ids=[
+        "teams-string",
+        "teams-object",
+        "teams-nested",
+        "teams-null",
+        "agent-float",
+        "agent-bool",
+        "agent-list",
+    ],
+)
+def test_claims_of_the_wrong_shape_are_refused_with_the_reason(
+    overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(Unauthorized, match=message):
+        TokenVerifier(LOCAL).verify("Bearer " + local(claims(**overrides)))
+
+
+def test_numeric_agent_ids_and_queue_numbers_are_read_as_strings() -> None:
+    token = local(claims(**{"callsight:role": "agent", "callsight:agent_id": 204, "callsight:teams": [600]}))
+    principal = TokenVerifier(LOCAL).verify(f"Bearer {token}")
+    assert principal.agent_id == "204" and principal.teams == ["600"]
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "accepted"),
+    [(timedelta(hours=12), True), (timedelta(hours=12, seconds=1), False), (timedelta(days=365), False)],
+)
+def test_token_lifetime_is_capped(lifetime: timedelta, accepted: bool) -> None:
+    now = datetime.now(UTC)
+    token = local(claims(iat=now, nbf=now, exp=now + lifetime))
+    if accepted:
+        assert TokenVerifier(LOCAL).verify(f"Bearer {token}").subject == "u1"
+    else:
+        with pytest.raises(Unauthorized, match=r"token lifetime of \d+ s exceeds the 43200 s allowed"):
+            TokenVerifier(LOCAL).verify(f"Bearer {token}")
+
+
+def test_an_old_iat_does_not_stretch_the_lifetime_and_exp_and_iat_are_required() -> None:
+    now = datetime.now(UTC)
+    backdated = local(
+        claims(iat=now - timedelta(days=30), nbf=now - timedelta(days=30), exp=now + timedelta(hours=1))
+    )
+    with pytest.raises(Unauthorized, match="exceeds"):
+        TokenVerifier(LOCAL).verify(f"Bearer {backdated}")
+    with pytest.raises(Unauthorized, match="token lacks the 'exp' claim"):
+        TokenVerifier(LOCAL).verify("Bearer " + local(claims(exp=None)))
+    with pytest.raises(Unauthorized, match="token lacks the 'iat' claim"):
+        TokenVerifier(LOCAL).verify("Bearer " + local(claims(iat=None)))
+
+
+def test_the_cap_is_a_setting_and_minting_respects_it() -> None:
+    short = Settings(auth_max_token_lifetime_s=3600)
+    with pytest.raises(ValueError, match="at most 3600 s"):
+        mint_local_token(short, subject="anna", role=Role.ADMIN, ttl=timedelta(hours=2))
+    token = mint_local_token(short, subject="anna", role=Role.ADMIN, ttl=timedelta(hours=1))
+    assert TokenVerifier(short).verify(f"Bearer {token}").subject == "anna"
+    with pytest.raises(ValueError, match="at most 43200 s"):
+        mint_local_token(LOCAL, subject="anna", role=Role.ADMIN, ttl=timedelta(days=30))
+
+
+def test_callsight_token_refuses_a_lifetime_over_the_cap() -> None:
+    from callsight.cli import app
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, ["token", "--role", "admin", "--sub", "me", "--hours", "24"])
+    assert result.exit_code != 0 and "at most 43200 s" in result.output
+    result = CliRunner().invoke(app, ["token", "--role", "admin", "--sub", "me", "--hours", "12"])
+    assert (
+        result.exit_code == 0
+        and TokenVerifier(LOCAL).verify("Bearer " + result.output.strip()).subject == "me"
+    )
