@@ -1,7 +1,8 @@
 """Deleting a call and everything it left behind, with a receipt in the audit log.
 
 Used by the retention sweep and by erasure. Safe to run twice or concurrently: the call is first
-marked DELETED (a claim that survives a crash, so a rerun resumes), deletions of things already gone
+marked DELETED (a claim that survives a crash, so a rerun resumes: a sweep once the lease has run
+out, an erasure at once), deletions of things already gone
 are no-ops, the receipt is written once (looked up by target before writing), and the call item
 goes last so an interrupted run is always found again through the expiry or customer index.
 """
@@ -87,13 +88,17 @@ class CallDeleter:
                     outcome="held", request_id=who.request_id, details={"why": hold},
                 )  # fmt: skip
             return DeletionOutcome(call_id=call_id, result=DeletionResult.HELD, detail=hold)
-        if dry_run:
+        if dry_run:  # counts exactly what the run below deletes
             return DeletionOutcome(
                 call_id=call_id,
                 result=DeletionResult.WOULD_DELETE,
                 objects=len(self.artefacts.versions(call)),
+                index_entries=self.index.count_call(call_id),
             )
-        if not self.updates.claim_deletion(call_id, reason.value):
+        # An erasure is a person's request: it takes over a lease left by a killed run instead of
+        # reporting success while the call's data is still there (every step below is idempotent).
+        take_over = reason is DeletionReason.ERASURE
+        if not self.updates.claim_deletion(call_id, reason.value, take_over=take_over):
             return DeletionOutcome(
                 call_id=call_id, result=DeletionResult.GONE, detail="another sweep is deleting it"
             )

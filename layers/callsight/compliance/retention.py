@@ -39,6 +39,11 @@ class SweepReport(BaseModel):
     def count(self, result: DeletionResult) -> int:
         return sum(o.result is result for o in self.outcomes)
 
+    @property
+    def incomplete(self) -> list[DeletionOutcome]:
+        """Calls another run is still deleting (their data may still be there)."""
+        return [o for o in self.outcomes if o.result is DeletionResult.GONE and o.detail]
+
 
 class Compliance:
     def __init__(self, settings: Settings) -> None:
@@ -95,12 +100,16 @@ class Compliance:
             report.outcomes.append(self.deleter.delete(call_id, DeletionReason.ERASURE, who, dry_run=dry_run))
         if not dry_run:
             self._purge_idempotency(report)
-            self.audit.record(
-                actor=who.actor, role=who.role, action="erasure.request", target=f"subject:{subject}",
-                request_id=who.request_id, outcome="ok" if call_ids else "no_calls_found",
-                details={"calls": report.checked, "deleted": report.count(DeletionResult.DELETED),
-                         "held": [o.call_id for o in report.outcomes if o.result is DeletionResult.HELD]},
-            )  # fmt: skip
+        # A preview looks up a person's calls: audited like the erasure itself.
+        outcome = "no_calls_found" if not call_ids else ("incomplete" if report.incomplete else "ok")
+        self.audit.record(
+            actor=who.actor, role=who.role, action="erasure.preview" if dry_run else "erasure.request",
+            target=f"subject:{subject}", request_id=who.request_id, outcome=outcome,
+            details={"calls": report.checked, "deleted": report.count(DeletionResult.DELETED),
+                     "would_delete": report.count(DeletionResult.WOULD_DELETE),
+                     "incomplete": [o.call_id for o in report.incomplete],
+                     "held": [o.call_id for o in report.outcomes if o.result is DeletionResult.HELD]},
+        )  # fmt: skip
         return report
 
     # --- legal holds ------------------------------------------------------------------------------------

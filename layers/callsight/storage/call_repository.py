@@ -282,11 +282,14 @@ class CallUpdates:
         item.update(actions=[*actions, CallItem.updated_at.set(_now())])
         return _to_record(item)
 
-    def claim_deletion(self, call_id: str, reason: str, lease_s: int = 900) -> bool:
+    def claim_deletion(
+        self, call_id: str, reason: str, lease_s: int = 900, *, take_over: bool = False
+    ) -> bool:
         """Mark the call DELETED and take a deletion lease; ``False`` if another sweep holds it now.
 
         A fresh call moves to DELETED (history entry); a call left DELETED by a crashed sweep is
-        re-claimed only once that sweep's lease has run out. Conditional writes decide the race."""
+        re-claimed only once that sweep's lease has run out, or at once with ``take_over`` (erasure).
+        Conditional writes decide the race."""
         try:
             item = CallItem.get(call_id, consistent_read=True)
         except CallItem.DoesNotExist:
@@ -302,9 +305,9 @@ class CallUpdates:
                 CallItem.status_reason.set(reason),
                 CallItem.status_history.set(CallItem.status_history.append([change])),
             ]
-        elif item.deletion_lease is not None and item.deletion_lease > int(now.timestamp()):
-            return False
-        else:
+        elif not take_over:
+            if item.deletion_lease is not None and item.deletion_lease > int(now.timestamp()):
+                return False
             condition = CallItem.deletion_lease.does_not_exist() | (
                 CallItem.deletion_lease <= int(now.timestamp())
             )

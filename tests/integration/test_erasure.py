@@ -1,0 +1,116 @@
+"""Erasure by subject (issue 15): every spelling of the number finds the calls, an interrupted
+erasure is finished by a rerun, previews are exact and audited, later messages of an erased subject
+are fenced, and afterwards no trace of the number is left anywhere (objects, tables, logs)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from callsight.auth.tokens import Role
+from callsight.compliance.deletion import DeletionResult
+from callsight.compliance.retention import Compliance
+from callsight.models.call import CallStatus
+from callsight.storage.artefacts import CallArtefacts
+from chalice.test import Client
+
+from tests.integration.conftest import Stack
+from tests.integration.test_api import bearer, get
+from tests.integration.test_compliance import ADMIN, everything, make_call
+
+
+@pytest.fixture
+def client(env: Stack) -> Any:
+    from tests.integration.test_api import api_module
+
+    with Client(api_module().app) as test_client:
+        yield test_client
+
+
+def _post(client: Client, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
+    response = client.http.post(
+        path, headers=headers | {"Content-Type": "application/json"}, body=json.dumps(body)
+    )
+    return response.status_code, json.loads(response.body or b"null")
+
+
+# --- item 3: an interrupted erasure ----------------------------------------------------------------
+
+
+def test_an_erasure_killed_after_its_claim_is_finished_by_a_rerun_and_the_call_is_never_served(
+    env: Stack, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an erasure killed right after it claimed the call (DELETED, lease held)
+    call = make_call(env, "+79031234567", days_ago=5, secret="resume1")
+
+    def killed(self: Any, record: Any) -> Any:
+        raise RuntimeError("Lambda timed out")
+
+    monkeypatch.setattr(CallArtefacts, "delete_all", killed)
+    with pytest.raises(RuntimeError):
+        Compliance(env.settings).erase_subject("+79031234567", ADMIN)
+    monkeypatch.undo()
+    half = env.calls.get(call.call_id)
+    assert half is not None and half.status is CallStatus.DELETED
+
+    # Then the API serves it on no route
+    admin = bearer(env, Role.ADMIN)
+    assert get(client, f"/calls/{call.call_id}", admin)[0] == 404
+    assert get(client, f"/calls/{call.call_id}/transcript", admin)[0] == 404
+    assert get(client, f"/calls/{call.call_id}/audio", admin)[0] == 404
+    assert call.call_id not in json.dumps(get(client, "/calls", admin)[1])
+    assert call.call_id not in json.dumps(get(client, "/search?q=телефон", admin)[1])
+    assert call.call_id not in json.dumps(get(client, "/feed", bearer(env, Role.CRM))[1])
+
+    # When the erasure is run again at once (the killed run's lease has not run out)
+    from callsight.cli import app
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, ["erase", "--phone", "+79031234567"])
+
+    # Then it finishes the deletion and says so
+    assert result.exit_code == 0, result.output
+    assert "deleted" in result.output and "another sweep" not in result.output
+    assert call.call_id not in everything(env) and "resume1" not in everything(env)
+    compliance = Compliance(env.settings)
+    requests = [
+        e for e in compliance.audit.for_target(f"subject:{compliance.subject_hash('+79031234567')}")
+        if e.action == "erasure.request"
+    ]  # fmt: skip
+    assert requests[-1].outcome == "ok" and requests[-1].details["deleted"] == 1
+    receipts = [
+        e for e in compliance.audit.for_target(f"call:{call.call_id}") if e.action == "erasure.delete"
+    ]
+    assert len(receipts) == 1 and receipts[0].details["index_entries"] > 0
+
+
+# --- item 8: previews are audited and exact ---------------------------------------------------------
+
+
+def test_an_erasure_preview_is_audited_and_counts_what_the_run_deletes(env: Stack, client: Client) -> None:
+    call = make_call(env, "+79031234567", days_ago=5, secret="preview1")
+    compliance = Compliance(env.settings)
+    subject = compliance.subject_hash("+79031234567")
+
+    from callsight.cli import app
+    from typer.testing import CliRunner
+
+    cli = CliRunner().invoke(app, ["erase", "--phone", "+79031234567", "--dry-run"])
+    assert cli.exit_code == 0, cli.output
+    status, api = _post(
+        client, "/erasure", bearer(env, Role.ADMIN), {"phone": "+79031234567", "dry_run": True}
+    )
+    assert status == 200
+    [preview] = api["outcomes"]
+    assert preview["result"] == DeletionResult.WOULD_DELETE.value
+    previews = [e for e in compliance.audit.for_target(f"subject:{subject}") if e.action == "erasure.preview"]
+    assert len(previews) == 2 and all(e.details["calls"] == 1 for e in previews)
+    assert "9031234567" not in json.dumps([e.model_dump(mode="json") for e in previews])
+    assert env.calls.get(call.call_id) is not None  # a preview deletes nothing
+
+    report = compliance.erase_subject("+79031234567", ADMIN)
+    [done] = report.outcomes
+    assert done.result is DeletionResult.DELETED
+    assert (preview["objects"], preview["index_entries"]) == (done.objects, done.index_entries)
+    assert done.index_entries > 0
