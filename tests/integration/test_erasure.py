@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from callsight.auth.tokens import Role
 from callsight.compliance.deletion import DeletionResult
-from callsight.compliance.retention import Compliance
+from callsight.compliance.retention import Compliance, InvalidPhone
 from callsight.models.call import CallStatus
 from callsight.storage.artefacts import CallArtefacts
 from chalice.test import Client
 
+from tests.audio_factory import pcm_wav
 from tests.integration.conftest import Stack
 from tests.integration.test_api import bearer, get
 from tests.integration.test_compliance import ADMIN, everything, make_call
@@ -114,3 +115,51 @@ def test_an_erasure_preview_is_audited_and_counts_what_the_run_deletes(env: Stac
     assert done.result is DeletionResult.DELETED
     assert (preview["objects"], preview["index_entries"]) == (done.objects, done.index_entries)
     assert done.index_entries > 0
+
+
+# --- item 2: every spelling of the number finds the calls -------------------------------------------
+
+
+def test_erasure_by_the_real_number_finds_calls_whose_names_wrote_it_without_a_plus(
+    env: Stack, client: Client
+) -> None:
+    from callsight.phone import phone_lookup_hash
+    from callsight.storage.tables import CallItem
+
+    # Given a US number dialled out as the PBX writes it (no +), a number that is Moscow with the
+    # trunk 8 or Vietnam (+84) alike, and a call stored by the old code (the digits' hash only)
+    us = env.ingest("out-14155550147-201-20261120-113000-1.1.wav", pcm_wav(seconds=1))
+    assert us.customer_phone_masked == "+1415*****47"
+    ambiguous = env.ingest("out-84955551234-201-20261120-113100-2.1.wav", pcm_wav(seconds=1))
+    assert ambiguous.customer_phone_masked == "+7495*****34"  # the PBX's region first
+    legacy = env.ingest("out-14155550147-202-20261120-113200-3.1.wav", pcm_wav(seconds=1))
+    key = env.settings.phone_hash_key.get_secret_value().encode()
+    CallItem.get(legacy.call_id).update(
+        actions=[CallItem.customer_phone_hash.set(phone_lookup_hash("14155550147", key)),
+                 CallItem.customer_phone_masked.set("141******47")]
+    )  # fmt: skip
+    other = env.ingest("in-201-+79031234567-20261120-113300-4.1.wav", pcm_wav(seconds=1))
+
+    # When the subject asks with their real E.164 number (API, any spelling), then the CLI
+    status, body = _post(client, "/erasure", bearer(env, Role.ADMIN), {"phone": "+1 (415) 555-0147"})
+    assert status == 200
+    assert {o["call_id"]: o["result"] for o in body["outcomes"]} == {
+        us.call_id: "deleted",
+        legacy.call_id: "deleted",
+    }
+    from callsight.cli import app
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, ["erase", "--phone", "+84955551234"])
+    assert result.exit_code == 0, result.output
+    assert ambiguous.call_id in result.output and "deleted" in result.output
+
+    # An ambiguous spelling is refused rather than guessed (it could erase someone else)
+    with pytest.raises(InvalidPhone, match="ambiguous"):
+        Compliance(env.settings).erase_subject("84955551234", ADMIN)
+
+    # Then those calls are gone and the other subject's call is untouched
+    remaining = everything(env)
+    for call in (us, legacy, ambiguous):
+        assert call.call_id not in remaining
+    assert other.call_id in remaining

@@ -64,7 +64,9 @@ class CallDeleter:
     def held(self, call: CallRecord) -> str | None:
         if call.legal_hold:
             return "legal hold on the call"
-        if self.policies.subject_on_hold(call.customer_phone_hash):
+        if any(
+            self.policies.subject_on_hold(h) for h in (call.customer_phone_hash, call.customer_phone_alt_hash)
+        ):
             return "legal hold on the customer"
         return None
 

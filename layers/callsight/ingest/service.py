@@ -39,7 +39,7 @@ from callsight.models.call import (
 )
 from callsight.models.messages import TranscribeRequest
 from callsight.observability import span
-from callsight.phone import mask_phone, normalize_phone, phone_lookup_hash
+from callsight.phone import mask_phone, phone_forms, phone_lookup_hash
 from callsight.resources import TRANSCRIBE_QUEUE
 from callsight.storage.call_repository import CallAlreadyExists, CallRepository, new_status_change
 from callsight.storage.policy_store import CachedRetentionPolicies, PolicyStore
@@ -239,7 +239,7 @@ class IngestService:
         reason = rejected.reason.value if rejected else None
         detail = rejected.detail if rejected else None
         history = [*(existing.status_history if existing else []), new_status_change(status, reason, detail)]
-        masked, phone_hash = self._protect_phone(metadata.customer_phone)
+        masked, phone_hash, alt_hash = self._protect_phone(metadata.customer_phone)
         return CallRecord(
             call_id=call_id,
             status=status,
@@ -254,6 +254,7 @@ class IngestService:
             queue=metadata.queue,
             customer_phone_masked=masked,
             customer_phone_hash=phone_hash,
+            customer_phone_alt_hash=alt_hash,
             pbx_call_id=metadata.pbx_call_id,
             language_hint=metadata.language_hint,
             agent_channel=metadata.agent_channel
@@ -268,14 +269,15 @@ class IngestService:
             version=existing.version if existing else None,
         ).with_retention(self.retention.policies())
 
-    def _protect_phone(self, raw: str | None) -> tuple[str | None, str | None]:
-        if not raw:
-            return None, None
-        normalized = normalize_phone(raw, self.settings.phone_region)
-        if not normalized:
-            return None, None
+    def _protect_phone(self, raw: str | None) -> tuple[str | None, str | None, str | None]:
+        """Masked likeliest reading, its keyed hash, and the keyed hash of a second plausible reading
+        (``84955551234``: Moscow or Vietnam), so erasure by either number finds the call."""
+        forms = phone_forms(raw, self.settings.phone_region) if raw else []
+        if not forms:
+            return None, None, None
         key = self.settings.phone_hash_key.get_secret_value().encode("utf-8")
-        return mask_phone(normalized), phone_lookup_hash(normalized, key)
+        alt = phone_lookup_hash(forms[1], key) if len(forms) > 1 else None
+        return mask_phone(forms[0]), phone_lookup_hash(forms[0], key), alt
 
     def _enqueue(self, record: CallRecord) -> None:
         self.transcribe_queue.send(
@@ -354,9 +356,11 @@ class IngestService:
         if fields.language:
             changes["language_hint"] = fields.language
         if fields.customer_phone:
-            changes["customer_phone_masked"], changes["customer_phone_hash"] = self._protect_phone(
-                fields.customer_phone
-            )
+            (
+                changes["customer_phone_masked"],
+                changes["customer_phone_hash"],
+                changes["customer_phone_alt_hash"],
+            ) = self._protect_phone(fields.customer_phone)
         given = {"language_hint" if n == "language" else n for n in fields.model_dump(exclude_none=True)}
         if all(existing.metadata_sources.get(name) == MetadataSource.SIDECAR.value for name in given):
             return IngestOutcome(

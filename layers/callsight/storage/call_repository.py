@@ -79,7 +79,8 @@ def _to_item(record: CallRecord) -> CallItem:
         for name, value in _analysis_attributes(record.analysis, record.tags).items():
             setattr(item, name, value)
     for name in (
-        "agent_id", "team", "queue", "customer_phone_masked", "customer_phone_hash", "pbx_call_id",
+        "agent_id", "team", "queue", "customer_phone_masked", "customer_phone_hash", "customer_phone_alt_hash",
+        "pbx_call_id",
         "language_hint", "agent_channel", "started_at", "created_at", "updated_at", "retention_policy",
         "legal_hold", "masked_at", "redacted_audio_key",
     ):  # fmt: skip
