@@ -4,7 +4,10 @@ are fenced, and afterwards no trace of the number is left anywhere (objects, tab
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ from tests.audio_factory import pcm_wav
 from tests.integration.conftest import Stack
 from tests.integration.test_api import bearer, get
 from tests.integration.test_compliance import ADMIN, everything, make_call
+from tests.integration.test_observability import function_logs  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -163,3 +167,48 @@ def test_erasure_by_the_real_number_finds_calls_whose_names_wrote_it_without_a_p
     for call in (us, legacy, ambiguous):
         assert call.call_id not in remaining
     assert other.call_id in remaining
+
+
+# --- item 6: no raw number in any log line -----------------------------------------------------------
+
+
+def number_forms(e164: str) -> list[str]:
+    """The subject's number as anything might write it: E.164, digits, national, trunk, masked."""
+    from callsight.phone import mask_phone
+
+    national = e164[2:]
+    return [e164, e164[1:], national, "8" + national, f"{national[:3]} {national[3:6]}", mask_phone(e164)]
+
+
+def test_ingest_logs_no_customer_number_in_any_format(
+    env: Stack,
+    function_logs: Callable[[], io.StringIO],  # noqa: F811 (the imported fixture)
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)  # botocore debug lines quote requests; never on in production
+    logged = function_logs()
+    # received, duplicate delivery, quarantined (not audio), late sidecar, sidecar before recording
+    call = env.ingest("in-204-+79031234567-20261120-113000-1.1.wav", pcm_wav(seconds=1))
+    env.invoke(env.event_for(env.put("in-204-+79031234567-20261120-113000-1.1.wav", pcm_wav(seconds=1))))
+    env.ingest("in-204-89031234567-20261120-113100-2.1.wav", b"<html>not audio</html>")
+    sidecar = {"agent_id": "204", "customer_phone": "+7 903 123-45-67"}
+    env.invoke(
+        env.event_for(
+            env.put("in-204-+79031234567-20261120-113000-1.1.wav.json", json.dumps(sidecar).encode())
+        )
+    )
+    early = env.put("in-204-9031234567-20261120-113200-3.1.wav.json", json.dumps(sidecar).encode())
+    env.put("in-204-9031234567-20261120-113200-3.1.wav", pcm_wav(seconds=1))
+    env.clear_ingest_queue()
+    env.invoke(env.event_for(early))
+
+    text = logged.getvalue()
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    assert any(e.get("message") == "recording received" and e.get("call_id") == call.call_id for e in lines)
+    assert any(e.get("message") == "recording quarantined" for e in lines)
+    assert any(e.get("message", "").startswith("sidecar before its recording") for e in lines)
+    text += caplog.text  # anything that reached the root logger (Powertools' own, boto)
+    for form in number_forms("+79031234567"):
+        assert form not in text, (
+            f"{form!r} logged: ...{text[max(0, text.find(form) - 200) : text.find(form) + 50]}"
+        )
