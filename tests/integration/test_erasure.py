@@ -212,3 +212,41 @@ def test_ingest_logs_no_customer_number_in_any_format(
         assert form not in text, (
             f"{form!r} logged: ...{text[max(0, text.find(form) - 200) : text.find(form) + 50]}"
         )
+
+
+# --- item 7: messages in flight after an erasure are fenced -------------------------------------------
+
+
+def test_messages_of_an_erased_subject_arriving_later_are_fenced_and_leave_nothing(env: Stack) -> None:
+    # Given a subject whose calls were erased
+    call = make_call(env, "+79031234567", days_ago=2, secret="fence1")
+    source = call.source
+    delivered = {"key": source.key, "etag": source.etag, "version_id": source.version_id, "size": source.size}
+    compliance = Compliance(env.settings)
+    compliance.erase_subject("+79031234567", ADMIN)
+    subject = compliance.subject_hash("+79031234567")
+
+    # When the recording's event is delivered again, a sidecar (retry) arrives for it, and the PBX
+    # uploads a new call of the subject (national spelling)
+    sidecar = {"agent_id": "202", "customer_phone": "+7 903 123-45-67"}
+    assert env.invoke(env.event_for(delivered)) == {"batchItemFailures": []}
+    late = env.put(
+        source.key.removeprefix(env.settings.recordings_prefix) + ".json", json.dumps(sidecar).encode()
+    )
+    env.clear_ingest_queue()
+    assert env.invoke(env.event_for(late)) == {"batchItemFailures": []}
+    new = env.put("in-204-89031234567-20261121-100000-7.1.wav", pcm_wav(seconds=1))
+    env.clear_ingest_queue()
+    assert env.invoke(env.event_for(new)) == {"batchItemFailures": []}
+
+    # Then nothing is recorded or queued, the objects are deleted, and each is audited
+    assert env.all_calls() == []
+    assert env.transcribe_requests() == []
+    remaining = everything(env)
+    for form in number_forms("+79031234567"):
+        assert form not in remaining, (
+            f"{form!r} left: ...{remaining[max(0, remaining.find(form) - 200) : remaining.find(form) + 50]}"
+        )
+    fenced = [e for e in compliance.audit.for_target(f"subject:{subject}") if e.action == "erasure.fence"]
+    assert len(fenced) == 3 and all(e.details["reason"] == "subject_erased" for e in fenced)
+    assert "9031234567" not in json.dumps([e.model_dump(mode="json") for e in fenced])

@@ -13,9 +13,10 @@ import logging
 from collections import Counter
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from callsight.config import Settings
+from callsight.ingest.metadata import sidecar_keys_for
 from callsight.models.call import CallRecord
 from callsight.storage.artefacts import CallArtefacts, key_digest
 from callsight.storage.audit_log import AuditLog
@@ -44,6 +45,8 @@ class DeletionOutcome(BaseModel):
     objects: int = 0
     index_entries: int = 0
     detail: str | None = None
+    #: digests of the deleted object keys (idempotency records name keys by digest); not reported
+    key_digests: list[str] = Field(default_factory=list, exclude=True)
 
 
 class Actor(BaseModel):
@@ -112,8 +115,10 @@ class CallDeleter:
             "call deleted", extra={"call_id": call_id, "reason": reason.value, "objects": len(deleted)}
         )
         return DeletionOutcome(
-            call_id=call_id, result=DeletionResult.DELETED, objects=len(deleted), index_entries=entries
-        )
+            call_id=call_id, result=DeletionResult.DELETED, objects=len(deleted), index_entries=entries,
+            key_digests=sorted({key_digest(key) for key in [call.source.key, *sidecar_keys_for(call.source.key)]}
+                               | {key_digest(key) for _, key, _ in deleted}),
+        )  # fmt: skip
 
     def _receipt(
         self,

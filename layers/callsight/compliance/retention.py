@@ -78,8 +78,9 @@ class Compliance:
         return report
 
     def _purge_idempotency(self, report: SweepReport) -> None:
+        deleted = [o for o in report.outcomes if o.result is DeletionResult.DELETED]
         self.idempotency.purge_mentions(
-            {o.call_id for o in report.outcomes if o.result is DeletionResult.DELETED}
+            {o.call_id for o in deleted} | {digest for o in deleted for digest in o.key_digests}
         )
 
     # --- erasure --------------------------------------------------------------------------------------
@@ -112,6 +113,9 @@ class Compliance:
         hashes = self.subject_hashes(phone)
         subject = hashes[0]
         report = SweepReport(dry_run=dry_run)
+        if not dry_run:  # first: an upload or message racing this erasure is fenced by ingest
+            for phone_hash in hashes:
+                self.policies.set_subject_erased(phone_hash, who.actor)
         call_ids = self.subject_calls(hashes)
         for call_id in call_ids:
             report.checked += 1

@@ -41,6 +41,8 @@ from callsight.models.messages import TranscribeRequest
 from callsight.observability import span
 from callsight.phone import mask_phone, phone_forms, phone_lookup_hash
 from callsight.resources import TRANSCRIBE_QUEUE
+from callsight.storage.artefacts import CallArtefacts, key_digest
+from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallAlreadyExists, CallRepository, new_status_change
 from callsight.storage.policy_store import CachedRetentionPolicies, PolicyStore
 from callsight.storage.queues import StageQueue
@@ -78,7 +80,10 @@ class IngestService:
         self.recordings = recordings or RecordingStore(settings)
         self.calls = calls or CallRepository(settings)
         self.transcribe_queue = transcribe_queue or StageQueue(TRANSCRIBE_QUEUE, settings)
-        self.retention = CachedRetentionPolicies(PolicyStore(settings))
+        self.policies = PolicyStore(settings)
+        self.retention = CachedRetentionPolicies(self.policies)
+        self.artefacts = CallArtefacts(settings)
+        self.audit = AuditLog(settings)
 
     # --- recordings --------------------------------------------------------------------------------
 
@@ -197,6 +202,9 @@ class IngestService:
         existing: CallRecord | None,
         rejected: Quarantine | None,
     ) -> IngestOutcome:
+        fenced = self._fence_erased_subject(source.bucket, source.key, metadata.customer_phone, "recording")
+        if fenced is not None:
+            return fenced
         record = self._build_record(call_id, source, metadata, audio, existing, rejected)
         try:
             stored = self.calls.replace(record) if existing else self.calls.create(record)
@@ -279,6 +287,50 @@ class IngestService:
         alt = phone_lookup_hash(forms[1], key) if len(forms) > 1 else None
         return mask_phone(forms[0]), phone_lookup_hash(forms[0], key), alt
 
+    # --- erased subjects ----------------------------------------------------------------------------
+
+    def _fence_erased_subject(
+        self, bucket: str, key: str, phone: str | None, kind: str
+    ) -> IngestOutcome | None:
+        """An object of a subject erased earlier (a late upload, a redelivered event, a sidecar retry)
+        is not recorded: the object and its sidecars (every version) are deleted and the fence is
+        audited (no PII: the subject's keyed hash and a key digest). None when the subject is not
+        erased. The number comes from the metadata read, else from the file name."""
+        phone = phone or self._filename_phone(key)
+        _, primary, alt = self._protect_phone(phone)
+        subject = self.policies.subject_erased(primary, alt)
+        if subject is None:
+            return None
+        doomed = [key] if is_sidecar_key(key) else [key, *sidecar_keys_for(key)]
+        versions = sum(
+            self.artefacts.delete_versions(bucket, doomed_key) for doomed_key in dict.fromkeys(doomed)
+        )
+        self.audit.record(
+            actor="ingest", role="system", action="erasure.fence", target=f"subject:{subject}", outcome="deleted",
+            details={"reason": "subject_erased", "kind": kind, "key": key_digest(key), "object_versions": versions},
+        )  # fmt: skip
+        logger.warning("object of an erased subject deleted", extra={"key": key, "kind": kind})
+        return IngestOutcome(
+            kind=OutcomeKind.FENCED, key=key, reason="subject_erased",
+            detail=f"the customer's data was erased; this {kind} was deleted ({versions} version(s))",
+        )  # fmt: skip
+
+    def _filename_phone(self, key: str) -> str | None:
+        name = key[: -len(SIDECAR_SUFFIX)] if is_sidecar_key(key) else key
+        try:
+            return parse_filename(
+                name, self.settings.filename_pattern, self.settings.pbx_timezone
+            ).customer_phone
+        except MetadataError:
+            return None
+
+    def _sidecar_phone(self, bucket: str, sidecar_key: str) -> str | None:
+        try:
+            raw = self.recordings.read_bounded(bucket, sidecar_key, MAX_SIDECAR_BYTES)
+            return parse_sidecar(raw, sidecar_key).customer_phone
+        except (MetadataError, ObjectTooLarge, ObjectMissing):
+            return None
+
     def _enqueue(self, record: CallRecord) -> None:
         self.transcribe_queue.send(
             TranscribeRequest(
@@ -314,6 +366,12 @@ class IngestService:
         """A sidecar arrived. Before its recording: wait (the recording's event reads it). After a
         recording quarantined for a broken sidecar: ingest that recording again with this one."""
         recordings = self._recordings_for_sidecar(bucket, sidecar_key)
+        if not recordings or not all(self.calls.get(_call_id_of(r)) for r in recordings):
+            fenced = self._fence_erased_subject(
+                bucket, sidecar_key, self._sidecar_phone(bucket, sidecar_key), "sidecar"
+            )
+            if fenced is not None:
+                return fenced
         if not recordings:
             logger.info("sidecar stored; its recording has not arrived yet", extra={"key": sidecar_key})
             return IngestOutcome(
@@ -399,6 +457,10 @@ class IngestService:
             if info is not None:
                 found.append(_pin_version(SourceObject(bucket=bucket, key=key), info))
         return found
+
+
+def _call_id_of(source: SourceObject) -> str:
+    return derive_call_id(source.bucket, source.key, source.version_id, source.etag)
 
 
 def _pin_version(source: SourceObject, info: ObjectInfo) -> SourceObject:
