@@ -250,3 +250,88 @@ def test_messages_of_an_erased_subject_arriving_later_are_fenced_and_leave_nothi
     fenced = [e for e in compliance.audit.for_target(f"subject:{subject}") if e.action == "erasure.fence"]
     assert len(fenced) == 3 and all(e.details["reason"] == "subject_erased" for e in fenced)
     assert "9031234567" not in json.dumps([e.model_dump(mode="json") for e in fenced])
+
+
+# --- done when: a scan after erasure finds no trace of the subject -------------------------------------
+
+
+def _analyze(env: Stack, call_id: str, number_said: str) -> None:
+    """A fixture transcript in which the customer says the number (no Whisper run), then the real
+    analyze handler on the sample SQS event of events/analyze."""
+    from callsight.local.runner import LambdaContext, load_handler
+    from callsight.storage.transcripts import TranscriptStore
+
+    from tests.analysis_fixtures import build_transcript
+    from tests.conftest import load_event
+
+    turns = [
+        {"speaker": "agent", "start": 0.0, "end": 2.0, "text": "Hello, how can I help you?"},
+        {"speaker": "customer", "start": 2.5, "end": 9.0, "text": f"Call me back on {number_said}, please."},
+    ]
+    key, version = env.transcribed(call_id, build_transcript(turns, "en", 2, call_id=call_id), versions=2)
+    event = load_event("analyze/analyze_request_via_sqs.json")
+    body = json.loads(event["Records"][0]["body"])
+    body.update(
+        call_id=call_id, transcript_bucket=TranscriptStore(env.settings).bucket, transcript_key=key,
+        transcript_version_id=version, language="en",
+    )  # fmt: skip
+    event["Records"][0]["body"] = json.dumps(body)
+    event["Records"][0]["messageAttributes"]["call_id"]["stringValue"] = call_id
+    handler = load_handler("analyze")
+    assert handler is not None
+    assert handler(event, LambdaContext(function_name="analyze", timeout_s=60)) == {"batchItemFailures": []}
+    analysed = env.calls.get(call_id)
+    assert analysed is not None and analysed.status is CallStatus.ANALYZED
+
+
+def test_after_an_erasure_no_trace_of_the_subject_is_left_in_any_bucket_table_or_log(
+    env: Stack,
+    function_logs: Callable[[], io.StringIO],  # noqa: F811 (the imported fixture)
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from callsight.local.runner import LambdaContext, load_handler
+
+    from tests.conftest import load_event
+
+    caplog.set_level(logging.INFO)
+    logged = function_logs()
+    # Given the subject's calls as a PBX leaves them: an outbound call named with the number without
+    # its +, and a call whose sidecar (uploaded first) gives it in national US spelling with +1
+    dialled = env.ingest("out-14155550147-201-20261120-113000-11.1.wav", pcm_wav(seconds=2))
+    sidecar = {"agent_id": "203", "customer_phone": "+1 (415) 555-0147", "direction": "inbound"}
+    env.put("exten-203-20261120-120000-12.1.wav.json", json.dumps(sidecar).encode())
+    env.clear_ingest_queue()
+    via_sidecar = env.ingest("exten-203-20261120-120000-12.1.wav", pcm_wav(seconds=2))
+    other = env.ingest("in-202-+79031234567-20261120-121000-13.1.wav", pcm_wav(seconds=2))
+    env.transcribe_requests()
+    for call in (dialled, via_sidecar):
+        _analyze(env, call.call_id, "+1 415 555 0147")
+    _analyze(env, other.call_id, "+7 903 123 45 67")
+    subject_forms = [*number_forms("+14155550147"), "415-555-0147", "(415) 555", "141******47"]
+    before = everything(env) + logged.getvalue()
+    assert "+1415*****47" in before and dialled.call_id in before  # the scan sees what is there
+
+    # When the real erasure function runs on the sample event of events/erasure (not a dry run),
+    # and afterwards the first recording's event is delivered once more
+    event = load_event("erasure/erase_subject_dry_run.json") | {"phone": "+1 415 555 0147", "dry_run": False}
+    erasure = load_handler("erasure")
+    assert erasure is not None
+    report = erasure(event, LambdaContext(function_name="erasure", timeout_s=300))
+    assert {o["call_id"]: o["result"] for o in report["outcomes"]} == {
+        dialled.call_id: "deleted",
+        via_sidecar.call_id: "deleted",
+    }
+    src = dialled.source
+    again = {"key": src.key, "etag": src.etag, "version_id": src.version_id, "size": src.size}
+    assert env.invoke(env.event_for(again)) == {"batchItemFailures": []}
+
+    # Then no object version, no item (audit log aside) and no log line holds the number in any form
+    after = everything(env)
+    logs = logged.getvalue() + caplog.text
+    for form in subject_forms:
+        for where, text in (("storage", after), ("logs", logs)):
+            at = text.find(form)
+            assert at < 0, f"{form!r} left in {where}: ...{text[max(0, at - 200) : at + 60]}"
+    for call in (dialled, via_sidecar):
+        assert call.call_id not in after
+    assert other.call_id in after and "+7903*****67" in after  # the other customer is untouched
