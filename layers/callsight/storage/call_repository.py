@@ -306,7 +306,9 @@ class CallUpdates:
                 CallItem.status_reason.set(reason),
                 CallItem.status_history.set(CallItem.status_history.append([change])),
             ]
-        elif not take_over:
+        elif take_over:  # never recreate a stub of an item another run has just removed
+            condition = CallItem.call_id.exists()
+        else:
             if item.deletion_lease is not None and item.deletion_lease > int(now.timestamp()):
                 return False
             condition = CallItem.deletion_lease.does_not_exist() | (
