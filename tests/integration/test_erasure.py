@@ -335,3 +335,28 @@ def test_after_an_erasure_no_trace_of_the_subject_is_left_in_any_bucket_table_or
     for call in (dialled, via_sidecar):
         assert call.call_id not in after
     assert other.call_id in after and "+7903*****67" in after  # the other customer is untouched
+
+
+def test_a_transcription_running_while_its_subject_is_erased_leaves_no_transcript(
+    env: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.faults.harness import FakeTranscriber, use_fake_transcriber
+
+    # Given a call being transcribed (the fake stands in for Whisper) when its subject is erased
+    call = env.ingest("in-204-+79031234567-20261120-113000-21.1.wav", pcm_wav(seconds=1))
+    erased: list[str] = []
+
+    def erase_meanwhile(call_id: str) -> None:
+        erased.append(call_id)
+        Compliance(env.settings).erase_subject("+79031234567", ADMIN)
+
+    use_fake_transcriber(monkeypatch, FakeTranscriber(before=erase_meanwhile))
+    # When the transcriber finishes afterwards
+    assert env.runner(stages=("transcribe",)).drain(max_seconds=60)
+    # Then its transcript is discarded, not left behind, and no analysis is requested
+    assert erased == [call.call_id]
+    remaining = everything(env)
+    assert f"transcripts/{call.call_id}/" not in remaining and "analysis/" not in remaining
+    assert all(form not in remaining for form in number_forms("+79031234567"))
+    # (the transcriber's own idempotency record names the call id, no personal data; it expires)
+    assert env.drain_queue("analyze") == []
