@@ -360,3 +360,26 @@ def test_a_transcription_running_while_its_subject_is_erased_leaves_no_transcrip
     assert all(form not in remaining for form in number_forms("+79031234567"))
     # (the transcriber's own idempotency record names the call id, no personal data; it expires)
     assert env.drain_queue("analyze") == []
+
+
+def _outcomes(env: Stack, name: str) -> list[dict[str, Any]]:
+    """Upload ``name`` and run the ingest function's per-object step on it; its outcomes."""
+    from tests.faults.harness import function_module
+
+    obj = env.put(name, pcm_wav(seconds=1))
+    env.clear_ingest_queue()
+    record = function_module("ingest").SQSRecord(env.event_for(obj)["Records"][0])
+    outcomes: list[dict[str, Any]] = function_module("ingest").record_handler(record)
+    return outcomes
+
+
+def test_a_legal_hold_wins_over_the_fence(env: Stack) -> None:
+    # Given an erased subject who is put under legal hold afterwards (a regulator asks)
+    compliance = Compliance(env.settings)
+    compliance.erase_subject("+79031234567", ADMIN)
+    fenced = _outcomes(env, "in-204-+79031234567-20261121-100000-31.1.wav")
+    assert [o["kind"] for o in fenced] == ["fenced"]
+    compliance.hold_subject("+79031234567", ADMIN, reason="regulator inquiry")
+    # When the PBX uploads another call of theirs, then it is recorded, not deleted
+    kept = _outcomes(env, "in-204-+79031234567-20261121-110000-32.1.wav")
+    assert [o["kind"] for o in kept] == ["received"]

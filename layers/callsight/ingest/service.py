@@ -202,9 +202,12 @@ class IngestService:
         existing: CallRecord | None,
         rejected: Quarantine | None,
     ) -> IngestOutcome:
-        fenced = self._fence_erased_subject(source.bucket, source.key, metadata.customer_phone, "recording")
-        if fenced is not None:
-            return fenced
+        if existing is None:  # an existing call of an erased subject is one kept under legal hold
+            fenced = self._fence_erased_subject(
+                source.bucket, source.key, metadata.customer_phone, "recording"
+            )
+            if fenced is not None:
+                return fenced
         record = self._build_record(call_id, source, metadata, audio, existing, rejected)
         try:
             stored = self.calls.replace(record) if existing else self.calls.create(record)
@@ -299,8 +302,8 @@ class IngestService:
         phone = phone or self._filename_phone(key)
         _, primary, alt = self._protect_phone(phone)
         subject = self.policies.subject_erased(primary, alt)
-        if subject is None:
-            return None
+        if subject is None or any(self.policies.subject_on_hold(h) for h in (primary, alt)):
+            return None  # not erased, or held again since (a hold always wins over deletion)
         doomed = [key] if is_sidecar_key(key) else [key, *sidecar_keys_for(key)]
         versions = sum(
             self.artefacts.delete_versions(bucket, doomed_key) for doomed_key in dict.fromkeys(doomed)
