@@ -687,6 +687,11 @@ def erase(
     except InvalidPhone as exc:
         raise typer.BadParameter(str(exc), param_hint="--phone") from exc
     print_sweep_report(report, "Erasure")
+    if report.incomplete:
+        console.print(
+            f"[red]incomplete: {len(report.incomplete)} call(s) still being deleted; run again[/red]"
+        )
+        raise typer.Exit(1)
 
 
 @hold_app.command("set")

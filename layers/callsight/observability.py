@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from callsight.logs import claim_domain_loggers
+from callsight.logs import claim_domain_loggers, redact_numbers_in_logs
 
 NAMESPACE_DEFAULT = "Callsight"
 
@@ -45,6 +45,7 @@ def function_telemetry(service: str, *domain_packages: str) -> tuple[Logger, Tra
     metrics = Metrics(
         namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE_DEFAULT), service=service
     )
+    redact_numbers_in_logs(logger)
     claim_domain_loggers(logger, *domain_packages)
     return logger, tracer, metrics
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from callsight.ingest.call_id import derive_call_id
-from callsight.phone import mask_phone, normalize_phone, phone_lookup_hash
+from callsight.phone import lookup_forms, mask_phone, normalize_phone, phone_forms, phone_lookup_hash
 
 
 def test_call_id_is_stable_for_the_same_object_version() -> None:
@@ -27,10 +27,20 @@ def test_unversioned_objects_are_told_apart_by_etag() -> None:
         ("0079161234567", "US", "+79161234567"),
         ("(415) 555-0123", "US", "+14155550123"),
         ("201", "RU", "201"),
+        ("14155550147", "RU", "+14155550147"),  # a PBX's international number without its +
     ],
 )
 def test_normalize(raw: str, region: str, expected: str) -> None:
     assert normalize_phone(raw, region) == expected
+
+
+def test_every_plausible_reading_is_kept_and_looked_up() -> None:
+    # Given 11 digits that are Moscow with the trunk 8 and a Vietnamese number alike
+    assert phone_forms("84955551234", "RU") == ["+74955551234", "+84955551234"]
+    assert phone_forms("+84955551234", "RU") == ["+84955551234"]
+    assert phone_forms("call me", "RU") == []
+    # the bare digits are how earlier versions stored a number they could not parse
+    assert lookup_forms("+1 415 555 0147", "RU") == ["+14155550147", "14155550147"]
 
 
 @pytest.mark.parametrize(

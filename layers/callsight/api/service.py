@@ -32,7 +32,7 @@ from callsight.auth.tokens import Principal, Role
 from callsight.compliance.masking import mask_transcript
 from callsight.compliance.policies import MaskingPolicy
 from callsight.config import Settings
-from callsight.models.call import CallRecord
+from callsight.models.call import CallRecord, CallStatus
 from callsight.models.transcript import Transcript
 from callsight.resources import RECORDINGS_BUCKET
 from callsight.storage.audit_log import AuditLog
@@ -189,7 +189,9 @@ class CallsApi:
         items: list[CallSummary] = []
         next_key: dict[str, Any] | None = start
         for item in pages:
-            items.append(CallSummary.of(record_of(item)))
+            call = record_of(item)
+            if call.status is not CallStatus.DELETED:  # being deleted: never served
+                items.append(CallSummary.of(call))
             serialized = item.serialize()
             next_key = {name: serialized[name] for name in ("call_id", "feed_shard", "updated_at")}
             if len(items) >= query.limit:

@@ -12,12 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from callsight.auth.tokens import Principal, Role
-from callsight.models.call import CallRecord
+from callsight.models.call import CallRecord, CallStatus
 
 PII_ROLES = frozenset({Role.ADMIN, Role.CRM})
 
 
 def can_see_call(principal: Principal, call: CallRecord) -> bool:
+    """A DELETED call (claimed by retention or erasure, maybe not fully gone yet) is nobody's."""
+    if call.status is CallStatus.DELETED:
+        return False
     return can_see_owner(principal, call.agent_id, call.team, call.queue)
 
 

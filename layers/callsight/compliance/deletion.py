@@ -1,7 +1,8 @@
 """Deleting a call and everything it left behind, with a receipt in the audit log.
 
 Used by the retention sweep and by erasure. Safe to run twice or concurrently: the call is first
-marked DELETED (a claim that survives a crash, so a rerun resumes), deletions of things already gone
+marked DELETED (a claim that survives a crash, so a rerun resumes: a sweep once the lease has run
+out, an erasure at once), deletions of things already gone
 are no-ops, the receipt is written once (looked up by target before writing), and the call item
 goes last so an interrupted run is always found again through the expiry or customer index.
 """
@@ -12,9 +13,10 @@ import logging
 from collections import Counter
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from callsight.config import Settings
+from callsight.ingest.metadata import sidecar_keys_for
 from callsight.models.call import CallRecord
 from callsight.storage.artefacts import CallArtefacts, key_digest
 from callsight.storage.audit_log import AuditLog
@@ -43,6 +45,8 @@ class DeletionOutcome(BaseModel):
     objects: int = 0
     index_entries: int = 0
     detail: str | None = None
+    #: digests of the deleted object keys (idempotency records name keys by digest); not reported
+    key_digests: list[str] = Field(default_factory=list, exclude=True)
 
 
 class Actor(BaseModel):
@@ -63,7 +67,9 @@ class CallDeleter:
     def held(self, call: CallRecord) -> str | None:
         if call.legal_hold:
             return "legal hold on the call"
-        if self.policies.subject_on_hold(call.customer_phone_hash):
+        if any(
+            self.policies.subject_on_hold(h) for h in (call.customer_phone_hash, call.customer_phone_alt_hash)
+        ):
             return "legal hold on the customer"
         return None
 
@@ -87,13 +93,17 @@ class CallDeleter:
                     outcome="held", request_id=who.request_id, details={"why": hold},
                 )  # fmt: skip
             return DeletionOutcome(call_id=call_id, result=DeletionResult.HELD, detail=hold)
-        if dry_run:
+        if dry_run:  # counts exactly what the run below deletes
             return DeletionOutcome(
                 call_id=call_id,
                 result=DeletionResult.WOULD_DELETE,
                 objects=len(self.artefacts.versions(call)),
+                index_entries=self.index.count_call(call_id),
             )
-        if not self.updates.claim_deletion(call_id, reason.value):
+        # An erasure is a person's request: it takes over a lease left by a killed run instead of
+        # reporting success while the call's data is still there (every step below is idempotent).
+        take_over = reason is DeletionReason.ERASURE
+        if not self.updates.claim_deletion(call_id, reason.value, take_over=take_over):
             return DeletionOutcome(
                 call_id=call_id, result=DeletionResult.GONE, detail="another sweep is deleting it"
             )
@@ -105,8 +115,10 @@ class CallDeleter:
             "call deleted", extra={"call_id": call_id, "reason": reason.value, "objects": len(deleted)}
         )
         return DeletionOutcome(
-            call_id=call_id, result=DeletionResult.DELETED, objects=len(deleted), index_entries=entries
-        )
+            call_id=call_id, result=DeletionResult.DELETED, objects=len(deleted), index_entries=entries,
+            key_digests=sorted({key_digest(key) for key in [call.source.key, *sidecar_keys_for(call.source.key)]}
+                               | {key_digest(key) for _, key, _ in deleted}),
+        )  # fmt: skip
 
     def _receipt(
         self,

@@ -2,8 +2,8 @@
 
 The sweep pages through the ``by-expiry`` index (calls due by now, oldest first) — never a table
 scan — and deletes each due call with :class:`~callsight.compliance.deletion.CallDeleter`. Erasure
-finds a subject's calls through the ``by-customer`` index by the keyed hash of the normalised phone
-number (the raw number is never stored). Every action writes the audit log.
+finds a subject's calls through the ``by-customer`` and ``by-customer-alt`` indexes by the keyed
+hashes of every form the number may be stored under (the raw number is never stored). Every action writes the audit log.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from callsight.compliance.audit_verify import AuditVerifier
 from callsight.compliance.deletion import Actor, CallDeleter, DeletionOutcome, DeletionReason, DeletionResult
 from callsight.compliance.policies import RetentionPolicy, retention_for
 from callsight.config import Settings
-from callsight.phone import normalize_phone, phone_lookup_hash
+from callsight.phone import lookup_forms, phone_forms, phone_lookup_hash
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository, CallUpdates
 from callsight.storage.idempotency_records import IdempotencyRecords
@@ -39,6 +39,11 @@ class SweepReport(BaseModel):
 
     def count(self, result: DeletionResult) -> int:
         return sum(o.result is result for o in self.outcomes)
+
+    @property
+    def incomplete(self) -> list[DeletionOutcome]:
+        """Calls another run is still deleting (their data may still be there)."""
+        return [o for o in self.outcomes if o.result is DeletionResult.GONE and o.detail]
 
 
 class Compliance:
@@ -74,34 +79,60 @@ class Compliance:
         return report
 
     def _purge_idempotency(self, report: SweepReport) -> None:
+        deleted = [o for o in report.outcomes if o.result is DeletionResult.DELETED]
         self.idempotency.purge_mentions(
-            {o.call_id for o in report.outcomes if o.result is DeletionResult.DELETED}
+            {o.call_id for o in deleted} | {digest for o in deleted for digest in o.key_digests}
         )
 
     # --- erasure --------------------------------------------------------------------------------------
-    def subject_hash(self, phone: str) -> str:
-        normalized = normalize_phone(phone, self.settings.phone_region)
-        if not normalized:
+    def subject_hashes(self, phone: str) -> list[str]:
+        """Keyed hashes of every form the subject's number may be stored under (its E.164 form
+        first, the one audit entries name). A number with two plausible readings is refused."""
+        region = self.settings.phone_region
+        forms = phone_forms(phone, region)
+        if not forms:
+            raise InvalidPhone(f"{phone!r} is not a valid phone number for region {region}")
+        if len(forms) > 1:
             raise InvalidPhone(
-                f"{phone!r} is not a valid phone number for region {self.settings.phone_region}"
+                f"{phone!r} is ambiguous ({' or '.join(forms)}): give it with + and the country code"
             )
-        return phone_lookup_hash(normalized, self.settings.phone_hash_key.get_secret_value().encode())
+        key = self.settings.phone_hash_key.get_secret_value().encode()
+        return [phone_lookup_hash(form, key) for form in lookup_forms(phone, region)]
+
+    def subject_hash(self, phone: str) -> str:
+        return self.subject_hashes(phone)[0]
+
+    def subject_calls(self, hashes: list[str]) -> list[str]:
+        """Call ids of a subject: by every stored form, under the likeliest or the second reading."""
+        found: dict[str, None] = {}
+        for phone_hash in hashes:
+            for index in (CallItem.by_customer, CallItem.by_customer_alt):
+                found.update((item.call_id, None) for item in index.query(phone_hash))
+        return list(found)
 
     def erase_subject(self, phone: str, who: Actor, *, dry_run: bool = False) -> SweepReport:
-        subject = self.subject_hash(phone)
+        hashes = self.subject_hashes(phone)
+        subject = hashes[0]
         report = SweepReport(dry_run=dry_run)
-        call_ids = [item.call_id for item in CallItem.by_customer.query(subject)]
+        if not dry_run:  # first: an upload or message racing this erasure is fenced by ingest
+            for phone_hash in hashes:
+                self.policies.set_subject_erased(phone_hash, who.actor)
+        call_ids = self.subject_calls(hashes)
         for call_id in call_ids:
             report.checked += 1
             report.outcomes.append(self.deleter.delete(call_id, DeletionReason.ERASURE, who, dry_run=dry_run))
         if not dry_run:
             self._purge_idempotency(report)
-            self.audit.record(
-                actor=who.actor, role=who.role, action="erasure.request", target=f"subject:{subject}",
-                request_id=who.request_id, outcome="ok" if call_ids else "no_calls_found",
-                details={"calls": report.checked, "deleted": report.count(DeletionResult.DELETED),
-                         "held": [o.call_id for o in report.outcomes if o.result is DeletionResult.HELD]},
-            )  # fmt: skip
+        # A preview looks up a person's calls: audited like the erasure itself.
+        outcome = "no_calls_found" if not call_ids else ("incomplete" if report.incomplete else "ok")
+        self.audit.record(
+            actor=who.actor, role=who.role, action="erasure.preview" if dry_run else "erasure.request",
+            target=f"subject:{subject}", request_id=who.request_id, outcome=outcome,
+            details={"calls": report.checked, "deleted": report.count(DeletionResult.DELETED),
+                     "would_delete": report.count(DeletionResult.WOULD_DELETE),
+                     "incomplete": [o.call_id for o in report.incomplete],
+                     "held": [o.call_id for o in report.outcomes if o.result is DeletionResult.HELD]},
+        )  # fmt: skip
         return report
 
     # --- legal holds ------------------------------------------------------------------------------------
@@ -113,11 +144,13 @@ class Compliance:
         )  # fmt: skip
 
     def hold_subject(self, phone: str, who: Actor, *, release: bool = False, reason: str = "") -> None:
-        subject = self.subject_hash(phone)
-        if release:
-            self.policies.release_subject_hold(subject)
-        else:
-            self.policies.set_subject_hold(subject, who.actor, reason)
+        hashes = self.subject_hashes(phone)
+        subject = hashes[0]
+        for phone_hash in hashes:  # every form the subject's calls may be stored under
+            if release:
+                self.policies.release_subject_hold(phone_hash)
+            else:
+                self.policies.set_subject_hold(phone_hash, who.actor, reason)
         self.audit.record(
             actor=who.actor, role=who.role, action="legal_hold.release" if release else "legal_hold.set",
             target=f"subject:{subject}", request_id=who.request_id, details={"reason": reason},

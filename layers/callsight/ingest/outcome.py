@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field, field_serializer
+
+from callsight.logs import redact_numbers
+from callsight.storage.artefacts import key_digest
 
 
 class OutcomeKind(StrEnum):
@@ -15,6 +18,7 @@ class OutcomeKind(StrEnum):
     IGNORED = "ignored"  # not an ObjectCreated event or outside the recordings prefix
     SIDECAR_WAITING = "sidecar_waiting"  # sidecar stored; its recording has not arrived yet
     SIDECAR_APPLIED = "sidecar_applied"  # late sidecar merged into an existing call
+    FENCED = "fenced"  # object of an erased subject: deleted, not recorded (audited)
 
 
 class IngestOutcome(BaseModel):
@@ -23,3 +27,14 @@ class IngestOutcome(BaseModel):
     call_id: str | None = None
     reason: str | None = None
     detail: str | None = None
+
+    # Outcomes are returned to the batch processor and stored in idempotency records: the key is
+    # written with its numbers masked, plus a digest that finds the record again (erasure purge).
+    @field_serializer("key", "detail")
+    def _masked(self, value: str | None) -> str | None:
+        return redact_numbers(value) if value else value
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def key_digest(self) -> str | None:
+        return key_digest(self.key) if self.key else None

@@ -39,8 +39,10 @@ from callsight.models.call import (
 )
 from callsight.models.messages import TranscribeRequest
 from callsight.observability import span
-from callsight.phone import mask_phone, normalize_phone, phone_lookup_hash
+from callsight.phone import mask_phone, phone_forms, phone_lookup_hash
 from callsight.resources import TRANSCRIBE_QUEUE
+from callsight.storage.artefacts import CallArtefacts, key_digest
+from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallAlreadyExists, CallRepository, new_status_change
 from callsight.storage.policy_store import CachedRetentionPolicies, PolicyStore
 from callsight.storage.queues import StageQueue
@@ -80,7 +82,10 @@ class IngestService:
         self.recordings = recordings or RecordingStore(settings)
         self.calls = calls or CallRepository(settings)
         self.transcribe_queue = transcribe_queue or StageQueue(TRANSCRIBE_QUEUE, settings)
-        self.retention = CachedRetentionPolicies(PolicyStore(settings))
+        self.policies = PolicyStore(settings)
+        self.retention = CachedRetentionPolicies(self.policies)
+        self.artefacts = CallArtefacts(settings)
+        self.audit = AuditLog(settings)
 
     # --- recordings --------------------------------------------------------------------------------
 
@@ -255,6 +260,12 @@ class IngestService:
         existing: CallRecord | None,
         rejected: Quarantine | None,
     ) -> IngestOutcome:
+        if existing is None:  # an existing call of an erased subject is one kept under legal hold
+            fenced = self._fence_erased_subject(
+                source.bucket, source.key, metadata.customer_phone, "recording"
+            )
+            if fenced is not None:
+                return fenced
         record = self._build_record(call_id, source, metadata, audio, existing, rejected)
         try:
             stored = self.calls.replace(record) if existing else self.calls.create(record)
@@ -299,7 +310,7 @@ class IngestService:
         reason = rejected.reason.value if rejected else None
         detail = rejected.detail if rejected else None
         history = [*(existing.status_history if existing else []), new_status_change(status, reason, detail)]
-        masked, phone_hash = self._protect_phone(metadata.customer_phone)
+        masked, phone_hash, alt_hash = self._protect_phone(metadata.customer_phone)
         return CallRecord(
             call_id=call_id,
             status=status,
@@ -314,6 +325,7 @@ class IngestService:
             queue=metadata.queue,
             customer_phone_masked=masked,
             customer_phone_hash=phone_hash,
+            customer_phone_alt_hash=alt_hash,
             pbx_call_id=metadata.pbx_call_id,
             language_hint=metadata.language_hint,
             agent_channel=metadata.agent_channel
@@ -328,14 +340,59 @@ class IngestService:
             version=existing.version if existing else None,
         ).with_retention(self.retention.policies())
 
-    def _protect_phone(self, raw: str | None) -> tuple[str | None, str | None]:
-        if not raw:
-            return None, None
-        normalized = normalize_phone(raw, self.settings.phone_region)
-        if not normalized:
-            return None, None
+    def _protect_phone(self, raw: str | None) -> tuple[str | None, str | None, str | None]:
+        """Masked likeliest reading, its keyed hash, and the keyed hash of a second plausible reading
+        (``84955551234``: Moscow or Vietnam), so erasure by either number finds the call."""
+        forms = phone_forms(raw, self.settings.phone_region) if raw else []
+        if not forms:
+            return None, None, None
         key = self.settings.phone_hash_key.get_secret_value().encode("utf-8")
-        return mask_phone(normalized), phone_lookup_hash(normalized, key)
+        alt = phone_lookup_hash(forms[1], key) if len(forms) > 1 else None
+        return mask_phone(forms[0]), phone_lookup_hash(forms[0], key), alt
+
+    # --- erased subjects ----------------------------------------------------------------------------
+
+    def _fence_erased_subject(
+        self, bucket: str, key: str, phone: str | None, kind: str
+    ) -> IngestOutcome | None:
+        """An object of a subject erased earlier (a late upload, a redelivered event, a sidecar retry)
+        is not recorded: the object and its sidecars (every version) are deleted and the fence is
+        audited (no PII: the subject's keyed hash and a key digest). None when the subject is not
+        erased. The number comes from the metadata read, else from the file name."""
+        phone = phone or self._filename_phone(key)
+        _, primary, alt = self._protect_phone(phone)
+        subject = self.policies.subject_erased(primary, alt)
+        if subject is None or any(self.policies.subject_on_hold(h) for h in (primary, alt)):
+            return None  # not erased, or held again since (a hold always wins over deletion)
+        doomed = [key] if is_sidecar_key(key) else [key, *sidecar_keys_for(key)]
+        versions = sum(
+            self.artefacts.delete_versions(bucket, doomed_key) for doomed_key in dict.fromkeys(doomed)
+        )
+        self.audit.record(
+            actor="ingest", role="system", action="erasure.fence", target=f"subject:{subject}", outcome="deleted",
+            details={"reason": "subject_erased", "kind": kind, "key": key_digest(key), "object_versions": versions},
+        )  # fmt: skip
+        logger.warning("object of an erased subject deleted", extra={"key": key, "kind": kind})
+        return IngestOutcome(
+            kind=OutcomeKind.FENCED, key=key, reason="subject_erased",
+            detail=f"the customer's data was erased; this {kind} was deleted ({versions} version(s))",
+        )  # fmt: skip
+
+    def _filename_phone(self, key: str) -> str | None:
+        name = key[: -len(SIDECAR_SUFFIX)] if is_sidecar_key(key) else key
+        try:
+            return parse_filename(
+                name, self.settings.filename_pattern, self.settings.pbx_timezone
+            ).customer_phone
+        except MetadataError:
+            return None
+
+    def _sidecar_phone(self, bucket: str, sidecar_key: str) -> str | None:
+        try:
+            raw = self.recordings.read_bounded(bucket, sidecar_key, MAX_SIDECAR_BYTES)
+            return parse_sidecar(raw, sidecar_key).customer_phone
+        except (MetadataError, ObjectTooLarge, ObjectMissing):
+            return None
 
     def _enqueue(self, record: CallRecord) -> None:
         self.transcribe_queue.send(
@@ -372,6 +429,12 @@ class IngestService:
         """A sidecar arrived. Before its recording: wait (the recording's event reads it). After a
         recording quarantined for a broken sidecar: ingest that recording again with this one."""
         recordings = self._recordings_for_sidecar(bucket, sidecar_key)
+        if not recordings or not all(self.calls.get(_call_id_of(r)) for r in recordings):
+            fenced = self._fence_erased_subject(
+                bucket, sidecar_key, self._sidecar_phone(bucket, sidecar_key), "sidecar"
+            )
+            if fenced is not None:
+                return fenced
         if not recordings:
             logger.info("sidecar stored; its recording has not arrived yet", extra={"key": sidecar_key})
             return IngestOutcome(
@@ -414,9 +477,11 @@ class IngestService:
         if fields.language:
             changes["language_hint"] = fields.language
         if fields.customer_phone:
-            changes["customer_phone_masked"], changes["customer_phone_hash"] = self._protect_phone(
-                fields.customer_phone
-            )
+            (
+                changes["customer_phone_masked"],
+                changes["customer_phone_hash"],
+                changes["customer_phone_alt_hash"],
+            ) = self._protect_phone(fields.customer_phone)
         given = {"language_hint" if n == "language" else n for n in fields.model_dump(exclude_none=True)}
         if all(existing.metadata_sources.get(name) == MetadataSource.SIDECAR.value for name in given):
             return IngestOutcome(
@@ -455,6 +520,10 @@ class IngestService:
             if info is not None:
                 found.append(_pin_version(SourceObject(bucket=bucket, key=key), info))
         return found
+
+
+def _call_id_of(source: SourceObject) -> str:
+    return derive_call_id(source.bucket, source.key, source.version_id, source.etag)
 
 
 def _pin_version(source: SourceObject, info: ObjectInfo) -> SourceObject:

@@ -160,6 +160,8 @@ class CallRecord(BaseModel):
     queue: str | None = None
     customer_phone_masked: str | None = None
     customer_phone_hash: str | None = None
+    #: the keyed hash of the number's second plausible reading, if it has one (see ``phone_forms``)
+    customer_phone_alt_hash: str | None = None
     pbx_call_id: str | None = None
     language_hint: str | None = None
     agent_channel: str | None = None

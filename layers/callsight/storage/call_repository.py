@@ -79,7 +79,8 @@ def _to_item(record: CallRecord) -> CallItem:
         for name, value in _analysis_attributes(record.analysis, record.tags).items():
             setattr(item, name, value)
     for name in (
-        "agent_id", "team", "queue", "customer_phone_masked", "customer_phone_hash", "pbx_call_id",
+        "agent_id", "team", "queue", "customer_phone_masked", "customer_phone_hash", "customer_phone_alt_hash",
+        "pbx_call_id",
         "language_hint", "agent_channel", "started_at", "created_at", "updated_at", "retention_policy",
         "legal_hold", "masked_at", "redacted_audio_key", "superseded_by",
     ):  # fmt: skip
@@ -286,11 +287,14 @@ class CallUpdates:
         item.update(actions=[*actions, CallItem.updated_at.set(_now())])
         return _to_record(item)
 
-    def claim_deletion(self, call_id: str, reason: str, lease_s: int = 900) -> bool:
+    def claim_deletion(
+        self, call_id: str, reason: str, lease_s: int = 900, *, take_over: bool = False
+    ) -> bool:
         """Mark the call DELETED and take a deletion lease; ``False`` if another sweep holds it now.
 
         A fresh call moves to DELETED (history entry); a call left DELETED by a crashed sweep is
-        re-claimed only once that sweep's lease has run out. Conditional writes decide the race."""
+        re-claimed only once that sweep's lease has run out, or at once with ``take_over`` (erasure).
+        Conditional writes decide the race."""
         try:
             item = CallItem.get(call_id, consistent_read=True)
         except CallItem.DoesNotExist:
@@ -306,9 +310,11 @@ class CallUpdates:
                 CallItem.status_reason.set(reason),
                 CallItem.status_history.set(CallItem.status_history.append([change])),
             ]
-        elif item.deletion_lease is not None and item.deletion_lease > int(now.timestamp()):
-            return False
+        elif take_over:  # never recreate a stub of an item another run has just removed
+            condition = CallItem.call_id.exists()
         else:
+            if item.deletion_lease is not None and item.deletion_lease > int(now.timestamp()):
+                return False
             condition = CallItem.deletion_lease.does_not_exist() | (
                 CallItem.deletion_lease <= int(now.timestamp())
             )

@@ -14,6 +14,7 @@ from callsight.storage.tables import PolicyItem, bind_tables
 RETENTION = "retention"
 MASKING = "masking"
 SUBJECT_HOLD = "legal_hold"
+ERASED_SUBJECT = "erased_subject"
 CHECKPOINT = "checkpoint"
 
 
@@ -59,6 +60,20 @@ class PolicyStore:
             return True
         except PolicyItem.DoesNotExist:
             return False
+
+    # --- erased subjects (tombstones: ingest fences their later uploads and messages) ------------
+    def subject_erased(self, *phone_hashes: str | None) -> str | None:
+        """The first of ``phone_hashes`` whose subject was erased, else None."""
+        for phone_hash in phone_hashes:
+            if not phone_hash:
+                continue
+            with contextlib.suppress(PolicyItem.DoesNotExist):
+                PolicyItem.get(ERASED_SUBJECT, phone_hash)
+                return phone_hash
+        return None
+
+    def set_subject_erased(self, phone_hash: str, actor: str) -> None:
+        self._put(ERASED_SUBJECT, phone_hash, {"erased_at": datetime.now(UTC).isoformat()}, actor)
 
     # --- resumable batch checkpoints ---------------------------------------------------------------
     def checkpoint(self, name: str) -> dict[str, Any] | None:

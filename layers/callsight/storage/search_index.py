@@ -58,6 +58,10 @@ class SearchIndex:
                 batch.save(item)
         return len(terms)
 
+    def count_call(self, call_id: str) -> int:
+        """How many entries :meth:`delete_call` would delete now."""
+        return sum(1 for _ in SearchEntryItem.by_call.query(call_id))
+
     def delete_call(self, call_id: str) -> int:
         keys = [(e.term_key, e.entry_ref) for e in SearchEntryItem.by_call.query(call_id)]
         with SearchEntryItem.batch_write() as batch:

@@ -115,6 +115,18 @@ class CallsByCustomerIndex(GlobalSecondaryIndex["CallItem"]):
     started_at = UTCDateTimeAttribute(range_key=True)
 
 
+class CallsByCustomerAltIndex(GlobalSecondaryIndex["CallItem"]):
+    """Calls whose number has a second plausible reading (``84955551234``: Moscow with the trunk 8,
+    or Vietnam), by that reading's keyed hash; sparse (only such calls have the attribute)."""
+
+    class Meta:
+        index_name = "by-customer-alt"
+        projection = KeysOnlyProjection()
+
+    customer_phone_alt_hash = UnicodeAttribute(hash_key=True)
+    started_at = UTCDateTimeAttribute(range_key=True)
+
+
 class CallsByExpiryIndex(GlobalSecondaryIndex["CallItem"]):
     """Calls ordered by retention expiry, so the sweep pages through the due ones only."""
 
@@ -146,6 +158,7 @@ class CallItem(Model):
     queue = UnicodeAttribute(null=True)
     customer_phone_masked = UnicodeAttribute(null=True)
     customer_phone_hash = UnicodeAttribute(null=True)
+    customer_phone_alt_hash = UnicodeAttribute(null=True)
     pbx_call_id = UnicodeAttribute(null=True)
     language_hint = UnicodeAttribute(null=True)
     agent_channel = UnicodeAttribute(null=True)
@@ -181,6 +194,7 @@ class CallItem(Model):
     by_day = CallsByDayIndex()
     by_update = CallsByUpdateIndex()
     by_customer = CallsByCustomerIndex()
+    by_customer_alt = CallsByCustomerAltIndex()
     by_expiry = CallsByExpiryIndex()
 
 

@@ -29,7 +29,8 @@ from callsight.models.call import CallRecord, CallStatus, QuarantineReason, erro
 from callsight.models.messages import AnalyzeRequest, TranscribeRequest
 from callsight.models.transcript import LanguageSource, Transcript, TranscriptionFacts, Vocabulary
 from callsight.resources import ANALYZE_QUEUE
-from callsight.storage.call_repository import CallNotFound, CallRepository
+from callsight.storage.artefacts import CallArtefacts
+from callsight.storage.call_repository import CallNotFound, CallRepository, IllegalTransition
 from callsight.storage.queues import StageQueue
 from callsight.storage.recordings import ObjectMissing, RecordingStore
 from callsight.storage.transcripts import TranscriptStore
@@ -73,6 +74,7 @@ class TranscribeService:
         self.recordings = recordings or RecordingStore(settings)
         self.transcripts = transcripts or TranscriptStore(settings)
         self.analyze_queue = analyze_queue or StageQueue(ANALYZE_QUEUE, settings)
+        self.artefacts = CallArtefacts(settings)
 
     def handle(self, request: TranscribeRequest) -> TranscribeOutcome:
         call = self.calls.get(request.call_id)
@@ -126,7 +128,19 @@ class TranscribeService:
             except AudioTooLong as exc:
                 return self._quarantine(call, QuarantineReason.TOO_LONG, str(exc))
         facts = self._store(transcript)
-        self.calls.transition(call.call_id, CallStatus.TRANSCRIBED, transcription=facts)
+        try:
+            self.calls.transition(call.call_id, CallStatus.TRANSCRIBED, transcription=facts)
+        except (CallNotFound, IllegalTransition):
+            current = self.calls.get(call.call_id)
+            if current is not None and current.status is not CallStatus.DELETED:
+                raise
+            # Erased or expired while the model ran: what was just written must not outlive it.
+            self.artefacts.delete_versions(facts.transcript_bucket, facts.transcript_key)
+            logger.warning("call deleted while it was transcribed; transcript discarded")
+            return TranscribeOutcome(
+                kind=TranscribeOutcomeKind.SKIPPED, call_id=call.call_id,
+                detail="the call was deleted while it was transcribed; its transcript was discarded",
+            )  # fmt: skip
         self._send_analyze(call.call_id, facts)
         logger.info(
             "call transcribed",
