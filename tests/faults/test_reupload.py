@@ -15,6 +15,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from callsight.api.models import ListQuery
+from callsight.api.service import CallsApi
+from callsight.auth.tokens import Principal, Role
 from callsight.compliance.deletion import Actor, DeletionReason
 from callsight.compliance.masking_sweep import MaskingSweep
 from callsight.compliance.retention import Compliance
@@ -76,6 +79,12 @@ def test_a_later_reupload_supersedes_the_first_call_and_the_sweeps_spare_the_win
     assert winner.status is CallStatus.ANALYZED and winner.source.version_id == newer["version_id"]
     assert calls[first.call_id].superseded_by == winner.call_id
     assert reconciled(env) == (2, 2, 1)
+    # the API lists one call for the recording unless asked for the superseded one too
+    api, admin = CallsApi(env.settings), Principal(subject="admin-user", role=Role.ADMIN)
+    assert [c.call_id for c in api.list_calls(admin, ListQuery()).items] == [winner.call_id]
+    listed = {c.call_id: c for c in api.list_calls(admin, ListQuery(include_superseded=True)).items}
+    assert set(listed) == {first.call_id, winner.call_id}
+    assert listed[first.call_id].superseded_by == winner.call_id
 
     # the superseded call's deletion (retention, erasure) leaves the winner's recording alone
     outcome = Compliance(env.settings).deleter.delete(

@@ -40,6 +40,10 @@ class ListQuery(BaseModel):
         default=None, description=f"Calls started at or after this instant. {_INSTANT}"
     )
     until: datetime | None = Field(default=None, description=f"Calls started before this instant. {_INSTANT}")
+    include_superseded: bool = Field(
+        default=False,
+        description="Also list calls of recordings that were uploaded again (their key's newest call stands).",
+    )
 
     @field_validator("since", "until")
     @classmethod
@@ -86,6 +90,10 @@ class CallSummary(BaseModel):
     outcome: str | None
     sentiment: float | None
     risk_score: float | None
+    superseded_by: str | None = Field(
+        default=None,
+        description="The call of a newer upload of the same recording key, which replaces this one.",
+    )
     updated_at: datetime
 
     @classmethod
@@ -100,7 +108,8 @@ class CallSummary(BaseModel):
             outcome=analysis.outcome if analysis else None,
             sentiment=(analysis.sentiment_customer if analysis.sentiment_customer is not None else analysis.sentiment_overall)
             if analysis else None,
-            risk_score=analysis.risk_score if analysis else None, updated_at=call.updated_at,
+            risk_score=analysis.risk_score if analysis else None, superseded_by=call.superseded_by,
+            updated_at=call.updated_at,
         )  # fmt: skip
 
 

@@ -254,6 +254,7 @@ def _plausible_id(call_id: str) -> bool:
 
 def _matches(call: CallRecord, q: ListQuery) -> bool:
     checks = (
+        q.include_superseded or call.superseded_by is None,  # a re-uploaded recording is one call
         q.status is None or call.status is q.status,
         q.agent is None or call.agent_id == q.agent,
         q.team is None or call.team == q.team,
