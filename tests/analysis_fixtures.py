@@ -7,6 +7,7 @@ exactly as the analyzer sees them in production.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,9 @@ from callsight.asr.turns import build_turns, channel_speakers, channel_summaries
 from callsight.models.transcript import LanguageInfo, LanguageSource, ModelInfo, Transcript, Vocabulary
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "analysis" / "calls"
+#: The larger labelled corpus (``corpus/README.md``): calls by other authors in a fixed split.
+CORPUS = FIXTURES.parent / "corpus"
+SPLITS = ("train", "dev", "test")
 MODEL = ModelInfo(
     name="fixture",
     model_id="fixture@0",
@@ -39,9 +43,9 @@ class LabelledCall:
     path: Path
 
 
-def load_calls() -> list[LabelledCall]:
+def load_calls(folder: Path = FIXTURES) -> list[LabelledCall]:
     calls = []
-    for path in sorted(FIXTURES.glob("*.yaml")):
+    for path in sorted(folder.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         calls.append(
             LabelledCall(
@@ -101,6 +105,17 @@ def build_transcript(
         real_time_factor=0.0,
         created_at=datetime(2026, 11, 23, tzinfo=UTC),
     )
+
+
+def split_of(call_id: str) -> str:
+    """The split a corpus call belongs to, fixed by its id: 40 % train, 30 % dev, 30 % test."""
+    bucket = int(hashlib.sha256(call_id.encode("utf-8")).hexdigest(), 16) % 10
+    return "train" if bucket < 4 else "dev" if bucket < 7 else "test"
+
+
+def load_split(split: str) -> list[LabelledCall]:
+    """The corpus calls of one split (the 48 older fixtures, tuned on, are not in any)."""
+    return load_calls(CORPUS / split)
 
 
 # --- scoring the analyzer against the labels ----------------------------------------------------

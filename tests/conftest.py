@@ -70,8 +70,13 @@ def stack(emulator_endpoint: str) -> Any:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print the analysis quality report (written by the labelled-calls test, possibly in a worker)."""
-    report = REPO / "tests" / "bench" / "results" / "analysis-quality.txt"
-    if report.exists() and report.stat().st_mtime >= _IMPORTED_AT:
-        terminalreporter.section("call analysis: precision / recall on the labelled calls")
-        terminalreporter.write(report.read_text(encoding="utf-8"))
+    """Print the analysis quality reports (written by the labelled-calls tests, possibly in a worker)."""
+    reports = {
+        "call analysis: precision / recall on the labelled calls": "analysis-quality.txt",
+        "call analysis on the corpus (issue 17): dev and sealed test splits": "analysis-corpus.txt",
+    }
+    for title, name in reports.items():
+        report = REPO / "tests" / "bench" / "results" / name
+        if report.exists() and report.stat().st_mtime >= _IMPORTED_AT:
+            terminalreporter.section(title)
+            terminalreporter.write(report.read_text(encoding="utf-8"))

@@ -51,16 +51,20 @@ def test_every_requirement_of_the_project_is_pinned_within_its_range() -> None:
         )
 
 
+def installed_version(name: str) -> Version | None:
+    """The version an import would use: the first distribution on ``sys.path`` (importing
+    ``pkg_resources`` appends setuptools' vendored copies of packaging and wheel after site-packages)."""
+    try:
+        return Version(metadata.version(name))
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def test_this_environment_was_installed_from_the_lock() -> None:
-    installed = {
-        canonicalize_name(dist.metadata["Name"]): Version(dist.version)
-        for dist in metadata.distributions()
-        if dist.metadata["Name"]
-    }
     drift = {
-        name: f"installed {installed[name]}, locked {version}"
+        name: f"installed {installed}, locked {version}"
         for name, version in lock_pins().items()
-        if name in installed and installed[name] != version
+        if (installed := installed_version(name)) is not None and installed != version
     }
     assert not drift, f"the environment differs from the lock (reinstall with `make`): {drift}"
 
