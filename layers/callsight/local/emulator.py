@@ -24,6 +24,7 @@ from types import FrameType, TracebackType
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+from botocore.exceptions import ClientError
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -169,14 +170,22 @@ def _forget_buckets(s3: Any, prefix: str) -> None:
         name = bucket["Name"]
         if not name.startswith(prefix):
             continue
+        # S3 (AWS and LocalStack alike) refuses the bypass header on a bucket without Object Lock.
+        bypass = {"BypassGovernanceRetention": True} if _object_lock_enabled(s3, name) else {}
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
             versions = page.get("Versions", []) + page.get("DeleteMarkers", [])
             if versions:
                 objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions]
-                s3.delete_objects(
-                    Bucket=name, Delete={"Objects": objects, "Quiet": True}, BypassGovernanceRetention=True
-                )
+                s3.delete_objects(Bucket=name, Delete={"Objects": objects, "Quiet": True}, **bypass)
         s3.delete_bucket(Bucket=name)
+
+
+def _object_lock_enabled(s3: Any, bucket: str) -> bool:
+    try:
+        configuration = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    except ClientError:  # ObjectLockConfigurationNotFoundError: a bucket without Object Lock
+        return False
+    return bool(configuration.get("ObjectLockEnabled") == "Enabled")
 
 
 def _forget_event_buses(events: Any, prefix: str) -> None:
