@@ -9,7 +9,7 @@
 #   3. pytest from the project venv with CALLSIGHT_TEST_BACKEND=localstack and both endpoints set;
 #   4. both servers stopped whatever happens.
 #
-# Arguments are passed to pytest (default: -n 2 --dist loadfile tests/integration).
+# Arguments are passed to pytest (default: -n 2 --dist loadfile --durations=10 tests/integration).
 # Environment: LOCALSTACK_PYTHON (a Python 3.13), LOCALSTACK_VENV, PROJECT_PYTHON (default
 # .venv/bin/python), LOCALSTACK_PORT / DYNAMODB_PORT (default: free ports), KEEP_LOGS=1.
 set -euo pipefail
@@ -105,7 +105,7 @@ wait_for moto "http://127.0.0.1:$dynamodb_port/moto-api/" "$moto_pid"
 echo "test-localstack: LocalStack on :$localstack_port, DynamoDB (moto) on :$dynamodb_port"
 
 # --- 3. the tests -----------------------------------------------------------------------------------
-[ $# -gt 0 ] || set -- -n 2 --dist loadfile tests/integration
+[ $# -gt 0 ] || set -- -n 2 --dist loadfile --durations=10 tests/integration
 set +e
 env CALLSIGHT_TEST_BACKEND=localstack \
   CALLSIGHT_AWS_ENDPOINT="http://127.0.0.1:$localstack_port" \
