@@ -1,0 +1,90 @@
+"""Entity forms of issue 17 item 3: amounts without a currency word, dictated alphanumeric order
+numbers, spelled e-mails, a per-tenant order-number pattern. Examples written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+from callsight.analysis.entities import EntityExtractor, spoken_emails
+from callsight.analysis.languages import language_pack
+
+
+def extractor(language: str) -> EntityExtractor:
+    pack = language_pack(language)
+    assert pack is not None
+    return EntityExtractor(pack, "RU", lambda phone: "hash")
+
+
+def found(language: str, *texts: str, kind: str = "money") -> list[str]:
+    return [f.value for turn in extractor(language).find(list(texts)) for f in turn if f.type == kind]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "value"),
+    [
+        ("en", "Yeah, it's twelve ninety-nine right now.", "1299 USD"),
+        ("en", "I paid twelve hundred forty nine for it last month.", "1249 USD"),
+        ("en", "The installation fee is eighty nine.", "89 USD"),
+        ("en", "The total comes to three forty five with the cable.", "345 USD"),
+        ("ru", "Я за него платила двадцать шесть тысяч.", "26000 RUB"),
+        ("ru", "Он сейчас стоит сорок четыре девятьсот девяносто.", "44990 RUB"),
+        ("ru", "Доставка стоит три с половиной тысячи.", "3500 RUB"),
+        ("ru", "Подъём на этаж обойдётся в полторы тысячи.", "1500 RUB"),
+        ("ru", "Вернём вам шестнадцать четыреста на карту.", "16400 RUB"),
+    ],
+)
+def test_an_amount_in_a_price_context_is_money_in_the_language_currency(
+    language: str, text: str, value: str
+) -> None:
+    assert found(language, text) == [value]
+
+
+def test_an_answer_to_how_much_is_money() -> None:
+    assert found("en", "How much is the wall mount?", "Fifty nine.") == ["59 USD"]
+    assert found("ru", "А сколько стоит подключение?", "Тысяча девятьсот.") == ["1900 RUB"]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The Core six hundred costs more than I thought."),
+        ("en", "Is the XPS thirteen cheaper than the fifteen?"),
+        ("en", "What's the price of the RF seventy to two hundred lens?"),
+        ("en", "It's twenty two and a half inches, what's the price on that?"),
+        ("en", "I paid for it on the twelfth of March."),
+        ("en", "It's three hundred square feet, what would it cost to cool?"),
+        ("en", "How much for two pieces? I need twelve units."),
+        ("ru", "Сколько стоит кондиционер на двадцать два градуса?"),
+        ("ru", "Какая цена у Samsung серии восемь?"),
+        ("ru", "Оплата в рассрочку на двенадцать месяцев."),
+        ("ru", "Я заплатил пятого марта."),
+        ("ru", "Сколько стоит Galaxy двадцать четыре?"),
+    ],
+)
+def test_models_units_dates_and_quantities_are_not_money(language: str, text: str) -> None:
+    assert found(language, text) == []
+
+
+def test_a_number_without_a_price_context_is_not_money() -> None:
+    assert found("en", "I'll be there in twenty five minutes, my flat is three forty.") == []
+    assert found("ru", "Мы живём в доме сорок четыре, это недалеко.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("My email is john dot smith at gmail dot com.", "john.smith@gmail.com"),
+        ("Sure, it's m garcia ninety one at yahoo dot com", "mgarcia91@yahoo.com"),
+        ("Send it to p underscore lee at work dot example dot org.", "p_lee@work.example.org"),
+        ("Почта: anna точка petrova собака mail точка ru.", "anna.petrova@mail.ru"),
+        ("oleg, нижнее подчёркивание, ivanov, собака, yandex, точка, ru.", "oleg_ivanov@yandex.ru"),
+        ("Записал: max.orlov собака bk точка ru, верно?", "max.orlov@bk.ru"),
+    ],
+)
+def test_spelled_emails_are_read_lowercase(text: str, value: str) -> None:
+    language = "ru" if any("а" <= c <= "я" for c in text.lower()) else "en"
+    assert found(language, text, kind="email") == [value]
+
+
+def test_at_without_a_dotted_domain_is_not_an_email() -> None:
+    assert spoken_emails("they have it at 9 99 at best buy") == []
+    assert spoken_emails("ksyu, потом цифры 92, собака, gmail, точка, com") == []  # starts with digits
