@@ -144,6 +144,24 @@ def _with_half(value: int, start: int, before: list[Token]) -> tuple[int, int, l
     return value, start, before
 
 
+#: Capital letters (Latin or Cyrillic) dictated right before a number ("K L, ", "KL-"), not inside a word.
+_LETTER_PREFIX = re.compile(r"(?<![^\W\d_])((?:[A-ZА-ЯЁ](?:[ ,\-]+|(?=[A-ZА-ЯЁ]))){1,3})$")
+#: One letter that is also a word ("I 4 1 9", the Russian prepositions): not a prefix on its own.
+_LETTER_WORDS = frozenset("IAАВИСКОУЯ")
+
+
+def _letter_prefix(text: str, start: int) -> tuple[str, int]:
+    """The letters of an alphanumeric number dictated before the digits at ``start``, and where they
+    begin; ("", start) when there are none."""
+    m = _LETTER_PREFIX.search(text[max(0, start - 12) : start])
+    if m is None:
+        return "", start
+    letters = re.sub(r"[^\w]", "", m.group(1))
+    if len(letters) == 1 and letters in _LETTER_WORDS:
+        return "", start
+    return letters, max(0, start - 12) + m.start(1)
+
+
 def luhn_valid(digits: str) -> bool:
     total = 0
     for index, char in enumerate(reversed(digits)):
@@ -261,8 +279,18 @@ def mask_name(name: str) -> str:
 
 
 class EntityExtractor:
-    def __init__(self, pack: LanguagePack, phone_region: str, phone_hash: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        pack: LanguagePack,
+        phone_region: str,
+        phone_hash: Callable[[str], str],
+        order_number_pattern: str | None = None,
+    ) -> None:
+        """``order_number_pattern``: the tenant's order ids as normalised (letters then digits, no
+        separators: "AB123456"); when set, only numbers it fully matches are order numbers, and one
+        with dictated letters needs no order cue."""
         self.pack = pack
+        self._order_pattern = re.compile(order_number_pattern) if order_number_pattern else None
         self.phone_region = phone_region
         self.phone_hash = phone_hash
         self._cue_prefixes = self._patterns("order_cues")
@@ -346,13 +374,23 @@ class EntityExtractor:
         found: list[FoundEntity] = []
         folded = self.pack.fold(text)
         for index, (digits, start, end) in enumerate(digit_runs(text)):
+            letters, at = _letter_prefix(text, start)  # "K L, 4 1 9, 2 07", "KL-419-207"
             # the cue must be in the same clause, right before the number ("номер заказа 72051"),
             # or the other party just asked for it and this is the first number of the answer
-            before = self.pack.tokens(re.split(r"[\d.,;:!?]", folded[max(0, start - 40) : start])[-1])[-3:]
-            answered = asked_for_order and index == 0 and len(self.pack.tokens(folded[:start])) <= 3
-            if 4 <= len(digits) <= 12 and (answered or self._after_order_cue(before)):
-                found.append(FoundEntity("order_number", digits, start, end))
-            elif 13 <= len(digits) <= 19 and luhn_valid(digits):
+            before = self.pack.tokens(re.split(r"[\d.,;:!?]", folded[max(0, at - 40) : at])[-1])[-3:]
+            answered = asked_for_order and index == 0 and len(self.pack.tokens(folded[:at])) <= 3
+            cued = 4 <= len(digits) <= 12 and (answered or self._after_order_cue(before))
+            if self._order_pattern is None and cued:
+                found.append(FoundEntity("order_number", letters + digits, at, end))
+                continue
+            if self._order_pattern is not None:  # the tenant's own format, and only it
+                value = next(
+                    (v for v in (letters + digits, digits) if self._order_pattern.fullmatch(v)), None
+                )
+                if value is not None and (cued or (letters and value != digits)):
+                    found.append(FoundEntity("order_number", value, at if value != digits else start, end))
+                    continue
+            if 13 <= len(digits) <= 19 and luhn_valid(digits):
                 found.append(FoundEntity("card", digits, start, end))
             elif 7 <= len(digits) <= 15 and (phone := self._phone(digits)) is not None:
                 found.append(FoundEntity("phone", phone, start, end))

@@ -88,3 +88,45 @@ def test_spelled_emails_are_read_lowercase(text: str, value: str) -> None:
 def test_at_without_a_dotted_domain_is_not_an_email() -> None:
     assert spoken_emails("they have it at 9 99 at best buy") == []
     assert spoken_emails("ksyu, потом цифры 92, собака, gmail, точка, com") == []  # starts with digits
+
+
+@pytest.mark.parametrize(
+    ("language", "texts", "value"),
+    [
+        ("en", ["Your order number is B T, three eight two, five five one."], "BT382551"),
+        ("en", ["The order is BT-382-551."], "BT382551"),
+        ("en", ["What's the order number?", "Q six six zero four."], "Q6604"),
+        ("ru", ["Номер заказа М Н, триста восемьдесят два, пятьсот пятьдесят один."], "МН382551"),
+        ("ru", ["Подскажите номер заказа.", "Р Т девятьсот ноль сорок."], "РТ900040"),
+    ],
+)
+def test_dictated_letters_belong_to_the_order_number(language: str, texts: list[str], value: str) -> None:
+    assert found(language, *texts, kind="order_number") == [value]
+
+
+def test_a_one_letter_word_before_a_number_is_not_a_prefix() -> None:
+    assert found("en", "My order number is, I think, I 5 5 2 1.", kind="order_number") != ["I5521"]
+    assert found("ru", "Номер заказа В 55213.", kind="order_number") == ["55213"]
+
+
+def test_a_tenant_order_pattern_recognises_only_its_ids() -> None:
+    pack = language_pack("en")
+    assert pack is not None
+    tenant = EntityExtractor(pack, "RU", lambda phone: "hash", order_number_pattern=r"AB\d{6}")
+    texts = [
+        "Hi, it's about AB-123456, and my old order 55512 too.",
+        "It's A B, one two three, four five six.",
+    ]
+    kinds = [(f.type, f.value) for turn in tenant.find(texts) for f in turn]
+    assert ("order_number", "AB123456") in kinds
+    assert ("order_number", "55512") not in kinds and ("number", "55512") in kinds
+    assert [v for k, v in kinds if k == "order_number"] == ["AB123456", "AB123456"]
+    assert found("en", "my old order 55512 too", kind="order_number") == ["55512"]  # unset: as before
+
+
+def test_the_order_pattern_setting_defaults_to_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    from callsight.config import Settings
+
+    assert Settings().order_number_pattern is None
+    monkeypatch.setenv("CALLSIGHT_ORDER_NUMBER_PATTERN", r"AB\d{6}")
+    assert Settings().order_number_pattern == r"AB\d{6}"
