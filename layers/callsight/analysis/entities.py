@@ -40,6 +40,7 @@ _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _AMOUNT_SHAPE = re.compile(r"[1-9]\d{0,2}(?: \d{2,3})?|\d{4,7}|\d{1,3}(?:,\d{3})+")
 #: Smallest and largest plausible amount said without a currency word.
 _AMOUNT_RANGE = {"USD": (10, 99999), "RUB": (100, 9999999)}
+_CURRENCY_AFTER = re.compile(r"\s*(?:руб|р\.|₽|\$|dollar|buck|usd|euro|евро|eur|cent|коп)", re.IGNORECASE)
 _RANGE_WORDS = frozenset({"to", "or", "and", "до", "или", "и"})
 _SPOKEN_SEPARATORS = {
     "dot": ".", "точка": ".", "underscore": "_", "подчеркивание": "_", "подчёркивание": "_",
@@ -379,7 +380,20 @@ class EntityExtractor:
             # or the other party just asked for it and this is the first number of the answer
             before = self.pack.tokens(re.split(r"[\d.,;:!?]", folded[max(0, at - 40) : at])[-1])[-3:]
             answered = asked_for_order and index == 0 and len(self.pack.tokens(folded[:at])) <= 3
-            cued = 4 <= len(digits) <= 12 and (answered or self._after_order_cue(before))
+            # a short number may also follow the cue across a comma or a full stop: "checking on an
+            # order. 47716", «заказ оформлен, номер 41066»
+            wider = self.pack.tokens(re.split(r"\d", folded[max(0, at - 60) : at])[-1])[-6:]
+            cued = 4 <= len(digits) <= 12 and (
+                answered
+                or self._after_order_cue(before)
+                or (
+                    len(digits) <= 8
+                    and self._after_order_cue(wider)
+                    and not _CURRENCY_AFTER.match(text, end)
+                    and not self._any_at(self._price_cues, wider)
+                    and not self._any_at(self._price_cues_near, wider[-1:])
+                )
+            )
             if self._order_pattern is None and cued:
                 found.append(FoundEntity("order_number", letters + digits, at, end))
                 continue

@@ -130,3 +130,13 @@ def test_the_order_pattern_setting_defaults_to_none(monkeypatch: pytest.MonkeyPa
     assert Settings().order_number_pattern is None
     monkeypatch.setenv("CALLSIGHT_ORDER_NUMBER_PATTERN", r"AB\d{6}")
     assert Settings().order_number_pattern == r"AB\d{6}"
+
+
+def test_an_order_number_may_follow_its_cue_across_a_comma_or_a_full_stop() -> None:
+    assert found("en", "I'm following up on my order. Six two nine one four.", kind="order_number") == [
+        "62914"
+    ]
+    assert found("ru", "Заказ готов, номер пять три восемь ноль два.", kind="order_number") == ["53802"]
+    # an amount after the same words stays money
+    assert found("ru", "По заказу, итого двадцать восемь тысяч рублей.", kind="order_number") == []
+    assert found("en", "About the order, the total is eighteen forty nine.", kind="order_number") == []
