@@ -41,6 +41,7 @@ _AMOUNT_SHAPE = re.compile(r"[1-9]\d{0,2}(?: \d{2,3})?|\d{4,7}|\d{1,3}(?:,\d{3})
 #: Smallest and largest plausible amount said without a currency word.
 _AMOUNT_RANGE = {"USD": (10, 99999), "RUB": (100, 9999999)}
 _CURRENCY_AFTER = re.compile(r"\s*(?:руб|р\.|₽|\$|dollar|buck|usd|euro|евро|eur|cent|коп)", re.IGNORECASE)
+_PRICE_IDIOM_RU = re.compile(r"[1-9]\d? [1-9]\d0")
 _RANGE_WORDS = frozenset({"to", "or", "and", "до", "или", "и"})
 _SPOKEN_SEPARATORS = {
     "dot": ".", "точка": ".", "underscore": "_", "подчеркивание": "_", "подчёркивание": "_",
@@ -446,7 +447,9 @@ class EntityExtractor:
             )
             cued = self._any_at(self._price_cues, before[-8:]) or self._any_at(self._price_cues, after[:3])
             answered = asked_for_price and index == 0 and len(before) <= 6
-            if near or cued or answered:
+            # «двадцать девять девятьсот» (29 900): thousands then hundreds said apart is a price
+            idiom = self.pack.code == "ru" and _PRICE_IDIOM_RU.fullmatch(text[start:end]) is not None
+            if near or cued or answered or idiom:
                 found.append(FoundEntity("money", f"{value} {self.pack.currency}", start, end))
         return found
 

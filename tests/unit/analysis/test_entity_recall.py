@@ -140,3 +140,9 @@ def test_an_order_number_may_follow_its_cue_across_a_comma_or_a_full_stop() -> N
     # an amount after the same words stays money
     assert found("ru", "По заказу, итого двадцать восемь тысяч рублей.", kind="order_number") == []
     assert found("en", "About the order, the total is eighteen forty nine.", kind="order_number") == []
+
+
+def test_thousands_and_hundreds_said_apart_are_a_russian_price() -> None:
+    assert found("ru", "Есть модель побольше, тридцать два девятьсот, в белом цвете.") == ["32900 RUB"]
+    assert found("ru", "В другом магазине на три тысячи меньше.") == ["3000 RUB"]
+    assert found("ru", "Это дом тридцать два, квартира девятьсот.") == []
