@@ -34,7 +34,12 @@ rules = load_rules(
     settings.analysis_rules or DEFAULT_RULES
 )  # RuleFileError here = the function does not start
 hash_key = settings.phone_hash_key.get_secret_value().encode()
-analyzer = Analyzer(rules, settings.phone_region, lambda phone: phone_lookup_hash(phone, hash_key))
+analyzer = Analyzer(
+    rules,
+    settings.phone_region,
+    lambda phone: phone_lookup_hash(phone, hash_key),
+    settings.order_number_pattern,
+)
 service = AnalyzeService(settings, analyzer)
 idempotency, persistence = idempotency_for(settings, "[call_id, transcript_version_id]")
 

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     )
     agent_channel: Literal["left", "right"] = "left"
     phone_region: str = Field(default="RU", description="Region for numbers written without a country code.")
+    order_number_pattern: str | None = Field(
+        default=None,
+        description="Regex the tenant's order ids fully match once normalised (AB123456); none: any order-cued number.",
+    )
     phone_hash_key: SecretStr = Field(
         default=SecretStr("local-development-only-phone-hash-key"),
         description="HMAC key for customer phone lookup hashes (from Secrets Manager in AWS).",

@@ -59,7 +59,14 @@ class _Context:
 class Analyzer:
     """Holds the rule pack and compiled phrases (per language); reuse one per process."""
 
-    def __init__(self, rules: RulePack, phone_region: str, phone_hash: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        rules: RulePack,
+        phone_region: str,
+        phone_hash: Callable[[str], str],
+        order_number_pattern: str | None = None,
+    ) -> None:
+        self.order_number_pattern = order_number_pattern
         self.rules = rules
         self.phone_region = phone_region
         self.phone_hash = phone_hash
@@ -99,7 +106,13 @@ class Analyzer:
 
     def pii_words(self, transcript: Transcript, pack: LanguagePack) -> set[int]:
         """Indices of the words inside PII spans: never indexed, never in a reported question."""
-        return {i for s in pii_spans(transcript, pack, self.phone_region) for i in range(s.first, s.last + 1)}
+        return {
+            i
+            for s in pii_spans(
+                transcript, pack, self.phone_region, order_number_pattern=self.order_number_pattern
+            )
+            for i in range(s.first, s.last + 1)
+        }
 
     # --- sentiment ------------------------------------------------------------------------------------
 
@@ -247,7 +260,7 @@ class Analyzer:
         extractor = self._extractors.get(context.pack.code)
         if extractor is None:  # built once per language: it compiles the order-cue phrases
             extractor = self._extractors[context.pack.code] = EntityExtractor(
-                context.pack, self.phone_region, self.phone_hash
+                context.pack, self.phone_region, self.phone_hash, self.order_number_pattern
             )
         entities = extractor.extract(context.turns)
         return CallAnalysis(

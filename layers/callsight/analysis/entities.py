@@ -17,7 +17,7 @@ from difflib import SequenceMatcher
 import phonenumbers
 
 from callsight.analysis.languages.base import FoundEntity, LanguagePack, Token
-from callsight.analysis.text import TurnView, compile_phrase, matches_at
+from callsight.analysis.text import Pattern, TurnView, compile_phrase, matches_at
 from callsight.models.analysis import Entity
 from callsight.phone import mask_phone
 
@@ -36,12 +36,132 @@ _CLAUSE_MARKS = ".,!?;:"
 #: A number said with a multiplier word is an amount, not a dictated number.
 _MULTIPLIER = re.compile(r"тысяч|миллион|миллиард|thousand|million|billion", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_SPOKEN_EMAIL = re.compile(
-    r"\b([^\W\d_]+(?:\s+(?:dot|точка|underscore|подчеркивание)\s+[\w]+)*(?:\s+\d+)?)\s+(?:at|собака)\s+"
-    r"([\w]+(?:\s+(?:dot|точка)\s+[\w]+)+)\b",
-    re.IGNORECASE,
-)
-_SPOKEN_SEPARATORS = {"dot": ".", "точка": ".", "underscore": "_", "подчеркивание": "_"}
+#: A spoken amount as normalised: "1249", "12 99", "44 990", "1,299" (not dictated "4 1 9").
+_AMOUNT_SHAPE = re.compile(r"[1-9]\d{0,2}(?: \d{2,3})?|\d{4,7}|\d{1,3}(?:,\d{3})+")
+#: Smallest and largest plausible amount said without a currency word.
+_AMOUNT_RANGE = {"USD": (10, 99999), "RUB": (100, 9999999)}
+_CURRENCY_AFTER = re.compile(r"\s*(?:руб|р\.|₽|\$|dollar|buck|usd|euro|евро|eur|cent|коп)", re.IGNORECASE)
+_PRICE_IDIOM_RU = re.compile(r"[1-9]\d? [1-9]\d0")
+_RANGE_WORDS = frozenset({"to", "or", "and", "до", "или", "и"})
+_SPOKEN_SEPARATORS = {
+    "dot": ".", "точка": ".", "underscore": "_", "подчеркивание": "_", "подчёркивание": "_",
+    "dash": "-", "hyphen": "-", "дефис": "-", "тире": "-",
+}  # fmt: skip
+#: Words and commas of a spelled address: "k mitchell dot brighthome at gmail dot com",
+#: «dasha, нижнее подчёркивание, sorokina, собака, yandex, точка, ru».
+_EMAIL_PIECE = re.compile(r"\w+(?:['’]\w+)?(?:[.\-]\w+)*|,")
+_AT_WORDS = frozenset({"at", "собака"})
+#: Words that open a sentence about the address, never part of it.
+_NOT_LOCAL = frozenset(
+    {"is", "it's", "it’s", "its", "my", "email", "mail", "address", "to", "it", "send", "that's", "yes", "sure", "and",
+     "the", "at", "personal", "work", "use", "me", "write", "down", "so", "ok", "okay", "um", "uh", "er", "or",
+     "a", "an", "of", "on", "for", "with", "by", "in", "from", "just", "please", "here", "yeah", "no", "was",
+     "be", "then", "try", "new", "old", "this", "account", "login", "username"}
+)  # fmt: skip
+
+
+def spoken_emails(text: str) -> list[FoundEntity]:
+    """E-mail addresses spelled out, lowercase, with offsets into ``text``. Before "at"/«собака»:
+    pieces joined by separator words (dot, underscore, «точка», «нижнее подчёркивание»; commas around
+    them allowed) or said one after another (up to three Latin pieces and digits: "d rivers 99");
+    after it: a domain of pieces joined by dots."""
+    pieces = [(m.group(0), m.start(), m.end()) for m in _EMAIL_PIECE.finditer(text)]
+    found: list[FoundEntity] = []
+    for index, (word, _, _) in enumerate(pieces):
+        if word.lower() not in _AT_WORDS:
+            continue
+        domain, end = _spoken_domain(pieces, index + 1)
+        local, start = _spoken_local(pieces, index - 1)
+        if domain and local and local[0].isalpha():
+            found.append(FoundEntity("email", f"{local}@{domain}".lower(), start, end))
+    return found
+
+
+def _spoken_domain(pieces: list[tuple[str, int, int]], at: int) -> tuple[str, int]:
+    i = at + 1 if at < len(pieces) and pieces[at][0] == "," else at
+    if i >= len(pieces) or not re.fullmatch(r"[^\W_]+(?:[.\-][^\W_]+)*", pieces[i][0]):
+        return "", 0
+    parts, end = [pieces[i][0]], pieces[i][2]
+    i += 1
+    while True:
+        j = i + 1 if i < len(pieces) and pieces[i][0] == "," else i
+        if j < len(pieces) and pieces[j][0].lower() in ("dot", "точка"):
+            k = j + 2 if j + 1 < len(pieces) and pieces[j + 1][0] == "," else j + 1
+            if k < len(pieces) and re.fullmatch(r"[^\W\d_]{2,}", pieces[k][0]):
+                parts.append(pieces[k][0])
+                end, i = pieces[k][2], k + 1
+                continue
+        break
+    domain = ".".join(parts)
+    return (
+        (domain, end) if "." in domain and re.fullmatch(r"[a-zA-Z.\-]+", domain.split(".")[-1]) else ("", 0)
+    )
+
+
+def _spoken_local(pieces: list[tuple[str, int, int]], last: int) -> tuple[str, int]:
+    parts: list[str] = []
+    start = 0
+    i = last
+    if i >= 0 and pieces[i][0] == ",":
+        i -= 1
+    bare_run = 0  # pieces said one after another with no separator word between
+    while i >= 0:
+        word = pieces[i][0]
+        low = word.lower()
+        if word == "," or low in _NOT_LOCAL or low in _SPOKEN_SEPARATORS:
+            break
+        if not (re.fullmatch(r"[A-Za-z0-9._\-]+", word)):
+            break
+        parts.insert(0, low)
+        start = pieces[i][1]
+        i -= 1
+        j = i - 1 if i >= 0 and pieces[i][0] == "," else i
+        sep = pieces[j][0].lower() if j >= 0 else ""
+        if sep in _SPOKEN_SEPARATORS:
+            k = j - 1
+            if sep in ("подчеркивание", "подчёркивание") and k >= 0 and pieces[k][0].lower() == "нижнее":
+                k -= 1
+            parts.insert(0, _SPOKEN_SEPARATORS[sep])
+            i = k - 1 if k >= 0 and pieces[k][0] == "," else k
+            bare_run = 0
+            continue
+        bare_run += 1
+        if bare_run >= 3 or i < 0 or pieces[i][0] == ",":
+            break
+    local = "".join(parts).lstrip("._-")
+    return local, start
+
+
+def _with_half(value: int, start: int, before: list[Token]) -> tuple[int, int, list[Token]] | None:
+    """ "Four and a half thousand" in Russian → 4500, «полторы тысячи» → 1500 (normalised as two numbers); ``None`` for
+    a half after any other number."""
+    words = [t.text for t in before[-3:]]
+    half = ["с", "половиной"]
+    if words[-2:] == half and len(words) == 3 and words[0].isdigit() and value == 1000:
+        return int(words[0]) * 1000 + 500, before[-3].start, before[:-3]
+    if words[-1:] in (["полторы"], ["полтора"]) and value == 1000:
+        return 1500, before[-1].start, before[:-1]
+    if words[-2:] == half:
+        return None
+    return value, start, before
+
+
+#: Capital letters (Latin or Cyrillic) dictated right before a number ("K L, ", "KL-"), not inside a word.
+_LETTER_PREFIX = re.compile(r"(?<![^\W\d_])((?:[A-ZА-ЯЁ](?:[ ,\-]+|(?=[A-ZА-ЯЁ]))){1,3})$")
+#: One letter that is also a word ("I 4 1 9", the Russian prepositions): not a prefix on its own.
+_LETTER_WORDS = frozenset("IAАВИСКОУЯ")
+
+
+def _letter_prefix(text: str, start: int) -> tuple[str, int]:
+    """The letters of an alphanumeric number dictated before the digits at ``start``, and where they
+    begin; ("", start) when there are none."""
+    m = _LETTER_PREFIX.search(text[max(0, start - 12) : start])
+    if m is None:
+        return "", start
+    letters = re.sub(r"[^\w]", "", m.group(1))
+    if len(letters) == 1 and letters in _LETTER_WORDS:
+        return "", start
+    return letters, max(0, start - 12) + m.start(1)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -161,12 +281,29 @@ def mask_name(name: str) -> str:
 
 
 class EntityExtractor:
-    def __init__(self, pack: LanguagePack, phone_region: str, phone_hash: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        pack: LanguagePack,
+        phone_region: str,
+        phone_hash: Callable[[str], str],
+        order_number_pattern: str | None = None,
+    ) -> None:
+        """``order_number_pattern``: the tenant's order ids as normalised (letters then digits, no
+        separators: "AB123456"); when set, only numbers it fully matches are order numbers, and one
+        with dictated letters needs no order cue."""
         self.pack = pack
+        self._order_pattern = re.compile(order_number_pattern) if order_number_pattern else None
         self.phone_region = phone_region
         self.phone_hash = phone_hash
-        cues = [compile_phrase(p, pack) for p in pack.phrase_sets.get("order_cues", [])]
-        self._cue_prefixes = [p for p in cues if p is not None]
+        self._cue_prefixes = self._patterns("order_cues")
+        self._price_cues = self._patterns("price_cues")
+        self._price_cues_near = self._patterns("price_cues_near")
+        self._amount_units = self._patterns("amount_units")
+        self._model_words = self._patterns("model_words")
+
+    def _patterns(self, name: str) -> list[Pattern]:
+        compiled = [compile_phrase(p, self.pack) for p in self.pack.phrase_sets.get(name, [])]
+        return [p for p in compiled if p is not None]
 
     def extract(self, turns: list[TurnView]) -> list[Entity]:
         entities: list[Entity] = []
@@ -183,12 +320,16 @@ class EntityExtractor:
         the entities, plus every other number of four digits or more as type ``number`` (masking
         decides what those are). ``callsight.analysis.pii`` maps these spans onto words."""
         found: list[list[FoundEntity]] = []
-        asked_for_order = False
+        asked_for_order = asked_for_price = False
         for text in texts:
-            found.append(self._in_text(text, asked_for_order))
+            found.append(self._in_text(text, asked_for_order, asked_for_price))
             # "What's your order number?" — the answer opens the next turn without the cue words.
             last_clause = re.split(r"[.!;]", self.pack.fold(text).rstrip(" ?.!"))[-1]
             asked_for_order = self._after_order_cue(self.pack.tokens(last_clause))
+            # "How much is the mount?" — "Five ninety." (an amount with no cue of its own)
+            asked_for_price = text.rstrip().endswith("?") and self._any_at(
+                self._price_cues, self.pack.tokens(last_clause)
+            )
         return found
 
     def find_numbers(self, original: str) -> list[FoundEntity]:
@@ -203,30 +344,22 @@ class EntityExtractor:
                 found.append(replace(f, start=start, end=end))
         return found
 
-    def _in_text(self, original: str, asked_for_order: bool = False) -> list[FoundEntity]:
+    def _in_text(
+        self, original: str, asked_for_order: bool = False, asked_for_price: bool = False
+    ) -> list[FoundEntity]:
         text = self.pack.normalize_numbers(original)
         found: list[FoundEntity] = []
         for m in _EMAIL.finditer(text):
             found.append(FoundEntity("email", m.group(0).lower(), m.start(), m.end()))
-        for m in _SPOKEN_EMAIL.finditer(text):
-            local, domain = (
-                re.sub(
-                    r"\s+(dot|точка|underscore|подчеркивание)\s+",
-                    lambda w: _SPOKEN_SEPARATORS[w.group(1).lower()],
-                    part,
-                    flags=re.IGNORECASE,
-                )
-                for part in (m.group(1), m.group(2))
-            )
-            found.append(
-                FoundEntity("email", f"{local.replace(' ', '')}@{domain}".lower(), m.start(), m.end())
-            )
+        found.extend(spoken_emails(text))
         found.extend(self._numbers(text, asked_for_order=asked_for_order))
         numeric_spans = [(f.start, f.end) for f in found if f.type in ("phone", "card", "order_number")]
         for entity in self.pack.entities(text):
             overlaps = any(s < entity.end and entity.start < e for s, e in numeric_spans)
             if not (entity.type in ("date", "money") and overlaps):
                 found.append(entity)
+        taken = [(f.start, f.end) for f in found if f.type != "number"]
+        found.extend(self._bare_amounts(text, taken, asked_for_price))
         amounts = [(f.start, f.end) for f in found if f.type in ("date", "money")]
         found = [  # "49000" of «сорок девять тысяч рублей» is an amount, not an unnamed number
             f for f in found if f.type != "number" or not any(s < f.end and f.start < e for s, e in amounts)
@@ -243,19 +376,123 @@ class EntityExtractor:
         found: list[FoundEntity] = []
         folded = self.pack.fold(text)
         for index, (digits, start, end) in enumerate(digit_runs(text)):
+            letters, at = _letter_prefix(text, start)  # "K L, 4 1 9, 2 07", "KL-419-207"
             # the cue must be in the same clause, right before the number ("номер заказа 72051"),
             # or the other party just asked for it and this is the first number of the answer
-            before = self.pack.tokens(re.split(r"[\d.,;:!?]", folded[max(0, start - 40) : start])[-1])[-3:]
-            answered = asked_for_order and index == 0 and len(self.pack.tokens(folded[:start])) <= 3
-            if 4 <= len(digits) <= 12 and (answered or self._after_order_cue(before)):
-                found.append(FoundEntity("order_number", digits, start, end))
-            elif 13 <= len(digits) <= 19 and luhn_valid(digits):
+            before = self.pack.tokens(re.split(r"[\d.,;:!?]", folded[max(0, at - 40) : at])[-1])[-3:]
+            answered = asked_for_order and index == 0 and len(self.pack.tokens(folded[:at])) <= 3
+            # a short number may also follow the cue across a comma or a full stop: "checking on an
+            # order. 47716", «заказ оформлен, номер 41066»
+            wider = self.pack.tokens(re.split(r"\d", folded[max(0, at - 60) : at])[-1])[-6:]
+            cued = 4 <= len(digits) <= 12 and (
+                answered
+                or self._after_order_cue(before)
+                or (
+                    len(digits) <= 8
+                    and self._after_order_cue(wider)
+                    and not _CURRENCY_AFTER.match(text, end)
+                    and not self._any_at(self._price_cues, wider)
+                    and not self._any_at(self._price_cues_near, wider[-1:])
+                )
+            )
+            if self._order_pattern is None and cued:
+                found.append(FoundEntity("order_number", letters + digits, at, end))
+                continue
+            if self._order_pattern is not None:  # the tenant's own format, and only it
+                value = next(
+                    (v for v in (letters + digits, digits) if self._order_pattern.fullmatch(v)), None
+                )
+                if value is not None and (cued or (letters and value != digits)):
+                    found.append(FoundEntity("order_number", value, at if value != digits else start, end))
+                    continue
+            if 13 <= len(digits) <= 19 and luhn_valid(digits):
                 found.append(FoundEntity("card", digits, start, end))
             elif 7 <= len(digits) <= 15 and (phone := self._phone(digits)) is not None:
                 found.append(FoundEntity("phone", phone, start, end))
             elif len(digits) >= 4:
                 found.append(FoundEntity("number", digits, start, end))
         return found
+
+    def _bare_amounts(
+        self, text: str, taken: list[tuple[int, int]], asked_for_price: bool
+    ) -> list[FoundEntity]:
+        """Amounts said without a currency word, in the language's currency, when a price word is
+        near in the same sentence ("it cost me twelve hundred", «стоит сорок четыре девятьсот
+        девяносто»), or the other party just asked the price. Not a model ("Core 600", "XPS 13",
+        "RF 70 to 200"), not a number with a unit after it (degrees, inches, months, pieces), not
+        a dictated digit string ("4 1 9")."""
+        if not self.pack.currency:
+            return []
+        tokens = self.pack.tokens(text)
+        found: list[FoundEntity] = []
+        for index, (digits, start, end) in enumerate(digit_runs(text)):
+            if any(s < end and start < e for s, e in taken) or not self._amount_shaped(
+                text, digits, start, end
+            ):
+                continue
+            clause_start = max(text.rfind(mark, 0, start) for mark in ".!?;") + 1
+            ends = [i for i in (text.find(mark, end) for mark in ".!?;") if i >= 0]
+            clause_end = min(ends) if ends else len(text)
+            before = [t for t in tokens if clause_start <= t.start and t.end <= start]
+            after = [t for t in tokens if end <= t.start and t.end <= clause_end]
+            amount = _with_half(int(digits), start, before)
+            if amount is None:
+                continue
+            value, start, before = amount
+            if self._unit_after(text, end, after) or self._after_model(text, before, start):
+                continue
+            near = any(
+                len(p.words) <= len(before) and matches_at(p, before, len(before) - len(p.words))
+                for p in self._price_cues_near
+            )
+            cued = self._any_at(self._price_cues, before[-8:]) or self._any_at(self._price_cues, after[:3])
+            answered = asked_for_price and index == 0 and len(before) <= 6
+            # «двадцать девять девятьсот» (29 900): thousands then hundreds said apart is a price
+            idiom = self.pack.code == "ru" and _PRICE_IDIOM_RU.fullmatch(text[start:end]) is not None
+            if near or cued or answered or idiom:
+                found.append(FoundEntity("money", f"{value} {self.pack.currency}", start, end))
+        return found
+
+    def _amount_shaped(self, text: str, digits: str, start: int, end: int) -> bool:
+        """ "1249", "12 99", "44 990" in the currency's plausible range, not glued to letters ("G10")."""
+        if not _AMOUNT_SHAPE.fullmatch(text[start:end]) or digits.startswith("0"):
+            return False
+        low, high = _AMOUNT_RANGE.get(self.pack.currency, (10, 999999))
+        glued = (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha())
+        return low <= int(digits) <= high and not glued
+
+    def _unit_after(self, text: str, end: int, after: list[Token]) -> bool:
+        """Degrees, inches, months, pieces... right after the number (past "and a half")."""
+        words = [t.text for t in after[:3]]
+        if words == ["and", "a", "half"]:
+            after = after[3:]  # "twenty-two and a half inches"
+        elif words[:2] == ["с", "половиной"]:
+            after = after[2:]
+        return text[end:].lstrip()[:1] in ("%", "°") or bool(
+            after and self._any_at(self._amount_units, after[:1])
+        )
+
+    def _after_model(self, text: str, before: list[Token], start: int) -> bool:
+        """Whether the number names a model: "Core 600", "XPS 13", "series 7", "RF 70 to 200"."""
+        gap_end = start
+        for token in reversed(before):
+            gap = text[token.end : gap_end]
+            if gap.strip():
+                return False  # a comma or dash between: "Xiaomi G10, 19990"
+            if token.text.isdigit() or token.text in _RANGE_WORDS:
+                gap_end = token.start
+                continue
+            word = text[token.start : token.end]
+            sentence_start = not text[: token.start].strip() or text[: token.start].rstrip()[-1] in ".!?"
+            latin_name = re.fullmatch(r"[A-Za-z]+", word) is not None and (
+                (word[0].isupper() and not sentence_start) or (len(word) > 1 and word.isupper())
+            )
+            has_digit = any(c.isdigit() for c in word)
+            return latin_name or has_digit or self._any_at(self._model_words, [token])
+        return False
+
+    def _any_at(self, patterns: list[Pattern], tokens: Sequence[Token]) -> bool:
+        return any(matches_at(p, tokens, i) for p in patterns for i in range(len(tokens)))
 
     def _after_order_cue(self, tokens: Sequence[Token]) -> bool:
         return any(

@@ -57,6 +57,7 @@ def pii_spans(
     phone_region: str = "RU",
     *,
     order_numbers: bool = False,
+    order_number_pattern: str | None = None,
 ) -> list[PiiSpan]:
     """Every PII span of the transcript in word order, none overlapping; ``order_numbers``: order
     numbers (and other numbers of four to six digits) count as PII too."""
@@ -67,7 +68,7 @@ def pii_spans(
         hits += _placeholder_hits(words, first)
         hits += _email_hits(words, first, pack)
     if pack is not None:
-        extractor = _extractor(pack.code, phone_region)
+        extractor = _extractor(pack.code, phone_region, order_number_pattern)
         hits += _extracted_hits(turns, firsts, extractor, order_numbers)
         hits += _numbers_across_turns(transcript, extractor)
         asked_for_name = False
@@ -91,10 +92,10 @@ def pii_spans(
 
 
 @lru_cache(maxsize=16)
-def _extractor(language: str, phone_region: str) -> EntityExtractor:
+def _extractor(language: str, phone_region: str, order_number_pattern: str | None = None) -> EntityExtractor:
     pack = language_pack(language)
     assert pack is not None
-    return EntityExtractor(pack, phone_region, lambda phone: "")
+    return EntityExtractor(pack, phone_region, lambda phone: "", order_number_pattern)
 
 
 def _extracted_hits(

@@ -55,6 +55,8 @@ class LanguagePack(ABC):
     number_words: frozenset[str] = frozenset()
     #: Multipliers for the valence of the next sentiment word.
     intensifiers: dict[str, float] = {}  # noqa: RUF012  # read-only class data
+    #: Currency of an amount said without a currency word in a price context ("it's twelve ninety-nine").
+    currency: str = ""
 
     @property
     def module_dir(self) -> Path:

@@ -76,6 +76,7 @@ def _cached_stem(stemmer: Any, word: str) -> str:
 
 class English(LanguagePack):
     code = "en"
+    currency = "USD"
     negations = frozenset(
         {"not", "no", "never", "nothing", "don't", "doesn't", "didn't", "isn't", "wasn't", "aren't", "won't",
          "can't", "cannot", "haven't", "hasn't", "shouldn't", "wouldn't", "without", "nor", "neither"}

@@ -55,6 +55,7 @@ def _cached_lemma(morph: Any, word: str) -> str:
 
 class Russian(LanguagePack):
     code = "ru"
+    currency = "RUB"
     phone_region = "RU"
     negations = frozenset({"не", "нет", "ни", "никак", "никогда", "ничего", "нисколько", "без"})
     number_words = frozenset(

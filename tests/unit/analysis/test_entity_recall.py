@@ -1,0 +1,148 @@
+"""Entity forms of issue 17 item 3: amounts without a currency word, dictated alphanumeric order
+numbers, spelled e-mails, a per-tenant order-number pattern. Examples written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+from callsight.analysis.entities import EntityExtractor, spoken_emails
+from callsight.analysis.languages import language_pack
+
+
+def extractor(language: str) -> EntityExtractor:
+    pack = language_pack(language)
+    assert pack is not None
+    return EntityExtractor(pack, "RU", lambda phone: "hash")
+
+
+def found(language: str, *texts: str, kind: str = "money") -> list[str]:
+    return [f.value for turn in extractor(language).find(list(texts)) for f in turn if f.type == kind]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "value"),
+    [
+        ("en", "Yeah, it's twelve ninety-nine right now.", "1299 USD"),
+        ("en", "I paid twelve hundred forty nine for it last month.", "1249 USD"),
+        ("en", "The installation fee is eighty nine.", "89 USD"),
+        ("en", "The total comes to three forty five with the cable.", "345 USD"),
+        ("ru", "Я за него платила двадцать шесть тысяч.", "26000 RUB"),
+        ("ru", "Он сейчас стоит сорок четыре девятьсот девяносто.", "44990 RUB"),
+        ("ru", "Доставка стоит три с половиной тысячи.", "3500 RUB"),
+        ("ru", "Подъём на этаж обойдётся в полторы тысячи.", "1500 RUB"),
+        ("ru", "Вернём вам шестнадцать четыреста на карту.", "16400 RUB"),
+    ],
+)
+def test_an_amount_in_a_price_context_is_money_in_the_language_currency(
+    language: str, text: str, value: str
+) -> None:
+    assert found(language, text) == [value]
+
+
+def test_an_answer_to_how_much_is_money() -> None:
+    assert found("en", "How much is the wall mount?", "Fifty nine.") == ["59 USD"]
+    assert found("ru", "А сколько стоит подключение?", "Тысяча девятьсот.") == ["1900 RUB"]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The Core six hundred costs more than I thought."),
+        ("en", "Is the XPS thirteen cheaper than the fifteen?"),
+        ("en", "What's the price of the RF seventy to two hundred lens?"),
+        ("en", "It's twenty two and a half inches, what's the price on that?"),
+        ("en", "I paid for it on the twelfth of March."),
+        ("en", "It's three hundred square feet, what would it cost to cool?"),
+        ("en", "How much for two pieces? I need twelve units."),
+        ("ru", "Сколько стоит кондиционер на двадцать два градуса?"),
+        ("ru", "Какая цена у Samsung серии восемь?"),
+        ("ru", "Оплата в рассрочку на двенадцать месяцев."),
+        ("ru", "Я заплатил пятого марта."),
+        ("ru", "Сколько стоит Galaxy двадцать четыре?"),
+    ],
+)
+def test_models_units_dates_and_quantities_are_not_money(language: str, text: str) -> None:
+    assert found(language, text) == []
+
+
+def test_a_number_without_a_price_context_is_not_money() -> None:
+    assert found("en", "I'll be there in twenty five minutes, my flat is three forty.") == []
+    assert found("ru", "Мы живём в доме сорок четыре, это недалеко.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("My email is john dot smith at gmail dot com.", "john.smith@gmail.com"),
+        ("Sure, it's m garcia ninety one at yahoo dot com", "mgarcia91@yahoo.com"),
+        ("Send it to p underscore lee at work dot example dot org.", "p_lee@work.example.org"),
+        ("Почта: anna точка petrova собака mail точка ru.", "anna.petrova@mail.ru"),
+        ("oleg, нижнее подчёркивание, ivanov, собака, yandex, точка, ru.", "oleg_ivanov@yandex.ru"),
+        ("Записал: max.orlov собака bk точка ru, верно?", "max.orlov@bk.ru"),
+    ],
+)
+def test_spelled_emails_are_read_lowercase(text: str, value: str) -> None:
+    language = "ru" if any("а" <= c <= "я" for c in text.lower()) else "en"
+    assert found(language, text, kind="email") == [value]
+
+
+def test_at_without_a_dotted_domain_is_not_an_email() -> None:
+    assert spoken_emails("they have it at 9 99 at best buy") == []
+    assert spoken_emails("ksyu, потом цифры 92, собака, gmail, точка, com") == []  # starts with digits
+
+
+@pytest.mark.parametrize(
+    ("language", "texts", "value"),
+    [
+        ("en", ["Your order number is B T, three eight two, five five one."], "BT382551"),
+        ("en", ["The order is BT-382-551."], "BT382551"),
+        ("en", ["What's the order number?", "Q six six zero four."], "Q6604"),
+        ("ru", ["Номер заказа М Н, триста восемьдесят два, пятьсот пятьдесят один."], "МН382551"),
+        ("ru", ["Подскажите номер заказа.", "Р Т девятьсот ноль сорок."], "РТ900040"),
+    ],
+)
+def test_dictated_letters_belong_to_the_order_number(language: str, texts: list[str], value: str) -> None:
+    assert found(language, *texts, kind="order_number") == [value]
+
+
+def test_a_one_letter_word_before_a_number_is_not_a_prefix() -> None:
+    assert found("en", "My order number is, I think, I 5 5 2 1.", kind="order_number") != ["I5521"]
+    assert found("ru", "Номер заказа В 55213.", kind="order_number") == ["55213"]
+
+
+def test_a_tenant_order_pattern_recognises_only_its_ids() -> None:
+    pack = language_pack("en")
+    assert pack is not None
+    tenant = EntityExtractor(pack, "RU", lambda phone: "hash", order_number_pattern=r"AB\d{6}")
+    texts = [
+        "Hi, it's about AB-123456, and my old order 55512 too.",
+        "It's A B, one two three, four five six.",
+    ]
+    kinds = [(f.type, f.value) for turn in tenant.find(texts) for f in turn]
+    assert ("order_number", "AB123456") in kinds
+    assert ("order_number", "55512") not in kinds and ("number", "55512") in kinds
+    assert [v for k, v in kinds if k == "order_number"] == ["AB123456", "AB123456"]
+    assert found("en", "my old order 55512 too", kind="order_number") == ["55512"]  # unset: as before
+
+
+def test_the_order_pattern_setting_defaults_to_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    from callsight.config import Settings
+
+    assert Settings().order_number_pattern is None
+    monkeypatch.setenv("CALLSIGHT_ORDER_NUMBER_PATTERN", r"AB\d{6}")
+    assert Settings().order_number_pattern == r"AB\d{6}"
+
+
+def test_an_order_number_may_follow_its_cue_across_a_comma_or_a_full_stop() -> None:
+    assert found("en", "I'm following up on my order. Six two nine one four.", kind="order_number") == [
+        "62914"
+    ]
+    assert found("ru", "Заказ готов, номер пять три восемь ноль два.", kind="order_number") == ["53802"]
+    # an amount after the same words stays money
+    assert found("ru", "По заказу, итого двадцать восемь тысяч рублей.", kind="order_number") == []
+    assert found("en", "About the order, the total is eighteen forty nine.", kind="order_number") == []
+
+
+def test_thousands_and_hundreds_said_apart_are_a_russian_price() -> None:
+    assert found("ru", "Есть модель побольше, тридцать два девятьсот, в белом цвете.") == ["32900 RUB"]
+    assert found("ru", "В другом магазине на три тысячи меньше.") == ["3000 RUB"]
+    assert found("ru", "Это дом тридцать два, квартира девятьсот.") == []
