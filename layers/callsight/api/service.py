@@ -151,7 +151,11 @@ class CallsApi:
         if may_see_pii(principal) or call.masked_at is not None:
             return transcript
         masked, _ = mask_transcript(
-            transcript, language_pack(transcript.language.code), MaskingPolicy(), self.settings.phone_region
+            transcript,
+            language_pack(transcript.language.code),
+            MaskingPolicy(),
+            self.settings.phone_region,
+            self.settings.order_number_pattern,
         )
         return masked
 

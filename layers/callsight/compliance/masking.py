@@ -30,10 +30,22 @@ class MaskedSpan(BaseModel):
 
 
 def mask_transcript(
-    transcript: Transcript, pack: LanguagePack | None, policy: MaskingPolicy, phone_region: str = "RU"
+    transcript: Transcript,
+    pack: LanguagePack | None,
+    policy: MaskingPolicy,
+    phone_region: str = "RU",
+    order_number_pattern: str | None = None,
 ) -> tuple[Transcript, list[MaskedSpan]]:
-    """The transcript with PII words replaced by placeholders, and the masked spans (time order)."""
-    found = pii_spans(transcript, pack, phone_region, order_numbers=policy.mask_order_numbers)
+    """The transcript with PII words replaced by placeholders, and the masked spans (time order).
+
+    ``order_number_pattern`` is the tenant's ``CALLSIGHT_ORDER_NUMBER_PATTERN``, as the analyzer uses it."""
+    found = pii_spans(
+        transcript,
+        pack,
+        phone_region,
+        order_numbers=policy.mask_order_numbers,
+        order_number_pattern=order_number_pattern,
+    )
     replaced = list(transcript.words)
     spans: list[MaskedSpan] = []
     for hit in found:

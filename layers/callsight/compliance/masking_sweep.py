@@ -76,6 +76,7 @@ class MaskingSweep:
         self.index = SearchIndex(settings)
         self.redacted_bucket = RECORDINGS_BUCKET.physical(settings)
         self.phone_region = settings.phone_region
+        self.order_number_pattern = settings.order_number_pattern
 
     def run(
         self, *, now: datetime | None = None, dry_run: bool = False, who: Actor | None = None
@@ -124,7 +125,11 @@ class MaskingSweep:
             # an interrupted earlier run already replaced it by the masked version: continue from that
             transcript = self.transcripts.get(facts.transcript_key)
         masked, spans = mask_transcript(
-            transcript, language_pack(transcript.language.code), policy, self.phone_region
+            transcript,
+            language_pack(transcript.language.code),
+            policy,
+            self.phone_region,
+            self.order_number_pattern,
         )
         outcome = MaskingOutcome(call_id=call.call_id, masked=dict(Counter(s.type for s in spans)))
         if dry_run:

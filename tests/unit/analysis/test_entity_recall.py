@@ -146,3 +146,24 @@ def test_thousands_and_hundreds_said_apart_are_a_russian_price() -> None:
     assert found("ru", "Есть модель побольше, тридцать два девятьсот, в белом цвете.") == ["32900 RUB"]
     assert found("ru", "В другом магазине на три тысячи меньше.") == ["3000 RUB"]
     assert found("ru", "Это дом тридцать два, квартира девятьсот.") == []
+
+
+def test_masking_follows_the_tenant_order_pattern() -> None:
+    """The masked transcript (sweep and API) uses the same pattern as the analyzer: one source of truth."""
+    from callsight.compliance.masking import mask_transcript
+    from callsight.compliance.policies import MaskingPolicy
+
+    from tests.analysis_fixtures import build_transcript
+
+    turns = [
+        {"speaker": "agent", "start": 0.0, "end": 2.0, "text": "What is it about?"},
+        {"speaker": "customer", "start": 3.0, "end": 7.0, "text": "It's A B, one two three, four five six."},
+    ]
+    transcript = build_transcript(turns, "en", 2)
+    policy = MaskingPolicy(mask_order_numbers=True)
+    without, _ = mask_transcript(transcript, language_pack("en"), policy, "US")
+    with_pattern, spans = mask_transcript(transcript, language_pack("en"), policy, "US", r"AB\d{6}")
+    assert "order_number" in {s.type for s in spans}
+    # the tenant's id is one span with its dictated letters; without the pattern only the digits go
+    assert with_pattern.text.endswith("It's " + " ".join(["[ORDER]"] * 8))
+    assert "A B," in without.text and "six" not in without.text
