@@ -64,12 +64,12 @@ def _redacted(value: Any) -> Any:
 
 
 class NumberRedaction(logging.Filter):
-    """Masks phone-number-like digits in a record's message, extra keys and exception messages."""
+    """Masks phone-number-like digits in a record's extra keys. The message and the exception were
+    redacted when the record was made (:func:`_redacting_factory`, installed beside this filter);
+    ``extra`` is set on the record only after the factory returns, so it is redacted here."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        # A message that cannot be formatted is logging's to report, when the record is emitted.
         with contextlib.suppress(Exception):
-            _redact_record(record)
             for name, value in list(vars(record).items()):
                 if name not in _STANDARD:
                     setattr(record, name, _redacted(value))
