@@ -43,7 +43,12 @@ from callsight.phone import mask_phone, phone_forms, phone_lookup_hash
 from callsight.resources import TRANSCRIBE_QUEUE
 from callsight.storage.artefacts import CallArtefacts, key_digest
 from callsight.storage.audit_log import AuditLog
-from callsight.storage.call_repository import CallAlreadyExists, CallRepository, new_status_change
+from callsight.storage.call_repository import (
+    CallAlreadyExists,
+    CallRepository,
+    CallUpdates,
+    new_status_change,
+)
 from callsight.storage.policy_store import CachedRetentionPolicies, PolicyStore
 from callsight.storage.queues import StageQueue
 from callsight.storage.recordings import ObjectInfo, ObjectMissing, ObjectTooLarge, RecordingStore
@@ -81,6 +86,7 @@ class IngestService:
         self.settings = settings
         self.recordings = recordings or RecordingStore(settings)
         self.calls = calls or CallRepository(settings)
+        self.call_updates = CallUpdates(settings)
         self.transcribe_queue = transcribe_queue or StageQueue(TRANSCRIBE_QUEUE, settings)
         self.policies = PolicyStore(settings)
         self.retention = CachedRetentionPolicies(self.policies)
@@ -93,7 +99,7 @@ class IngestService:
         info = self._head(source)  # None: gone; recorded below as OBJECT_DELETED under the event's id
         if info is not None:
             source = _pin_version(source, info)
-        call_id = derive_call_id(source.bucket, source.key, source.version_id, source.etag)
+        call_id = _call_id_of(source)
         existing = self.calls.get(call_id)
         if existing is not None and not _awaits_sidecar_fix(existing):
             return self._duplicate(existing)
@@ -140,8 +146,6 @@ class IngestService:
 
     def _retire_older_calls(self, record: CallRecord) -> list[str]:
         """Mark the calls of older versions of ``record``'s key as superseded by it (one per key)."""
-        from callsight.storage.call_repository import CallUpdates
-
         source = record.source
         if not source.version_id or source.version_id == "null":
             return []  # unversioned: the older upload is gone with its version
@@ -160,7 +164,7 @@ class IngestService:
                 call = self.calls.get(candidate)
                 if call is None or call.superseded_by or call.status is CallStatus.DELETED:
                     continue
-                CallUpdates(self.settings).set_superseded(call.call_id, record.call_id)
+                self.call_updates.set_superseded(call.call_id, record.call_id)
                 retired.append(call.call_id)
         if retired:
             logger.info(
@@ -428,8 +432,11 @@ class IngestService:
     def ingest_sidecar(self, bucket: str, sidecar_key: str) -> IngestOutcome:
         """A sidecar arrived. Before its recording: wait (the recording's event reads it). After a
         recording quarantined for a broken sidecar: ingest that recording again with this one."""
-        recordings = self._recordings_for_sidecar(bucket, sidecar_key)
-        if not recordings or not all(self.calls.get(_call_id_of(r)) for r in recordings):
+        recordings = [
+            (source, self.calls.get(_call_id_of(source)))
+            for source in self._recordings_for_sidecar(bucket, sidecar_key)
+        ]
+        if not recordings or not all(existing for _, existing in recordings):
             fenced = self._fence_erased_subject(
                 bucket, sidecar_key, self._sidecar_phone(bucket, sidecar_key), "sidecar"
             )
@@ -442,8 +449,7 @@ class IngestService:
                 detail="no recording with this name yet; it will read this sidecar when it arrives",
             )  # fmt: skip
         outcomes: list[IngestOutcome] = []
-        for source in recordings:
-            existing = self.calls.get(derive_call_id(bucket, source.key, source.version_id, source.etag))
+        for source, existing in recordings:
             if existing is None:
                 logger.info(
                     "sidecar before its recording was ingested; retrying later", extra={"key": sidecar_key}
