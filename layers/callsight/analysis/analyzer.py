@@ -20,6 +20,9 @@ from callsight.analysis.entities import EntityExtractor
 from callsight.analysis.index_terms import TermEntry, index_terms
 from callsight.analysis.languages import language_pack, supported_languages
 from callsight.analysis.languages.base import LanguagePack
+from callsight.analysis.learned.combine import combine_categories, decide, mood_of
+from callsight.analysis.learned.features import SpokenTurn
+from callsight.analysis.learned.model import LabelModel, Scores
 from callsight.analysis.metrics import long_pauses, talk_metrics
 from callsight.analysis.pii import pii_spans
 from callsight.analysis.questions import customer_questions
@@ -65,8 +68,11 @@ class Analyzer:
         phone_region: str,
         phone_hash: Callable[[str], str],
         order_number_pattern: str | None = None,
+        label_model: LabelModel | None = None,
     ) -> None:
+        """``label_model``: the learned layer beside the rules (None: rules only)."""
         self.order_number_pattern = order_number_pattern
+        self.label_model = label_model
         self.rules = rules
         self.phone_region = phone_region
         self.phone_hash = phone_hash
@@ -95,7 +101,11 @@ class Analyzer:
             transcript, pack, turns, mono, self._sentiment(turns, pack, transcript, mono), metrics
         )
         matches, occurrences = self._evaluate(context)
-        return self._build(context, call_id, matches, occurrences, warnings)
+        scores = None
+        if self.label_model is not None:
+            scores = self.label_model.score([SpokenTurn(t.speaker.value, t.text) for t in transcript.turns])
+            matches = combine_categories(matches, scores, [r.id for r in self.rules.of_kind("category")])
+        return self._build(context, call_id, matches, occurrences, warnings, scores)
 
     def search_terms(self, transcript: Transcript, analysis: CallAnalysis) -> dict[str, TermEntry]:
         """Keyword-search entries of the call (empty for an unsupported language); no PII term."""
@@ -251,11 +261,24 @@ class Analyzer:
         matched: dict[str, CategoryMatch],
         occurrences: dict[str, list[Occurrence]],
         warnings: list[str],
+        scores: Scores | None = None,
     ) -> CallAnalysis:
         def first_value(kind: str) -> str | None:
             return next((m.value for m in matched.values() if m.kind == kind), None)
 
-        outcome = first_value("outcome") or "none"
+        sentiment = context.sentiment
+        rules_mood = mood_of(sentiment.customer if sentiment.customer is not None else sentiment.overall)
+        decisions = {
+            "purpose": decide("purpose", first_value("purpose") or "consultation", scores),
+            "outcome": decide("outcome", first_value("outcome") or "none", scores),
+            "customer_mood": decide("customer_sentiment", rules_mood, scores),
+        }
+        outcome = decisions["outcome"].value
+        if outcome == "refusal":
+            decisions["refusal_reason"] = decide(
+                "refusal_reason", first_value("refusal_reason") or "other", scores
+            )
+        sentiment = sentiment.model_copy(update={"customer_mood": decisions["customer_mood"].value})
         checkpoints = [m for m in matched.values() if m.kind == "checkpoint"]
         extractor = self._extractors.get(context.pack.code)
         if extractor is None:  # built once per language: it compiles the order-cue phrases
@@ -270,12 +293,12 @@ class Analyzer:
             rules_version=self.rules.version,
             tags=[m.id for m in matched.values() if m.kind == "category"],
             categories=[m for m in matched.values() if m.kind == "category"],
-            purpose=first_value("purpose") or "consultation",
+            purpose=decisions["purpose"].value,
             outcome=outcome,
-            refusal_reason=(first_value("refusal_reason") or "other") if outcome == "refusal" else None,
+            refusal_reason=decisions["refusal_reason"].value if "refusal_reason" in decisions else None,
             checkpoints={r.id: r.id in matched for r in self.rules.of_kind("checkpoint")},
             checkpoint_evidence=checkpoints,
-            sentiment=context.sentiment,
+            sentiment=sentiment,
             entities=entities,
             keyword_hits=self._keyword_hits(context, occurrences),
             metrics=context.metrics,
@@ -285,6 +308,8 @@ class Analyzer:
             customer_questions=customer_questions(
                 context.transcript, context.pack, entities, self.pii_words(context.transcript, context.pack)
             ),
+            label_model=self.label_model.version if self.label_model is not None else None,
+            decisions=decisions,
         )
 
     def _keyword_hits(self, context: _Context, occurrences: dict[str, list[Occurrence]]) -> list[KeywordHit]:

@@ -163,6 +163,7 @@ class AnalyzeService:
             sentiment_customer=sentiment.customer if sentiment else None,
             sentiment_agent=sentiment.agent if sentiment else None,
             sentiment_trend=sentiment.trend if sentiment else None,
+            customer_mood=sentiment.customer_mood if sentiment else None,
             risk_score=risk.score if risk else None, risk_level=risk.level if risk else None,
             checkpoints=analysis.checkpoints, metrics=analysis.metrics,
             entities=stored_entities(analysis.entities), warnings=analysis.warnings, analyzed_at=analysis.analyzed_at,
@@ -177,6 +178,7 @@ class AnalyzeService:
             "queue": call.queue, "direction": call.direction.value, "language": summary.language, "tags": tags,
             "purpose": summary.purpose, "outcome": summary.outcome, "refusal_reason": summary.refusal_reason,
             "sentiment": summary.sentiment_customer if summary.sentiment_customer is not None else summary.sentiment_overall,
+            "customer_mood": summary.customer_mood,
             "risk_score": summary.risk_score, "duration_s": summary.metrics.duration_s,
             "analysis_key": summary.analysis_key, "no_speech": summary.no_speech,
         }  # fmt: skip

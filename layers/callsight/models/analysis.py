@@ -27,11 +27,29 @@ class Evidence(BaseModel):
     text: str
 
 
+LabelSource = Literal["rules", "model", "rules+model"]
+Mood = Literal["positive", "neutral", "negative"]
+
+
 class CategoryMatch(BaseModel):
     id: str
     kind: str  # category | purpose | outcome | refusal_reason | checkpoint | risk_trigger
     value: str | None = None
     evidence: list[Evidence] = Field(default_factory=list)
+    source: LabelSource = Field(
+        default="rules",
+        description="What said it: a rule's phrases (evidence given), the learned model (score given), or both.",
+    )
+    score: float | None = Field(default=None, description="The learned model's probability, when it ran.")
+
+
+class LabelDecision(BaseModel):
+    """Which layer decided a one-value field (purpose, outcome, refusal reason, customer mood)."""
+
+    value: str | None
+    source: LabelSource
+    score: float | None = Field(default=None, description="The model's probability for ``value``.")
+    rules_said: str | None = Field(default=None, description="The rules' value, when the model overruled it.")
 
 
 class SentimentSummary(BaseModel):
@@ -43,6 +61,11 @@ class SentimentSummary(BaseModel):
     trend: float
     first_third: float
     last_third: float
+    customer_mood: Mood | None = Field(
+        default=None,
+        description="The customer's mood at the end of the call (model when it ran, else the sign of the "
+        "customer's or everyone's mean turn sentiment).",
+    )
 
 
 class Entity(BaseModel):
@@ -129,6 +152,13 @@ class CallAnalysis(BaseModel):
     warnings: list[str]
     analyzed_at: datetime
     customer_questions: list[CustomerQuestion] = Field(default_factory=list)
+    label_model: str | None = Field(
+        default=None, description="Version of the learned label model used, if any."
+    )
+    decisions: dict[str, LabelDecision] = Field(
+        default_factory=dict,
+        description="Per one-value field: which layer decided it, with the model's score.",
+    )
 
 
 class StoredEntity(BaseModel):
@@ -159,6 +189,7 @@ class AnalysisSummary(BaseModel):
     sentiment_customer: float | None = None
     sentiment_agent: float | None = None
     sentiment_trend: float | None = None
+    customer_mood: Mood | None = None
     risk_score: float | None = None
     risk_level: str | None = None
     checkpoints: dict[str, bool]
