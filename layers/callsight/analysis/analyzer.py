@@ -23,7 +23,7 @@ from callsight.analysis.languages.base import LanguagePack
 from callsight.analysis.metrics import long_pauses, talk_metrics
 from callsight.analysis.pii import pii_spans
 from callsight.analysis.questions import customer_questions
-from callsight.analysis.rules import Condition, Rule, RulePack
+from callsight.analysis.rules import FALLBACK_VALUES, Condition, Rule, RulePack
 from callsight.analysis.text import Occurrence, Pattern, TurnView, expand_phrases, find, turn_views
 from callsight.models.analysis import (
     CallAnalysis,
@@ -255,7 +255,7 @@ class Analyzer:
         def first_value(kind: str) -> str | None:
             return next((m.value for m in matched.values() if m.kind == kind), None)
 
-        outcome = first_value("outcome") or "none"
+        outcome = first_value("outcome") or FALLBACK_VALUES["outcome"]
         checkpoints = [m for m in matched.values() if m.kind == "checkpoint"]
         extractor = self._extractors.get(context.pack.code)
         if extractor is None:  # built once per language: it compiles the order-cue phrases
@@ -270,9 +270,11 @@ class Analyzer:
             rules_version=self.rules.version,
             tags=[m.id for m in matched.values() if m.kind == "category"],
             categories=[m for m in matched.values() if m.kind == "category"],
-            purpose=first_value("purpose") or "consultation",
+            purpose=first_value("purpose") or FALLBACK_VALUES["purpose"],
             outcome=outcome,
-            refusal_reason=(first_value("refusal_reason") or "other") if outcome == "refusal" else None,
+            refusal_reason=(first_value("refusal_reason") or FALLBACK_VALUES["refusal_reason"])
+            if outcome == "refusal"
+            else None,
             checkpoints={r.id: r.id in matched for r in self.rules.of_kind("checkpoint")},
             checkpoint_evidence=checkpoints,
             sentiment=context.sentiment,
@@ -352,7 +354,7 @@ class Analyzer:
     ) -> CallAnalysis:
         return CallAnalysis(
             call_id=call_id, language=transcript.language.code, language_supported=False,
-            rules_version=self.rules.version, tags=[], categories=[], purpose=None, outcome="none",
+            rules_version=self.rules.version, tags=[], categories=[], purpose=None, outcome=FALLBACK_VALUES["outcome"],
             refusal_reason=None, checkpoints={}, checkpoint_evidence=[],
             sentiment=SentimentSummary(per_turn=[], agent=None, customer=None, overall=0.0, trend=0.0, first_third=0.0, last_third=0.0),
             entities=[], keyword_hits=[], metrics=metrics, risk=Risk(score=0.0, level="low", evidence=[]),
