@@ -2,8 +2,8 @@
 
 Routes (the table in ``callsight.api.openapi`` documents each): health, OpenAPI, calls (list with
 filters and opaque cursors, detail, transcript masked unless the role holds PII, presigned audio),
-search, stats, weekly report (JSON or CSV), CRM feed, and the admin routes (legal hold, erasure,
-retention policies, audit log). Errors share one shape: ``{"error": code, "message": text}``.
+search, stats, weekly report (JSON or CSV), CRM feed, QA label corrections, and the admin routes (legal
+hold, erasure, retention policies, audit log). Errors share one shape: ``{"error": code, "message": text}``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from callsight.analysis.rules import DEFAULT_RULES, load_rules
 from callsight.api.admin import AdminApi, AuditQuery, ErasureBody, HoldRequest
+from callsight.api.labels import LabelsApi
 from callsight.api.models import ApiError, FeedQuery, ListQuery, SearchQuery
 from callsight.api.openapi import openapi_document
-from callsight.api.service import BadRequest, CallsApi, Forbidden, NotFound
+from callsight.api.service import BadRequest, CallsApi, Conflict, Forbidden, NotFound
 from callsight.api.stats import StatsQuery, read_stats
 from callsight.auth.tokens import Principal, Role, TokenVerifier, Unauthorized
 from callsight.compliance.policies import RetentionPolicy
@@ -25,7 +27,7 @@ from callsight.observability import function_telemetry
 from callsight.reports.service import weekly_report_for
 from callsight.reports.weekly import WeeklyQuery, report_csv
 from callsight.storage.daily_stats import DailyStatsStore
-from chalice.app import Chalice, Response
+from chalice.app import BadRequestError, Chalice, Response
 from pydantic import ValidationError
 
 app = Chalice(app_name="callsight-api")
@@ -34,6 +36,7 @@ settings = get_settings()
 verifier = TokenVerifier(settings)
 calls = CallsApi(settings)
 admin = AdminApi(settings, calls)
+labels = LabelsApi(calls, load_rules(settings.analysis_rules or DEFAULT_RULES))  # the analyzer's rule set
 daily_stats = DailyStatsStore(settings)
 DOCUMENT = openapi_document()
 
@@ -88,6 +91,8 @@ def _guarded(handler: Callable[[Principal], Any]) -> Any:
         return _error(404, "not_found", str(exc))
     except Forbidden as exc:
         return _error(403, "forbidden", str(exc))
+    except Conflict as exc:
+        return _error(409, "conflict", str(exc))
 
 
 @app.route("/health", methods=["GET"])
@@ -174,9 +179,14 @@ def call_detail(call_id: str) -> Any:
     return _guarded(lambda p: calls.call_detail(p, call_id, _request_id()).model_dump(mode="json"))
 
 
-def _body() -> dict[str, Any]:
-    body = app.current_request.json_body if app.current_request else None
+def _body(*, required: bool = False) -> dict[str, Any]:
+    try:
+        body = app.current_request.json_body if app.current_request else None
+    except BadRequestError as exc:
+        raise BadRequest("the request body is not valid JSON") from exc
     if body is None:
+        if required:
+            raise BadRequest("this route needs a JSON object body (Content-Type: application/json)")
         return {}
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
@@ -199,6 +209,15 @@ def legal_hold(call_id: str) -> Any:
             release=release,
             request_id=_request_id(),
         ).model_dump(mode="json")
+    )
+
+
+@app.route("/calls/{call_id}/labels", methods=["PUT"])
+def correct_labels(call_id: str) -> Any:
+    return _guarded(
+        lambda p: labels.correct(p, call_id, lambda: _body(required=True), _request_id()).model_dump(
+            mode="json"
+        )
     )
 
 

@@ -26,7 +26,7 @@ from callsight.analysis.learned.model import LabelModel, Scores
 from callsight.analysis.metrics import long_pauses, talk_metrics
 from callsight.analysis.pii import pii_spans
 from callsight.analysis.questions import customer_questions
-from callsight.analysis.rules import Condition, Rule, RulePack
+from callsight.analysis.rules import FALLBACK_VALUES, Condition, Rule, RulePack
 from callsight.analysis.text import Occurrence, Pattern, TurnView, expand_phrases, find, turn_views
 from callsight.models.analysis import (
     CallAnalysis,
@@ -269,14 +269,14 @@ class Analyzer:
         sentiment = context.sentiment
         rules_mood = mood_of(sentiment.customer if sentiment.customer is not None else sentiment.overall)
         decisions = {
-            "purpose": decide("purpose", first_value("purpose") or "consultation", scores),
-            "outcome": decide("outcome", first_value("outcome") or "none", scores),
+            "purpose": decide("purpose", first_value("purpose") or FALLBACK_VALUES["purpose"], scores),
+            "outcome": decide("outcome", first_value("outcome") or FALLBACK_VALUES["outcome"], scores),
             "customer_mood": decide("customer_sentiment", rules_mood, scores),
         }
         outcome = decisions["outcome"].value
         if outcome == "refusal":
             decisions["refusal_reason"] = decide(
-                "refusal_reason", first_value("refusal_reason") or "other", scores
+                "refusal_reason", first_value("refusal_reason") or FALLBACK_VALUES["refusal_reason"], scores
             )
         sentiment = sentiment.model_copy(update={"customer_mood": decisions["customer_mood"].value})
         checkpoints = [m for m in matched.values() if m.kind == "checkpoint"]
@@ -377,7 +377,7 @@ class Analyzer:
     ) -> CallAnalysis:
         return CallAnalysis(
             call_id=call_id, language=transcript.language.code, language_supported=False,
-            rules_version=self.rules.version, tags=[], categories=[], purpose=None, outcome="none",
+            rules_version=self.rules.version, tags=[], categories=[], purpose=None, outcome=FALLBACK_VALUES["outcome"],
             refusal_reason=None, checkpoints={}, checkpoint_evidence=[],
             sentiment=SentimentSummary(per_turn=[], agent=None, customer=None, overall=0.0, trend=0.0, first_third=0.0, last_third=0.0),
             entities=[], keyword_hits=[], metrics=metrics, risk=Risk(score=0.0, level="low", evidence=[]),

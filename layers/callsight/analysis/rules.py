@@ -23,6 +23,10 @@ DEFAULT_RULES = Path(__file__).parent / "rules" / "default.yaml"
 
 RuleKind = Literal["category", "purpose", "outcome", "refusal_reason", "checkpoint", "risk_trigger"]
 SpeakerFilter = Literal["agent", "customer", "any"]
+LabelKind = Literal["category", "purpose", "outcome", "refusal_reason"]
+
+#: What the analyzer answers when no rule of the kind matched (so also a value a call may be labelled with).
+FALLBACK_VALUES: dict[str, str] = {"purpose": "consultation", "outcome": "none", "refusal_reason": "other"}
 
 
 class RuleFileError(ValueError):
@@ -165,6 +169,15 @@ class RulePack(_Strict):
 
     def of_kind(self, kind: RuleKind) -> list[Rule]:
         return [r for r in self.rules if r.kind == kind]
+
+    def label_values(self, kind: LabelKind) -> list[str]:
+        """Every value the analyzer can give a call for ``kind``, in file order: the category ids, or
+        the values of the purpose / outcome / refusal-reason rules and the fallback when none matched
+        (QA corrections are checked against these)."""
+        if kind == "category":
+            return [r.id for r in self.of_kind("category")]
+        values = [r.value for r in self.of_kind(kind) if r.value] + [FALLBACK_VALUES[kind]]
+        return list(dict.fromkeys(values))
 
 
 # --- loading ----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from callsight.models.analysis import StoredEntity, TalkMetrics
 from callsight.models.call import CallRecord, CallStatus, Direction, StatusChange
+from callsight.models.feedback import LabelReview
 
 MAX_PAGE = 100
 _INSTANT = (
@@ -126,6 +127,10 @@ class CallDetail(CallSummary):
     metrics: TalkMetrics | None
     entities: list[StoredEntity]
     masked: bool = Field(description="True when PII in this view is masked for the caller's role.")
+    review: LabelReview | None = Field(
+        default=None,
+        description="The latest QA correction of the labels above (PUT /calls/{call_id}/labels), if any.",
+    )
 
     @classmethod
     def of_call(cls, call: CallRecord, *, lookup_hashes: bool = False) -> CallDetail:
@@ -141,7 +146,7 @@ class CallDetail(CallSummary):
             **summary, status_history=call.status_history, purpose=analysis.purpose if analysis else None,
             refusal_reason=analysis.refusal_reason if analysis else None,
             checkpoints=analysis.checkpoints if analysis else {}, metrics=analysis.metrics if analysis else None,
-            entities=entities, masked=True,
+            entities=entities, masked=True, review=call.review,
         )  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from callsight.api.stats import Stats, StatsQuery
 from callsight.compliance.audit import AuditEntry
 from callsight.compliance.policies import RetentionPolicy
 from callsight.compliance.retention import SweepReport
+from callsight.models.feedback import LabelCorrection, LabelReview
 from callsight.models.transcript import Transcript
 from callsight.reports.weekly import WeeklyQuery, WeeklyReport
 
@@ -42,6 +43,8 @@ class RouteSpec:
     many: bool = False
     #: Also answers ``text/csv`` (``?format=csv``).
     csv: bool = False
+    #: Answers 409 when the call is not in a state the request applies to (why).
+    conflict: str | None = None
 
 
 ROUTES: tuple[RouteSpec, ...] = (
@@ -69,6 +72,14 @@ ROUTES: tuple[RouteSpec, ...] = (
         HoldState,
         methods=("put", "delete"),
         body=HoldRequest,
+    ),
+    RouteSpec(
+        "/calls/{call_id}/labels",
+        "Correct a call's labels (last correction wins; audited; ids from the rule set); qa (own teams), admin",
+        LabelReview,
+        methods=("put",),
+        body=LabelCorrection,
+        conflict="The call is not analysed yet, or changed meanwhile",
     ),
     RouteSpec(
         "/erasure",
@@ -136,10 +147,15 @@ def _operation(route: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         responses["401"] = {"description": "Missing or invalid token", **error}
     if "{call_id}" in route.path:
         responses["404"] = {"description": "No such call, or not one you may see", **error}
-    if route.path in ("/feed", "/reports/weekly", "/calls/{call_id}/audio") or route.summary.endswith(
-        "admin"
-    ):
+    if route.path in (
+        "/feed",
+        "/reports/weekly",
+        "/calls/{call_id}/audio",
+        "/calls/{call_id}/labels",
+    ) or route.summary.endswith("admin"):
         responses["403"] = {"description": "Not for this role", **error}
+    if route.conflict is not None:
+        responses["409"] = {"description": route.conflict, **error}
     return operation
 
 

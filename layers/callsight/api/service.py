@@ -58,6 +58,10 @@ class Forbidden(Exception):
     """403: the route is not for this role (never used for a specific call: those are 404)."""
 
 
+class Conflict(Exception):
+    """409: the call is not in a state the request applies to (e.g. not analysed yet)."""
+
+
 class CallsApi:
     def __init__(self, settings: Settings) -> None:
         bind_tables(settings)
@@ -145,10 +149,16 @@ class CallsApi:
         call = self.visible(principal, call_id, "transcript.read", request_id)
         if call.transcription is None:
             raise NotFound(f"call {call_id} has no transcript yet")
+        return self.transcript_as_shown(call, pii=may_see_pii(principal))
+
+    def transcript_as_shown(self, call: CallRecord, *, pii: bool) -> Transcript:
+        """The stored transcript of ``call`` (it must have one), PII masked unless ``pii``: what the
+        transcript route shows a role, and what QA feedback trains on (``pii=False``)."""
+        assert call.transcription is not None
         transcript = self.transcripts.get(
             call.transcription.transcript_key, call.transcription.transcript_version_id
         )
-        if may_see_pii(principal) or call.masked_at is not None:
+        if pii or call.masked_at is not None:
             return transcript
         masked, _ = mask_transcript(
             transcript,
@@ -205,15 +215,24 @@ class CallsApi:
         return CallPage(items=items, next_cursor=self._encode_cursor(next_key, "feed"))
 
     def visible(self, principal: Principal, call_id: str, action: str, request_id: str | None) -> CallRecord:
-        call = self.calls.get(call_id) if _plausible_id(call_id) else None
-        allowed = call is not None and can_see_call(principal, call)
+        call, outcome = self.lookup(principal, call_id)
         self.audit.record(
             actor=principal.subject, role=principal.role.value, action=action, target=f"call:{call_id[:64]}",
-            request_id=request_id, outcome="ok" if allowed else ("denied" if call is not None else "not_found"),
+            request_id=request_id, outcome=outcome,
         )  # fmt: skip
-        if not allowed or call is None:
+        if call is None:
             raise NotFound(f"no call {call_id[:64]!r}")
         return call
+
+    def lookup(self, principal: Principal, call_id: str) -> tuple[CallRecord | None, str]:
+        """The call if the principal may see it, and the audit outcome: ``ok``, ``denied`` (exists,
+        not theirs: answered as absent) or ``not_found``. For routes that audit once, at the end."""
+        call = self.calls.get(call_id) if _plausible_id(call_id) else None
+        if call is None:
+            return None, "not_found"
+        if not can_see_call(principal, call):
+            return None, "denied"
+        return call, "ok"
 
 
 def _start_key_fits(key: dict[str, Any], scope: str) -> bool:

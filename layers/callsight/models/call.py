@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from callsight.models.analysis import AnalysisSummary
+from callsight.models.feedback import LabelReview
 from callsight.models.transcript import TranscriptionFacts
 
 
@@ -171,6 +172,8 @@ class CallRecord(BaseModel):
     transcription: TranscriptionFacts | None = None
     analysis: AnalysisSummary | None = None
     tags: list[str] = Field(default_factory=list)
+    #: The latest QA correction of the analysis labels (``PUT /calls/{call_id}/labels``), if any.
+    review: LabelReview | None = None
     created_at: datetime
     updated_at: datetime
     retention_policy: str | None = None

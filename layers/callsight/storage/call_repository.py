@@ -24,6 +24,7 @@ from callsight.models.call import (
     StatusChange,
     can_transition,
 )
+from callsight.models.feedback import LabelReview
 from callsight.models.transcript import TranscriptionFacts
 from callsight.storage.daily_stats import mark_changed
 from callsight.storage.tables import (
@@ -78,6 +79,8 @@ def _to_item(record: CallRecord) -> CallItem:
     if record.analysis is not None:
         for name, value in _analysis_attributes(record.analysis, record.tags).items():
             setattr(item, name, value)
+    if record.review is not None:
+        item.review = _review_map(record.review)
     for name in (
         "agent_id", "team", "queue", "customer_phone_masked", "customer_phone_hash", "customer_phone_alt_hash",
         "pbx_call_id",
@@ -94,6 +97,10 @@ def _to_item(record: CallRecord) -> CallItem:
         item.expiry_shard = "0"
         item.ttl = record.expires_at + TTL_BACKSTOP
     return item
+
+
+def _review_map(review: LabelReview) -> dict[str, Any]:
+    return review.model_dump(mode="json", exclude_none=True)
 
 
 def _transcription_map(facts: TranscriptionFacts) -> TranscriptionFactsMap:
@@ -132,6 +139,7 @@ def _to_record(item: CallItem) -> CallRecord:
     data["expires_at"] = datetime.fromtimestamp(item.expires_at, UTC) if item.expires_at is not None else None
     data["analysis"] = AnalysisSummary.model_validate(item.analysis.as_dict()) if item.analysis else None
     data["tags"] = sorted(item.tags or [])
+    data["review"] = LabelReview.model_validate(item.review.as_dict()) if item.review else None
     for derived in (
         "call_day",
         "feed_shard",
@@ -244,6 +252,15 @@ class CallRepository:
         for item in CallItem.by_update.query("0", scan_index_forward=False, limit=limit):
             yield _to_record(item)
 
+    def reviewed(self, page_size: int = 100) -> Iterator[CallRecord]:
+        """Every call with a QA label correction, in no particular order, DELETED ones left out.
+
+        A filtered scan of the table (read capacity of every item, paid only by the training export,
+        which runs rarely and offline): no index to keep for a handful of reviewed calls."""
+        condition = CallItem.review.exists() & (CallItem.status != CallStatus.DELETED.value)
+        for item in CallItem.scan(condition, page_size=page_size):
+            yield _to_record(item)
+
 
 def new_status_change(
     status: CallStatus, reason: str | None = None, detail: str | None = None
@@ -278,6 +295,22 @@ class CallUpdates:
 
     def set_retention(self, call_id: str, policy_id: str, expires_at: datetime) -> CallRecord:
         return self._update(call_id, _retention_actions(policy_id, expires_at))
+
+    def set_review(self, call: CallRecord, review: LabelReview) -> CallRecord:
+        """Store ``review`` on ``call`` (replacing an earlier one), only if the call is still as it was
+        read: :class:`StaleCallVersion` if it changed since (re-analysed, claimed for deletion, gone)."""
+        item = CallItem(call.call_id)
+        item.version = call.version
+        try:
+            item.update(
+                actions=[CallItem.review.set(_review_map(review)), CallItem.updated_at.set(_now())],
+                condition=CallItem.status == CallStatus.ANALYZED.value,
+            )
+        except UpdateError as exc:
+            if _is_conditional_failure(exc):
+                raise StaleCallVersion(call.call_id) from exc
+            raise
+        return _to_record(item)
 
     def _update(self, call_id: str, actions: list[Action]) -> CallRecord:
         try:

@@ -170,6 +170,8 @@ class CallItem(Model):
     #: Analysis summary (``callsight.models.analysis.AnalysisSummary`` as a map); the full document is in S3.
     analysis = MapAttribute[str, Any](null=True)
     tags = UnicodeSetAttribute(null=True)
+    #: The latest QA label correction (``callsight.models.feedback.LabelReview`` as a map).
+    review = MapAttribute[str, Any](null=True)
     outcome = UnicodeAttribute(null=True)
     purpose = UnicodeAttribute(null=True)
     sentiment = NumberAttribute(null=True)
