@@ -26,6 +26,7 @@ from callsight.observability import PipelineMetric, function_telemetry
 from callsight.phone import phone_lookup_hash
 from callsight.resources import ANALYZE_QUEUE
 from callsight.storage.idempotency import idempotency_for
+from callsight.storage.label_models import label_model_for
 
 logger, tracer, metrics = function_telemetry("analyze", "callsight.analyze", "callsight.analysis")
 
@@ -39,6 +40,7 @@ analyzer = Analyzer(
     settings.phone_region,
     lambda phone: phone_lookup_hash(phone, hash_key),
     settings.order_number_pattern,
+    label_model_for(settings),  # the learned layer; LabelModelError here = the function does not start
 )
 service = AnalyzeService(settings, analyzer)
 idempotency, persistence = idempotency_for(settings, "[call_id, transcript_version_id]")

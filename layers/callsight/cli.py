@@ -12,6 +12,7 @@
     callsight hold set|release      legal hold on a call (--call) or a customer (--phone)
     callsight audit verify          check the audit log's hash chains
     callsight audit anchor          anchor today's chain heads (write-once bucket)
+    callsight train [--from-feedback]   rebuild the learned label model; print the dev/test table
     callsight token --role R --sub S   mint a local API token (HS256; refused when a JWKS is configured)
 
 ``ingest`` and ``calls`` talk to ``CALLSIGHT_AWS_ENDPOINT`` (or real AWS when unset).
@@ -38,6 +39,7 @@ from callsight.reconcile.command import reconcile_command
 from callsight.storage import aws
 from callsight.storage.call_repository import CallRepository
 from callsight.storage.transcripts import TranscriptStore
+from callsight.train_command import train_command
 
 app = typer.Typer(
     help="Callsight: call recordings in, searchable, compliant calls out.", no_args_is_help=True
@@ -787,6 +789,10 @@ app.command(
     "reconcile",
     help="Check that every recording has exactly one call in a terminal or explained state; exit 1 on problems.",
 )(reconcile_command)
+app.command(
+    "train",
+    help="Rebuild the learned label layer from labelled calls (and QA corrections); print the dev/test table.",
+)(train_command)
 
 
 @app.command("token")

@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     )
 
     # --- analysis (callsight.analysis) --------------------------------------------------------------
+    label_model: Literal["tenant", "shipped", "off"] = Field(
+        default="tenant",
+        description="Learned label layer: 'tenant' = this deployment's model (trained from QA corrections by "
+        "`callsight train --from-feedback`) when one is stored, else the shipped one; 'shipped'; 'off' = rules only.",
+    )
     analysis_rules: Path | None = Field(
         default=None,
         description="Rule file (YAML/JSON); default: the shipped pack analysis/rules/default.yaml.",

@@ -7,11 +7,10 @@ mono recordings), labelled by the definitions in ``corpus/LABELS.md``. The split
 call's id (``split_of``): train / dev / **test**. The test split is sealed: rules, thresholds and
 models are never tuned while looking at it; its figures are reported beside the dev split's.
 
-The floors below are regression guards on the **dev** split, set a little under the first
-measurement of the rules alone (2026-12-04); they are far below issue 17's targets on purpose: they
-keep today's behaviour from silently getting worse while the learned layer is built. The test
-split's figures are printed (and written to ``tests/bench/results/analysis-corpus.txt``), not
-asserted.
+Two sets of floors. ``DEV_FLOORS`` guard the rules alone on the dev split (set a little under their
+first measurement). ``TEST_FLOORS`` guard rules + the shipped learned model on the sealed test split,
+measured once after the model was fitted and never used to choose anything. Both tables are printed
+(and written to ``tests/bench/results/analysis-corpus.txt``).
 """
 
 from __future__ import annotations
@@ -19,10 +18,10 @@ from __future__ import annotations
 from collections import Counter
 
 from callsight.analysis.analyzer import Analyzer
+from callsight.analysis.learned.model import LabelModel
 
-from tests.analysis_fixtures import CORPUS, SPLITS, Evaluation, load_calls, load_split, split_of
+from tests.analysis_fixtures import CORPUS, SPLITS, load_calls, load_split, split_of
 from tests.conftest import REPO
-from tests.unit.analysis.test_labelled_calls import micro
 
 REPORT = REPO / "tests" / "bench" / "results" / "analysis-corpus.txt"
 CATEGORIES = (
@@ -36,28 +35,14 @@ CATEGORIES = (
 #: (P 0.93), email 0.60 -> 0.80 (P 0.75 -> 1.00); test split: money 0.34 -> 0.61, order_number 0.62 -> 0.85,
 #: email 0.33 -> 0.89.
 DEV_FLOORS = {"categories_f1": 0.58, "outcome": 0.50, "customer_sentiment": 0.48}
-
-
-def f1(evaluation: Evaluation) -> float:
-    overall = micro(evaluation.categories)
-    if overall.precision + overall.recall == 0:
-        return 0.0
-    return 2 * overall.precision * overall.recall / (overall.precision + overall.recall)
-
-
-def summary(title: str, evaluation: Evaluation, calls: int) -> list[str]:
-    overall = micro(evaluation.categories)
-    lines = [
-        f"== {title} ({calls} calls): categories micro P {overall.precision:.2f} R {overall.recall:.2f} "
-        f"F1 {f1(evaluation):.2f}"
-    ]
-    lines += [
-        f"   {name} accuracy {right / total:.2f} ({right}/{total})"
-        for name, (right, total) in evaluation.accuracy.items()
-    ]
-    recalls = ", ".join(f"{name} {t.recall:.2f}" for name, t in sorted(evaluation.entities.items()))
-    lines.append(f"   entity recall: {recalls}")
-    return lines
+#: Rules + the shipped model on the sealed test split, measured once (2026-12-04, model fitted on
+#: train + dev): categories F1 0.77 (P 0.72 R 0.83), outcome 0.84, customer mood 0.71, purpose 0.79;
+#: money recall 0.61, order numbers 0.85. Issue 17's targets are F1 0.85, outcome 0.80, mood 0.75,
+#: money and order numbers 0.85: outcome and order numbers meet them, the rest do not yet. The floors
+#: sit a little under the measurement so that a worse retrained model or rule change fails here.
+TEST_FLOORS = {
+    "categories_f1": 0.74, "outcome": 0.80, "customer_sentiment": 0.68, "money": 0.58, "order_number": 0.82,
+}  # fmt: skip
 
 
 def test_the_split_is_fixed_and_covers_every_label() -> None:
@@ -78,22 +63,45 @@ def test_the_split_is_fixed_and_covers_every_label() -> None:
         assert {c.expected["outcome"] for c in calls[split]} == {"success", "refusal", "callback", "none"}
 
 
-def test_the_rules_on_the_dev_and_test_splits(analyzer: Analyzer) -> None:
+def test_rules_and_model_on_the_dev_and_test_splits(analyzer: Analyzer) -> None:
+    """Rules only vs rules + the shipped model. The shipped model was fitted on train + dev, so its dev
+    figure is the one recorded when ``callsight train`` measured the train-only fit (its metadata);
+    the test split it never saw is measured here, and floored."""
     from tests.analysis_fixtures import evaluate
 
+    model = LabelModel.shipped()
+    with_model = Analyzer(analyzer.rules, analyzer.phone_region, analyzer.phone_hash, label_model=model)
     dev, test = load_split("dev"), load_split("test")
-    evaluations = {"dev": evaluate(analyzer, dev), "test (sealed)": evaluate(analyzer, test)}
+    evaluations = {
+        "rules only, dev": evaluate(analyzer, dev),
+        "rules only, test (sealed)": evaluate(analyzer, test),
+        "rules + model, test (sealed)": evaluate(with_model, test),
+    }
     lines = []
-    for (title, evaluation), calls in zip(evaluations.items(), (dev, test), strict=True):
-        lines += summary(f"rules only, {title}", evaluation, len(calls))
-    lines += ["", "dev split, per label:", evaluations["dev"].report()]
+    for title, evaluation in evaluations.items():
+        lines += evaluation.summary(title)
+    lines += [line for line in model.metadata["selection"]["dev_table"]]
+    lines += ["", f"label model {model.version}", "", "dev split, rules only, per label:"]
+    lines.append(evaluations["rules only, dev"].report())
     report = "\n".join(lines)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(report + "\n", encoding="utf-8")
     print("\n" + report)
-    measured = evaluations["dev"]
-    outcome_right, outcome_total = measured.accuracy["outcome"]
-    sentiment_right, sentiment_total = measured.accuracy["customer_sentiment"]
-    assert f1(measured) >= DEV_FLOORS["categories_f1"], report
-    assert outcome_right / outcome_total >= DEV_FLOORS["outcome"], report
-    assert sentiment_right / sentiment_total >= DEV_FLOORS["customer_sentiment"], report
+    rules_dev = evaluations["rules only, dev"]
+    assert rules_dev.micro.f1 >= DEV_FLOORS["categories_f1"], report
+    assert rules_dev.share("outcome") >= DEV_FLOORS["outcome"], report
+    assert rules_dev.share("customer_sentiment") >= DEV_FLOORS["customer_sentiment"], report
+    combined = evaluations["rules + model, test (sealed)"]
+    assert combined.micro.f1 >= TEST_FLOORS["categories_f1"], report
+    assert combined.share("outcome") >= TEST_FLOORS["outcome"], report
+    assert combined.share("customer_sentiment") >= TEST_FLOORS["customer_sentiment"], report
+    for kind in ("money", "order_number"):
+        assert combined.entities[kind].recall >= TEST_FLOORS[kind], report
+
+
+def test_the_shipped_model_records_how_it_was_measured() -> None:
+    model = LabelModel.shipped()
+    selection = model.metadata["selection"]
+    assert model.metadata["fitted_on"] == "train+dev"
+    assert selection["dev_calls"] == len(load_split("dev"))
+    assert 0 < selection["score"] <= 1

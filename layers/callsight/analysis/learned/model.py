@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -156,7 +157,7 @@ class LabelModel:
                     )
                     for name, spec in document["heads"].items()
                 }
-        except (KeyError, ValueError, OSError) as error:
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
             if isinstance(error, LabelModelError):
                 raise
             raise LabelModelError(f"label model {stem} is damaged or incomplete: {error}") from error

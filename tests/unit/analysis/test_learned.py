@@ -1,0 +1,180 @@
+"""The learned label layer: features, the model file, how it is combined with the rules, training.
+
+Real code throughout: the shipped model file, real fits with scikit-learn on corpus calls (a handful,
+to keep the test quick), the ``callsight train`` command through Typer's runner.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from callsight.analysis.analyzer import Analyzer
+from callsight.analysis.learned.combine import combine_categories, decide
+from callsight.analysis.learned.examples import SPLITS, CorpusError, load_corpus, split_of
+from callsight.analysis.learned.features import SpokenTurn, Vocabulary, ngrams, view_counts, view_texts
+from callsight.analysis.learned.model import LabelModel, LabelModelError, Scores
+from callsight.cli import app
+from callsight.models.analysis import CategoryMatch, Evidence
+from callsight.models.transcript import Speaker
+from typer.testing import CliRunner
+
+from tests.analysis_fixtures import CORPUS, build_transcript
+
+
+def test_numbers_never_become_features_and_letters_are_folded() -> None:
+    grams = ngrams("Номер 4155550147, ЁЛКА")
+    assert not any(ch.isdigit() and ch != "0" for gram in grams for ch in gram)
+    assert " 000" in grams and "елка" in grams and "ёлка" not in grams
+
+
+def test_a_mono_call_reads_all_speech_as_the_customers() -> None:
+    turns = [SpokenTurn("unknown", "hello there"), SpokenTurn("unknown", "my order is late")]
+    assert view_texts(turns)["customer"] == "hello there my order is late"
+    stereo = [SpokenTurn("agent", "hello"), SpokenTurn("customer", "late again")]
+    assert view_texts(stereo)["customer"] == "late again"
+
+
+def test_an_ngram_said_in_one_call_only_is_not_in_the_vocabulary() -> None:
+    """So no fragment unique to one caller (a rare surname) is kept inside a trained model."""
+    calls = [
+        view_counts([SpokenTurn("customer", "my parcel is late, Zbigniewski")]),
+        view_counts([SpokenTurn("customer", "the parcel is late again")]),
+    ]
+    vocabulary = Vocabulary.build(calls)
+    assert "late" in vocabulary.index["customer"]
+    assert not any("zbig" in gram for view in vocabulary.index.values() for gram in view)
+
+
+def test_the_shipped_model_round_trips_and_scores_the_same(tmp_path: Path) -> None:
+    model = LabelModel.shipped()
+    turns = [SpokenTurn("customer", "I want my money back, the blender broke after two days")]
+    before = model.score(turns)
+    model.save(tmp_path / "copy")
+    after = LabelModel.load(tmp_path / "copy").score(turns)
+    assert after.categories == pytest.approx(before.categories)
+    assert set(model.heads) == {"categories", "purpose", "outcome", "refusal_reason", "customer_sentiment"}
+
+
+def test_a_damaged_or_foreign_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    model = LabelModel.shipped()
+    npz, meta = model.save(tmp_path / "m")
+    npz.write_bytes(npz.read_bytes()[:1000])
+    with pytest.raises(LabelModelError, match="damaged"):
+        LabelModel.load(tmp_path / "m")
+    model.save(tmp_path / "m")
+    meta.write_text(meta.read_text().replace('"format": 1', '"format": 99'))
+    with pytest.raises(LabelModelError, match="format 99"):
+        LabelModel.load(tmp_path / "m")
+    meta.unlink()
+    with pytest.raises(LabelModelError, match="needs both"):
+        LabelModel.load(tmp_path / "m")
+
+
+def test_rules_keep_their_evidence_and_the_model_adds_what_they_missed() -> None:
+    evidence = Evidence(turn=1, speaker=Speaker.CUSTOMER, start=3.0, text="too expensive")
+    matched = {"price_complaint": CategoryMatch(id="price_complaint", kind="category", evidence=[evidence])}
+    scores = Scores(
+        categories={"price_complaint": 0.9, "urgency": 0.7, "profanity": 0.1},
+        thresholds={"price_complaint": 0.5, "urgency": 0.4, "profanity": 0.5},
+    )
+    combined = combine_categories(matched, scores, ["price_complaint", "urgency", "profanity"])
+    assert combined["price_complaint"].source == "rules+model"
+    assert combined["price_complaint"].evidence == [evidence]
+    assert combined["urgency"].source == "model" and combined["urgency"].score == 0.7
+    assert "profanity" not in combined
+
+
+def test_one_value_fields_say_which_layer_decided() -> None:
+    assert decide("outcome", "none", None).source == "rules"
+    scores = Scores(categories={}, fields={"outcome": {"success": 0.8, "none": 0.2}})
+    overruled = decide("outcome", "none", scores)
+    assert (overruled.value, overruled.source, overruled.rules_said) == ("success", "model", "none")
+    assert decide("outcome", "success", scores).source == "rules+model"
+
+
+def test_the_analyzer_with_the_model_reads_a_paraphrase_the_rules_miss(analyzer: Analyzer) -> None:
+    """A cancellation said without any of the rule file's phrases (written for this test)."""
+    turns = [
+        {"speaker": "agent", "start": 0.0, "end": 3.0, "text": "Good afternoon, HomeTech, Maria speaking."},
+        {"speaker": "customer", "start": 3.5, "end": 12.0,
+         "text": "Hi, I put in an order for a dishwasher yesterday and I'd like to undo it, we changed our minds."},
+        {"speaker": "agent", "start": 12.5, "end": 18.0,
+         "text": "No problem, it's cancelled and the money goes back to your card within three days."},
+        {"speaker": "customer", "start": 18.5, "end": 21.0, "text": "Great, thanks a lot, bye."},
+    ]  # fmt: skip
+    transcript = build_transcript(turns, "en", 2)
+    with_model = Analyzer(
+        analyzer.rules, analyzer.phone_region, analyzer.phone_hash, label_model=LabelModel.shipped()
+    )
+    result = with_model.analyze(transcript)
+    assert result.label_model == LabelModel.shipped().version
+    assert set(result.decisions) >= {"purpose", "outcome", "customer_mood"}
+    assert (
+        result.sentiment is not None
+        and result.sentiment.customer_mood == result.decisions["customer_mood"].value
+    )
+    assert all(m.score is not None for m in result.categories)
+    scores = LabelModel.shipped().score([SpokenTurn(t["speaker"], t["text"]) for t in turns])
+    assert max(scores.categories, key=lambda k: scores.categories[k]) == "cancellation_refund"
+    assert result.purpose == "order" and result.decisions["purpose"].source in ("model", "rules+model")
+    rules_only = analyzer.analyze(transcript)
+    assert rules_only.label_model is None and all(m.source == "rules" for m in rules_only.categories)
+
+
+# --- training ---------------------------------------------------------------------------------------
+
+
+def small_corpus(root: Path, per_split: dict[str, int]) -> Path:
+    """A copy of the first N corpus calls of each split (real calls, fewer of them)."""
+    for split in SPLITS:
+        (root / split).mkdir(parents=True)
+        for path in sorted((CORPUS / split).glob("*.yaml"))[: per_split[split]]:
+            shutil.copy(path, root / split / path.name)
+    return root
+
+
+def test_a_call_filed_in_the_wrong_split_is_refused(tmp_path: Path) -> None:
+    root = small_corpus(tmp_path / "c", {"train": 2, "dev": 1, "test": 1})
+    moved = next((root / "dev").glob("*.yaml"))
+    shutil.move(moved, root / "train" / moved.name)
+    with pytest.raises(CorpusError, match="filed under train/"):
+        load_corpus(root)
+    assert split_of(moved.stem) == "dev"
+
+
+def test_callsight_train_prints_the_table_and_refuses_a_worse_model(tmp_path: Path) -> None:
+    corpus = small_corpus(tmp_path / "corpus", {"train": 30, "dev": 12, "test": 10})
+    empty = tmp_path / "none"
+    empty.mkdir()
+    out = tmp_path / "model" / "label-model"
+    args = ["train", "--corpus", str(corpus), "--extra-train", str(empty), "--out", str(out)]
+    runner = CliRunner()
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    for title in ("dev, rules only", "dev, rules + model", "test, rules only", "test, rules + model"):
+        assert f"== {title} (" in first.output
+    assert out.with_suffix(".npz").is_file()
+    saved = LabelModel.load(out)
+    assert saved.metadata["fitted_on"] == "train+dev" and saved.metadata["training_examples"] == 42
+
+    # The current model claims a better dev figure than any real fit: the new one is refused.
+    meta = out.with_suffix(".json")
+    meta.write_text(
+        meta.read_text().replace(f'"score": {saved.metadata["selection"]["score"]}', '"score": 1.0')
+    )
+    before = out.with_suffix(".npz").read_bytes()
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 1
+    assert "the new model is worse" in refused.output and "on the same dev calls" in refused.output
+    assert out.with_suffix(".npz").read_bytes() == before
+    forced = runner.invoke(app, [*args, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert LabelModel.load(out).metadata["selection"]["score"] < 1.0
+
+
+def test_callsight_train_without_a_usable_corpus_says_why(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["train", "--corpus", str(tmp_path), "--extra-train", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "is not a labelled corpus: no train, dev, test folder" in result.output
