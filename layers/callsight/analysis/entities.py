@@ -43,8 +43,8 @@ _AMOUNT_RANGE = {"USD": (10, 99999), "RUB": (100, 9999999)}
 _CURRENCY_AFTER = re.compile(r"\s*(?:руб|р\.|₽|\$|dollar|buck|usd|euro|евро|eur|cent|коп)", re.IGNORECASE)
 _PRICE_IDIOM_RU = re.compile(r"[1-9]\d? [1-9]\d0")
 #: "twelve forty-nine" (12 49), "nine ninety-nine", "two seventy-nine ninety-five" (2 79 95): prices
-#: end in nine (or 95/98 after cents); times, street numbers and years rarely do both.
-_PRICE_IDIOM_EN = re.compile(r"[1-9]\d? [1-9]9|[1-9]\d? [1-9]\d (?:[1-9]9|95|98)")
+#: end in nine (or 95-98 after cents, or after forty: 49 95); times, street numbers and years rarely do.
+_PRICE_IDIOM_EN = re.compile(r"[1-9]\d? [1-9]9|[4-9]\d 9[5-8]|[1-9]\d? [1-9]\d (?:[1-9]9|95|98)")
 #: Dollars then cents said as pairs: "2 29 99" (229.99), "11 49 99" (1149.99).
 _DOLLARS_CENTS = re.compile(r"([1-9]\d?) ([1-9]\d) (\d\d)")
 #: "forty-nine ninety-five" is $49.95, not $4995: a pair above forty ending in 95-99 is cents.
@@ -591,6 +591,8 @@ class EntityExtractor:
                 if small is not None:
                     found.append(FoundEntity("money", f"{small} {self.pack.currency}", start, end))
                     scaled.append(True)
+                elif self.pack.code == "ru" and re.fullmatch(r"[1-9]\d?", text[start:end]):
+                    rest.append((start, end, index, float(text[start:end])))  # thousands beside thousands
                 continue
             said = text[start:end]
             # "the 12 99 one", "the 5 29 will be back on my card": "the" before a price, not a model
@@ -613,7 +615,7 @@ class EntityExtractor:
             else:
                 rest.append((start, end, index, value))
         found += self._siblings(text, tokens, rest, found, scaled, said_money or [])
-        return found
+        return sorted(found, key=lambda f: f.start)
 
     def _priced(
         self,
@@ -664,6 +666,8 @@ class EntityExtractor:
                     continue
                 if not any(m_start <= t.start < m_end and t.text.isdigit() for t in tokens) and not thousands:
                     continue
+                if value < 100 and not thousands:
+                    continue  # «27» beside «25500» is 27000; beside «25500 рублей» nothing is known
                 amount = value * 1000 if thousands and value < 100 else value
                 extra.append(
                     FoundEntity("money", f"{_format_amount(amount)} {self.pack.currency}", start, end)
