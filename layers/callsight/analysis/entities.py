@@ -42,6 +42,33 @@ _AMOUNT_SHAPE = re.compile(r"[1-9]\d{0,2}(?: \d{2,3})?|\d{4,7}|\d{1,3}(?:,\d{3})
 _AMOUNT_RANGE = {"USD": (10, 99999), "RUB": (100, 9999999)}
 _CURRENCY_AFTER = re.compile(r"\s*(?:руб|р\.|₽|\$|dollar|buck|usd|euro|евро|eur|cent|коп)", re.IGNORECASE)
 _PRICE_IDIOM_RU = re.compile(r"[1-9]\d? [1-9]\d0")
+#: "twelve forty-nine" (12 49), "nine ninety-nine", "two seventy-nine ninety-five" (2 79 95): prices
+#: end in nine (or 95-98 after cents, or after forty: 49 95); times, street numbers and years rarely do.
+_PRICE_IDIOM_EN = re.compile(r"[1-9]\d? [1-9]9|[4-9]\d 9[5-8]|[1-9]\d? [1-9]\d (?:[1-9]9|95|98)")
+#: Dollars then cents said as pairs: "2 29 99" (229.99), "11 49 99" (1149.99).
+_DOLLARS_CENTS = re.compile(r"([1-9]\d?) ([1-9]\d) (\d\d)")
+#: "forty-nine ninety-five" is $49.95, not $4995: a pair above forty ending in 95-99 is cents.
+_CENTS_PAIR = re.compile(r"([4-9]\d) (9[5-9])")
+#: Words that join two amounts: "189 or 119", "500 to 700", «27, или 25».
+_AMOUNT_JOINERS = frozenset({"or", "to", "and", "vs", "versus", "или", "а", "и", "до", "против"})
+#: Words that may stand between the joiner and the amount: "or about 119", «или около 25».
+_JOINER_FILLERS = frozenset(
+    {"about", "around", "only", "just", "like", "maybe", "approximately", "у", "вас", "нас", "них", "там", "тут",
+     "здесь", "примерно", "около", "всего", "где", "то"}
+)  # fmt: skip
+_COPULAS = frozenset(
+    {"is", "are", "was", "be", "runs", "costs", "it's", "that's", "будет", "выйдет", "составит"}
+)
+_TIME_BEFORE = frozenset(
+    {"between", "from", "at", "by", "until", "till", "после", "с", "от", "в", "к", "около"}
+)
+_HOUR_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midnight"
+_YEAR_BEFORE = frozenset({"in", "since", "from", "of", "year", "back", "в", "с", "по", "от"})
+_STREET_WORDS = frozenset(
+    {"street", "st", "avenue", "ave", "road", "rd", "drive", "lane", "boulevard", "blvd", "way", "court"}
+)
+#: What "number" is in each language, for "the order I placed, it's number 5-5-8-2-0".
+_NUMBER_WORDS = frozenset({"number", "номер", "no"})
 _RANGE_WORDS = frozenset({"to", "or", "and", "до", "или", "и"})
 _SPOKEN_SEPARATORS = {
     "dot": ".", "точка": ".", "underscore": "_", "подчеркивание": "_", "подчёркивание": "_",
@@ -132,6 +159,26 @@ def _spoken_local(pieces: list[tuple[str, int, int]], last: int) -> tuple[str, i
     return local, start
 
 
+class _CallContext:
+    """What earlier turns of the call tell the extractor: the order numbers already said (said again,
+    they are the order number, not an amount) and whether a price in thousands was just said."""
+
+    def __init__(self, known_orders: dict[str, str], thousands: bool) -> None:
+        self.known_orders = known_orders
+        self.thousands = thousands
+
+
+def _money_value(value: str) -> float:
+    try:
+        return float(value.split()[0])
+    except (ValueError, IndexError):
+        return 0.0
+
+
+def _format_amount(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+
+
 def _with_half(value: int, start: int, before: list[Token]) -> tuple[int, int, list[Token]] | None:
     """ "Four and a half thousand" in Russian → 4500, «полторы тысячи» → 1500 (normalised as two numbers); ``None`` for
     a half after any other number."""
@@ -152,9 +199,40 @@ _LETTER_PREFIX = re.compile(r"(?<![^\W\d_])((?:[A-ZА-ЯЁ](?:[ ,\-]+|(?=[A-ZА-
 _LETTER_WORDS = frozenset("IAАВИСКОУЯ")
 
 
+#: Russian letter names as dictated: «эс цэ» = СЦ, «ка эл» = КЛ (not the vowels, which are words).
+_RU_LETTER_NAMES = {
+    "бэ": "Б", "вэ": "В", "гэ": "Г", "дэ": "Д", "жэ": "Ж", "зэ": "З", "ка": "К", "эл": "Л", "эль": "Л",
+    "эм": "М", "эн": "Н", "пэ": "П", "эр": "Р", "эс": "С", "тэ": "Т", "эф": "Ф", "ха": "Х", "цэ": "Ц",
+    "ша": "Ш",
+}  # fmt: skip
+#: One spelled letter: "P as in Peter", a capital «как» a name, «эс», «цэ».
+_SPELLED_LETTER = (
+    r"(?:(?<![^\W\d_])[A-ZА-ЯЁ] (?:as in|like|for|как) [A-ZА-ЯЁ][^\W\d_]+"
+    rf"|(?i:\b(?:{'|'.join(_RU_LETTER_NAMES)})\b))"
+)
+_SPELLED_PREFIX = re.compile(rf"((?:{_SPELLED_LETTER}[ ,\-]+){{1,3}})$")
+
+
+def _spelled_prefix(text: str, start: int) -> tuple[str, int] | None:
+    """Letters spelled out before the digits at ``start``, and where they begin: "R as in Romeo,
+    8 8 2 1 5", a capital letter «как» a name, «эс цэ, 2 7, 661»."""
+    window = max(0, start - 60)
+    m = _SPELLED_PREFIX.search(text[window:start])
+    if m is None:
+        return None
+    letters = ""
+    for piece in re.finditer(_SPELLED_LETTER, m.group(1)):
+        word = piece.group(0)
+        letters += _RU_LETTER_NAMES.get(word.lower(), word[:1])
+    return letters.upper(), window + m.start(1)
+
+
 def _letter_prefix(text: str, start: int) -> tuple[str, int]:
     """The letters of an alphanumeric number dictated before the digits at ``start``, and where they
     begin; ("", start) when there are none."""
+    spelled = _spelled_prefix(text, start)
+    if spelled is not None:
+        return spelled
     m = _LETTER_PREFIX.search(text[max(0, start - 12) : start])
     if m is None:
         return "", start
@@ -174,15 +252,25 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _pieces(match: str) -> list[tuple[int, int]]:
+def _pieces(match: str, glued: bool = False) -> list[tuple[int, int]]:
     """(start, end) within ``match`` of each number it holds: commas join only short groups (phone
-    digit groups, "903, 123, 45"), not "61408, 99"."""
+    digit groups, "903, 123, 45"), not "61408, 99", not a number glued to letters before it
+    ("M903, 6990"), and not a run of five single digits and a pair after it ("order 9 1 1 8 4, 12 49")
+    unless the whole is as long as a phone or a card."""
     pieces: list[tuple[int, int]] = []
     start = 0
+    total = len(re.sub(r"\D", "", match))
     for comma in re.finditer(r",\s*", match):
-        last = re.findall(r"\d+", match[start : comma.start()])[-1]
+        left = re.findall(r"\d+", match[start : comma.start()])
+        last = left[-1]
         first = re.findall(r"\d+", match[comma.end() :])[0]
-        if len(last) > 4 or len(first) > 4:
+        dictated = len(left) >= 5 and all(len(g) == 1 for g in left) and len(first) > 1
+        if (
+            len(last) > 4
+            or len(first) > 4
+            or (glued and start == 0)
+            or (dictated and total not in (10, 11) and not 13 <= total <= 19)
+        ):
             pieces.append((start, comma.start()))
             start = comma.end()
     pieces.append((start, len(match)))
@@ -194,7 +282,8 @@ def digit_runs(text: str) -> list[tuple[str, int, int]]:
     text = _DOTTED_CHAIN.sub(lambda m: m.group(0).replace(".", " "), text)  # same length: offsets hold
     runs: list[tuple[str, int, int]] = []
     for m in _DIGIT_GROUPS.finditer(text):
-        for start, end in _pieces(m.group(0)):
+        glued = m.start() > 0 and text[m.start() - 1].isalpha()
+        for start, end in _pieces(m.group(0), glued):
             digits = re.sub(r"\D", "", m.group(0)[start:end])
             if digits:
                 runs.append((digits, m.start() + start, m.start() + end))
@@ -300,6 +389,7 @@ class EntityExtractor:
         self._price_cues_near = self._patterns("price_cues_near")
         self._amount_units = self._patterns("amount_units")
         self._model_words = self._patterns("model_words")
+        self._priced_things = self._patterns("priced_things")
 
     def _patterns(self, name: str) -> list[Pattern]:
         compiled = [compile_phrase(p, self.pack) for p in self.pack.phrase_sets.get(name, [])]
@@ -321,8 +411,17 @@ class EntityExtractor:
         decides what those are). ``callsight.analysis.pii`` maps these spans onto words."""
         found: list[list[FoundEntity]] = []
         asked_for_order = asked_for_price = False
+        known_orders: dict[str, str] = {}  # digits -> the order number they were part of
+        recent: list[int] = []  # the largest amount of each of the last turns
         for text in texts:
-            found.append(self._in_text(text, asked_for_order, asked_for_price))
+            context = _CallContext(known_orders, thousands=any(v >= 1000 for v in recent[-3:]))
+            turn = self._in_text(text, asked_for_order, asked_for_price, context)
+            found.append(turn)
+            for f in turn:
+                if f.type == "order_number":
+                    known_orders.setdefault(re.sub(r"\D", "", f.value), f.value)
+            amounts = [_money_value(f.value) for f in turn if f.type == "money"]
+            recent.append(int(max(amounts, default=0)))
             # "What's your order number?" — the answer opens the next turn without the cue words.
             last_clause = re.split(r"[.!;]", self.pack.fold(text).rstrip(" ?.!"))[-1]
             asked_for_order = self._after_order_cue(self.pack.tokens(last_clause))
@@ -345,26 +444,40 @@ class EntityExtractor:
         return found
 
     def _in_text(
-        self, original: str, asked_for_order: bool = False, asked_for_price: bool = False
+        self,
+        original: str,
+        asked_for_order: bool = False,
+        asked_for_price: bool = False,
+        context: _CallContext | None = None,
     ) -> list[FoundEntity]:
         text = self.pack.normalize_numbers(original)
+        alignment = Alignment(original, text)
+        context = context or _CallContext({}, thousands=False)
+
+        def multiplied(start: int, end: int) -> bool:
+            """Said with «тысяч», "thousand", "million": an amount or a count, never dictated digits."""
+            said = alignment.original_span(start, end)
+            return _MULTIPLIER.search(original[said[0] : said[1]]) is not None
+
         found: list[FoundEntity] = []
         for m in _EMAIL.finditer(text):
             found.append(FoundEntity("email", m.group(0).lower(), m.start(), m.end()))
         found.extend(spoken_emails(text))
-        found.extend(self._numbers(text, asked_for_order=asked_for_order))
+        found.extend(self._numbers(text, asked_for_order, context.known_orders, multiplied))
         numeric_spans = [(f.start, f.end) for f in found if f.type in ("phone", "card", "order_number")]
         for entity in self.pack.entities(text):
             overlaps = any(s < entity.end and entity.start < e for s, e in numeric_spans)
             if not (entity.type in ("date", "money") and overlaps):
                 found.append(entity)
         taken = [(f.start, f.end) for f in found if f.type != "number"]
-        found.extend(self._bare_amounts(text, taken, asked_for_price))
+        said_money = [(f.start, f.end) for f in found if f.type == "money"]
+        found.extend(
+            self._bare_amounts(text, taken, asked_for_price, context.thousands, multiplied, said_money)
+        )
         amounts = [(f.start, f.end) for f in found if f.type in ("date", "money")]
         found = [  # "49000" of «сорок девять тысяч рублей» is an amount, not an unnamed number
             f for f in found if f.type != "number" or not any(s < f.end and f.start < e for s, e in amounts)
         ]
-        alignment = Alignment(original, text)
         spans = [alignment.original_span(f.start, f.end) for f in found]
         return [
             replace(f, start=start, end=end)
@@ -372,31 +485,27 @@ class EntityExtractor:
             if f.type != "number" or not _MULTIPLIER.search(original[start:end])  # «сорок девять тысяч»
         ]
 
-    def _numbers(self, text: str, asked_for_order: bool = False) -> list[FoundEntity]:
+    def _numbers(
+        self,
+        text: str,
+        asked_for_order: bool = False,
+        known_orders: dict[str, str] | None = None,
+        multiplied: Callable[[int, int], bool] | None = None,
+    ) -> list[FoundEntity]:
         found: list[FoundEntity] = []
         folded = self.pack.fold(text)
         for index, (digits, start, end) in enumerate(digit_runs(text)):
             letters, at = _letter_prefix(text, start)  # "K L, 4 1 9, 2 07", "KL-419-207"
-            # the cue must be in the same clause, right before the number ("номер заказа 72051"),
-            # or the other party just asked for it and this is the first number of the answer
-            before = self.pack.tokens(re.split(r"[\d.,;:!?]", folded[max(0, at - 40) : at])[-1])[-3:]
             answered = asked_for_order and index == 0 and len(self.pack.tokens(folded[:at])) <= 3
-            # a short number may also follow the cue across a comma or a full stop: "checking on an
-            # order. 47716", «заказ оформлен, номер 41066»
-            wider = self.pack.tokens(re.split(r"\d", folded[max(0, at - 60) : at])[-1])[-6:]
-            cued = 4 <= len(digits) <= 12 and (
-                answered
-                or self._after_order_cue(before)
-                or (
-                    len(digits) <= 8
-                    and self._after_order_cue(wider)
-                    and not _CURRENCY_AFTER.match(text, end)
-                    and not self._any_at(self._price_cues, wider)
-                    and not self._any_at(self._price_cues_near, wider[-1:])
-                )
-            )
+            cued = self._order_cued(text, folded, digits, at, end, answered)
+            if cued and multiplied is not None and multiplied(start, end):
+                cued = False  # «двадцать четыре тысячи девятьсот девяносто» is an amount, not an order
             if self._order_pattern is None and cued:
                 found.append(FoundEntity("order_number", letters + digits, at, end))
+                continue
+            if self._order_pattern is None and known_orders and digits in known_orders:
+                # the order number said again later in the call ("68 550, I see it")
+                found.append(FoundEntity("order_number", known_orders[digits], at if letters else start, end))
                 continue
             if self._order_pattern is not None:  # the tenant's own format, and only it
                 value = next(
@@ -413,53 +522,271 @@ class EntityExtractor:
                 found.append(FoundEntity("number", digits, start, end))
         return found
 
+    def _order_cued(self, text: str, folded: str, digits: str, at: int, end: int, answered: bool) -> bool:
+        """Whether the number at ``at`` follows an order cue. The cue must be in the same clause,
+        right before the number ("номер заказа 72051"), or the other party just asked for it and
+        this is the first number of the answer (``answered``); a short number may also follow the
+        cue across a comma or a full stop: "checking on an order. 47716", «заказ оформлен, номер
+        41066», "an order I placed last night, it's number 5-5-8-2-0"."""
+        if not 4 <= len(digits) <= 12:
+            return False
+        before = self.pack.tokens(re.split(r"[\d.,;:!?]", folded[max(0, at - 40) : at])[-1])[-3:]
+        wider = self.pack.tokens(re.split(r"\d", folded[max(0, at - 60) : at])[-1])[-6:]
+        sentence = self.pack.tokens(re.split(r"[\d.!?;]", folded[max(0, at - 100) : at])[-1])
+        numbered = bool(before) and before[-1].text in _NUMBER_WORDS and self._after_order_cue(sentence[-12:])
+        if self._after_order_cue(before) or numbered:
+            return True
+        loose = answered or (
+            len(digits) <= 8
+            and self._after_order_cue(wider)
+            and not _CURRENCY_AFTER.match(text, end)
+            and not self._any_at(self._price_cues, wider)
+            and not self._any_at(self._price_cues_near, wider[-1:])
+        )
+        # "Name on the order?" "Robert Hale. Phone's 6 1 7, 5 5 5, 0 1 3 2." is a phone
+        return loose and not (len(digits) >= 10 and self._phone(digits) is not None)
+
     def _bare_amounts(
-        self, text: str, taken: list[tuple[int, int]], asked_for_price: bool
+        self,
+        text: str,
+        taken: list[tuple[int, int]],
+        asked_for_price: bool,
+        thousands: bool = False,
+        multiplied: Callable[[int, int], bool] | None = None,
+        said_money: list[tuple[int, int]] | None = None,
     ) -> list[FoundEntity]:
         """Amounts said without a currency word, in the language's currency, when a price word is
         near in the same sentence ("it cost me twelve hundred", «стоит сорок четыре девятьсот
-        девяносто»), or the other party just asked the price. Not a model ("Core 600", "XPS 13",
-        "RF 70 to 200"), not a number with a unit after it (degrees, inches, months, pieces), not
-        a dictated digit string ("4 1 9")."""
+        девяносто»), or the other party just asked the price, or the way the number is said makes
+        it a price: "twelve forty-nine" (a pair ending in nine), "two twenty-nine ninety-nine"
+        (dollars and cents), «девятнадцать тысяч четыреста девяносто» with no noun it counts;
+        also "installation is eighty-nine", and an amount beside another ("189 dollars, or 119").
+        Not a model ("Core 600", "XPS 13", "RF 70 to 200"), not a number with a unit after it
+        (degrees, inches, months, pieces), not a time ("between 10 and 1"), not a year, not a
+        dictated digit string ("4 1 9")."""
         if not self.pack.currency:
             return []
         tokens = self.pack.tokens(text)
+        turn_priced = self._any_at(self._price_cues, tokens)
         found: list[FoundEntity] = []
-        for index, (digits, start, end) in enumerate(digit_runs(text)):
-            if any(s < end and start < e for s, e in taken) or not self._amount_shaped(
-                text, digits, start, end
-            ):
+        scaled: list[bool] = []  # whether each found amount is thousands said without «тысяч»
+        rest: list[tuple[int, int, int, float]] = []  # not (yet) money: start, end, index, value
+        for index, (_, start, end) in enumerate(digit_runs(text)):
+            if any(s < end and start < e for s, e in taken):
                 continue
+            trimmed = self._pronoun_one(text, start, end)  # "the twelve ninety-nine one"
+            pronoun, end = trimmed != end, trimmed
             clause_start = max(text.rfind(mark, 0, start) for mark in ".!?;") + 1
             ends = [i for i in (text.find(mark, end) for mark in ".!?;") if i >= 0]
             clause_end = min(ends) if ends else len(text)
             before = [t for t in tokens if clause_start <= t.start and t.end <= start]
             after = [t for t in tokens if end <= t.start and t.end <= clause_end]
-            amount = _with_half(int(digits), start, before)
+            amount = _with_half(int(re.sub(r"\D", "", text[start:end])), start, before)
             if amount is None:
                 continue
-            value, start, before = amount
-            if self._unit_after(text, end, after) or self._after_model(text, before, start):
+            _, start, before = amount
+            value = self._amount_value(text, start, end)
+            if value is None:
+                small = self._elided_thousands(text, start, end, before, after, thousands, turn_priced)
+                if small is not None:
+                    found.append(FoundEntity("money", f"{small} {self.pack.currency}", start, end))
+                    scaled.append(True)
+                elif self.pack.code == "ru" and re.fullmatch(r"[1-9]\d?", text[start:end]):
+                    rest.append((start, end, index, float(text[start:end])))  # thousands beside thousands
                 continue
-            near = any(
-                len(p.words) <= len(before) and matches_at(p, before, len(before) - len(p.words))
-                for p in self._price_cues_near
+            said = text[start:end]
+            # "the 12 99 one", "the 5 29 will be back on my card": "the" before a price, not a model
+            priced_shape = self.pack.code == "en" and (pronoun or _PRICE_IDIOM_EN.fullmatch(said) is not None)
+            model = self._after_model(text, before, start) and not (
+                priced_shape and before and before[-1].text in ("the", "that", "this")
             )
-            cued = self._any_at(self._price_cues, before[-8:]) or self._any_at(self._price_cues, after[:3])
+            if (
+                model
+                or self._unit_after(text, end, after)
+                or self._time_or_year(text, value, end, before, after)
+            ):
+                continue
             answered = asked_for_price and index == 0 and len(before) <= 6
-            # «двадцать девять девятьсот» (29 900): thousands then hundreds said apart is a price
-            idiom = self.pack.code == "ru" and _PRICE_IDIOM_RU.fullmatch(text[start:end]) is not None
-            if near or cued or answered or idiom:
-                found.append(FoundEntity("money", f"{value} {self.pack.currency}", start, end))
-        return found
+            if answered or self._priced(text, start, end, before, after, multiplied):
+                found.append(
+                    FoundEntity("money", f"{_format_amount(value)} {self.pack.currency}", start, end)
+                )
+                scaled.append(False)
+            else:
+                rest.append((start, end, index, value))
+        found += self._siblings(text, tokens, rest, found, scaled, said_money or [])
+        return sorted(found, key=lambda f: f.start)
 
-    def _amount_shaped(self, text: str, digits: str, start: int, end: int) -> bool:
-        """ "1249", "12 99", "44 990" in the currency's plausible range, not glued to letters ("G10")."""
-        if not _AMOUNT_SHAPE.fullmatch(text[start:end]) or digits.startswith("0"):
+    def _priced(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        before: list[Token],
+        after: list[Token],
+        multiplied: Callable[[int, int], bool] | None,
+    ) -> bool:
+        """Whether the number at ``start`` is a price by the words around it or the way it is said."""
+        if before and before[-1].text == "a":  # "it's a hundred and fifty"
+            before = before[:-1]
+        near = any(
+            len(p.words) <= len(before) and matches_at(p, before, len(before) - len(p.words))
+            for p in self._price_cues_near
+        )
+        if near or self._any_at(self._price_cues, before[-8:]) or self._any_at(self._price_cues, after[:3]):
+            return True
+        said = text[start:end]
+        if self.pack.code == "ru":  # «двадцать девять девятьсот» (29 900): thousands, hundreds apart
+            idiom = _PRICE_IDIOM_RU.fullmatch(said) is not None or (
+                multiplied is not None and multiplied(start, end) and not self._counts_after(text, end)
+            )
+        else:  # "twelve forty-nine", "two seventy-nine ninety-five"
+            idiom = _PRICE_IDIOM_EN.fullmatch(said) is not None and not self._street_after(after)
+        return idiom or self._priced_thing(text, before, start)
+
+    def _siblings(
+        self,
+        text: str,
+        tokens: list[Token],
+        rest: list[tuple[int, int, int, float]],
+        found: list[FoundEntity],
+        scaled: list[bool],
+        said_money: list[tuple[int, int]],
+    ) -> list[FoundEntity]:
+        """Numbers beside an amount in the same sentence, joined to it by "or", "to", «или»:
+        "189 dollars for 3 years, or 119 for 2", "between 500 and 700 dollars", «там 27, или
+        около 25500» (thousands when the amount beside them is thousands said without «тысяч»)."""
+        money = [(f.start, f.end, sc) for f, sc in zip(found, scaled, strict=True)]
+        money += [(s, e, False) for s, e in said_money]
+        extra: list[FoundEntity] = []
+        for start, end, _, value in rest:
+            for m_start, m_end, thousands in money:
+                gap = text[m_end:start] if m_end <= start else text[end:m_start]
+                if any(mark in gap for mark in ".!?;") or not self._joined(gap, m_end <= start):
+                    continue
+                if not any(m_start <= t.start < m_end and t.text.isdigit() for t in tokens) and not thousands:
+                    continue
+                if value < 100 and not thousands:
+                    continue  # «27» beside «25500» is 27000; beside «25500 рублей» nothing is known
+                amount = value * 1000 if thousands and value < 100 else value
+                extra.append(
+                    FoundEntity("money", f"{_format_amount(amount)} {self.pack.currency}", start, end)
+                )
+                break
+        return extra
+
+    def _joined(self, gap: str, after_amount: bool) -> bool:
+        """Whether ``gap`` joins two amounts: a conjunction, perhaps with "for 3 years" or «около»."""
+        words = [t.text for t in self.pack.tokens(gap)]
+        if not words or not any(w in _AMOUNT_JOINERS for w in words):
             return False
-        low, high = _AMOUNT_RANGE.get(self.pack.currency, (10, 999999))
+        last = max(i for i, w in enumerate(words) if w in _AMOUNT_JOINERS)
+        fillers = all(w in _JOINER_FILLERS for w in words[last + 1 :])
+        if not after_amount:  # "500 and 700 dollars", «27, или 25500»
+            return words[0] in _AMOUNT_JOINERS and fillers and len(words) <= 4
+        return fillers and len(words) <= 8
+
+    def _amount_value(self, text: str, start: int, end: int) -> float | None:
+        """The amount a number said without a currency word would be, if it is shaped like one:
+        "1249", "12 99", "44 990", "1,299"; in English "2 29 99" is 229.99 and "49 95" is 49.95
+        (a pair above forty ending in 95-99 is dollars and cents)."""
+        said = text[start:end]
         glued = (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha())
-        return low <= int(digits) <= high and not glued
+        if glued:
+            return None
+        low, high = _AMOUNT_RANGE.get(self.pack.currency, (10, 999999))
+        if self.pack.code == "en" and (cents := _DOLLARS_CENTS.fullmatch(said)) is not None:
+            value = float(f"{cents.group(1)}{cents.group(2)}.{cents.group(3)}")
+            return value if low <= value <= high else None
+        digits = re.sub(r"\D", "", said)
+        if not _AMOUNT_SHAPE.fullmatch(said) or digits.startswith("0"):
+            return None
+        if self.pack.code == "en" and (pair := _CENTS_PAIR.fullmatch(said)) is not None:
+            return float(f"{pair.group(1)}.{pair.group(2)}")
+        return float(digits) if low <= int(digits) <= high else None
+
+    def _elided_thousands(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        before: list[Token],
+        after: list[Token],
+        thousands: bool,
+        turn_priced: bool,
+    ) -> int | None:
+        """Russian prices often drop «тысяч» once the magnitude is clear: "two and a half" after
+        «за» is 2500, «я за него тридцать четыре платил» after a price in thousands is 34000."""
+        if self.pack.code != "ru" or not re.fullmatch(r"[1-9]\d?", text[start:end]):
+            return None
+        n = int(text[start:end])
+        words = [t.text for t in after]
+        half = words[:2] == ["с", "половиной"]
+        rest = after[2:] if half else after
+        if rest and (self._any_at(self._amount_units, rest[:3]) or self._counts_after(text, rest[0].start)):
+            return None
+        if self._after_model(text, before, start) or (before and before[-1].text in ("с", "от", "до", "в")):
+            return None
+        cued = self._any_at(self._price_cues, before[-6:]) or self._any_at(self._price_cues, after[:3])
+        near = bool(before) and before[-1].text == "за"
+        if half and (cued or near or thousands or turn_priced):
+            return n * 1000 + 500
+        # «я за него тридцать четыре платил»: the price word right after, or the clause ends there
+        closes = not rest or self._any_at(self._price_cues, rest[:1])
+        if thousands and (cued or near) and closes and n >= 2:
+            return n * 1000
+        return None
+
+    def _pronoun_one(self, text: str, start: int, end: int) -> int:
+        """ "the 12 99 1, but" (the twelve ninety-nine one): the last "1" is the pronoun."""
+        if self.pack.code != "en" or not text[start:end].endswith(" 1"):
+            return end
+        if not re.search(r"\b(?:the|that|this)\s+$", text[max(0, start - 6) : start], re.IGNORECASE):
+            return end
+        return end - 2 if _PRICE_IDIOM_EN.fullmatch(text[start : end - 2]) else end
+
+    def _counts_after(self, text: str, end: int) -> bool:
+        """Whether the word right after the number is what it counts («4000 баллов», "12000 BTU")."""
+        m = re.match(r"\s*([^\W\d_]+)", text[end:])
+        if m is None or text[end:].lstrip()[:1] in _CLAUSE_MARKS:
+            return False
+        word = m.group(1)
+        return re.fullmatch(r"[A-Za-z]+", word) is not None or self.pack.counted_noun(word.lower())
+
+    def _street_after(self, after: list[Token]) -> bool:
+        return any(t.text in _STREET_WORDS for t in after[:3])
+
+    def _time_or_year(
+        self, text: str, value: float, end: int, before: list[Token], after: list[Token]
+    ) -> bool:
+        """ "between 10 and 1", «от 9 до 11», "at 10"; "in 2019", «в 2020 году»."""
+        if value <= 24 and value.is_integer():
+            if before and before[-1].text in _TIME_BEFORE:
+                return True
+            following = re.match(
+                rf"\s*(?:to|and|till|until|-|–|до|и)\s*(\d+|{_HOUR_WORDS})\b", text[end:], re.I
+            )
+            if following and (not following.group(1).isdigit() or int(following.group(1)) <= 24):
+                return True
+        if 1950 <= value <= 2050 and value.is_integer():
+            return bool(before and before[-1].text in _YEAR_BEFORE) or bool(
+                after and after[0].text.startswith(("год", "year"))
+            )
+        return False
+
+    def _priced_thing(self, text: str, before: list[Token], start: int) -> bool:
+        """ "installation is 89", "the setup is 1 49", «монтаж — 12000»: a paid service, then the
+        number after a copula or a dash."""
+        if not before:
+            return False
+        gap = text[before[-1].end : start]
+        if "—" in gap or "–" in gap or ":" in gap or " - " in f"{gap} ":
+            subject = before[-3:]
+        elif before[-1].text in _COPULAS:
+            subject = before[-5:-1]
+        else:
+            return False
+        return self._any_at(self._priced_things, subject)
 
     def _unit_after(self, text: str, end: int, after: list[Token]) -> bool:
         """Degrees, inches, months, pieces... right after the number (past "and a half")."""

@@ -167,3 +167,102 @@ def test_masking_follows_the_tenant_order_pattern() -> None:
     # the tenant's id is one span with its dictated letters; without the pattern only the digits go
     assert with_pattern.text.endswith("It's " + " ".join(["[ORDER]"] * 8))
     assert "A B," in without.text and "six" not in without.text
+
+
+@pytest.mark.parametrize(
+    ("language", "texts", "values"),
+    [
+        # pairs ending in nine, dollars and cents said as pairs
+        ("en", ["The blender is on sale, fifty nine, and the jug is extra."], ["59 USD"]),
+        ("en", ["Okay, so the soundbar, three twenty-nine, ships Monday."], ["329 USD"]),
+        ("en", ["The refund of four sixty-nine ninety-nine is on its way."], ["469.99 USD"]),
+        ("en", ["That toaster is forty nine ninety five."], ["49.95 USD"]),
+        ("en", ["The little speaker is sixty-four ninety-nine, it fits in a pocket."], ["64.99 USD"]),
+        ("en", ["I want the sixteen forty-nine one, please."], ["1649 USD"]),
+        ("en", ["We'll refund three hundred dollars and fifty cents."], ["300.50 USD"]),
+        ("en", ["Honestly it's like two grand for a fridge."], ["2000 USD"]),
+        ("en", ["You get a twenty-dollar voucher with it."], ["20 USD"]),
+        ("en", ["The cable mount is a hundred and ten."], ["110 USD"]),
+        ("en", ["Assembly is forty, and recycling the old one is twenty five."], ["40 USD", "25 USD"]),
+        ("en", ["It's 80 dollars for one year, or 140 for three years."], ["80 USD", "140 USD"]),
+        ("en", ["The other store lists it at eleven forty."], ["1140 USD"]),
+        ("ru", ["Чайник есть, четыре тысячи двести, белый."], ["4200 RUB"]),
+        ("ru", ["Сушилка у нас за тыщу восемьсот."], ["1800 RUB"]),
+        ("ru", ["Сосед отдал два косаря за установку."], ["2000 RUB"]),
+        ("ru", ["За старый ноутбук дадут тысяч пять-шесть."], ["5000 RUB", "6000 RUB"]),
+        ("ru", ["Ремонт обойдётся от трёх до пяти тысяч."], ["3000 RUB", "5000 RUB"]),
+        ("ru", ["Сборка шкафа — две тысячи двести."], ["2200 RUB"]),
+        ("ru", ["Там сорок две, а у вас сорок четыре с половиной, это дороже."], ["42000 RUB", "44500 RUB"]),
+        (
+            "ru",
+            ["Холодильник стоит сорок тысяч.", "Я в прошлом году за такой тридцать отдал."],
+            ["40000 RUB", "30000 RUB"],
+        ),
+    ],
+)
+def test_spoken_price_forms_are_money(language: str, texts: list[str], values: list[str]) -> None:
+    assert found(language, *texts) == values
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The technician comes between ten and one tomorrow."),
+        ("en", "Hold the button for about thirty seconds, then release it."),
+        ("en", "We moved here in nineteen ninety-nine, I think."),
+        ("en", "I live at twelve forty-nine Maple Street."),
+        ("en", "It's a hundred and five outside today."),
+        ("en", "The phone line is open till twelve, and delivery is eight to eleven."),
+        ("ru", "У меня накопилось двенадцать тысяч баллов."),
+        ("ru", "Мастер будет с девяти до двенадцати."),
+        ("ru", "Пробег у машины сорок тысяч километров, а стоит она дорого."),
+        ("ru", "Это было в две тысячи двадцатом году, и заказ стоил дорого."),
+        ("ru", "Платёж вернётся в течение пяти рабочих дней."),
+    ],
+)
+def test_times_years_counts_and_addresses_are_not_money(language: str, text: str) -> None:
+    assert found(language, text) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "texts", "value"),
+    [
+        ("en", ["Your reservation number is H as in Hotel, four four one two nine."], "H44129"),
+        ("en", ["I cancelled the order yesterday, it's number 7-3-3-0-1."], "73301"),
+        ("en", ["Booked. Your confirmation number is six two two eight five."], "62285"),
+        ("ru", ["Номер заявки: Д как Дмитрий, пять восемь один ноль два."], "Д58102"),
+        ("ru", ["Квитанция пэ эр, сорок один, двести тридцать."], "ПР41230"),
+        ("ru", ["Заказ семь ноль, шестьсот ноль три."], "70603"),
+    ],
+)
+def test_spelled_letters_and_booking_cues_make_order_numbers(
+    language: str, texts: list[str], value: str
+) -> None:
+    assert found(language, *texts, kind="order_number") == [value]
+
+
+def test_an_order_number_said_again_is_not_money() -> None:
+    texts = ["Номер заказа пятьдесят три, семьсот сорок.", "Пятьдесят три семьсот сорок, вижу ваш заказ."]
+    assert found("ru", *texts, kind="order_number") == ["53740", "53740"]
+    assert found("ru", *texts) == []
+
+
+def test_an_amount_said_with_thousands_is_never_an_order_number() -> None:
+    texts = ["Заказ отменён. Тридцать одна тысяча девятьсот вернётся на карту."]
+    assert found("ru", *texts, kind="order_number") == []
+    assert found("ru", *texts) == ["31900 RUB"]
+
+
+def test_a_phone_given_after_the_order_question_stays_a_phone() -> None:
+    texts = [
+        "Whose name is the order under?",
+        "Mia Chen. Phone's four one five, five five five, zero one nine two.",
+    ]
+    assert found("en", *texts, kind="order_number") == []
+    assert found("en", *texts, kind="phone") == ["+14155550192"]
+
+
+def test_an_amount_after_a_dictated_order_number_is_apart() -> None:
+    texts = ["I see order five two nine one seven, fourteen forty-nine, placed today."]
+    assert found("en", *texts, kind="order_number") == ["52917"]
+    assert found("en", *texts) == ["1449 USD"]

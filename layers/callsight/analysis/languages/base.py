@@ -93,6 +93,11 @@ class LanguagePack(ABC):
         """Language-specific entities in ``text`` (already number-normalised): names, dates, money."""
         return []
 
+    def counted_noun(self, word: str) -> bool:
+        """Whether ``word`` (lower case), right after a number, is a noun the number counts («4000
+        баллов»): then the number is not an amount. Languages that can tell say so."""
+        return False
+
     def names_to_mask(self, text: str) -> list[FoundEntity]:
         """Person names for masking, where missing one costs more than masking a brand: by default
         the names :meth:`entities` finds."""

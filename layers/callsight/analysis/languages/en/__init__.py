@@ -47,9 +47,19 @@ _AMOUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _MONEY = re.compile(
     rf"(?P<sym>[$€£])\s?(?P<a1>{_AMOUNT})|\b(?P<a2>{_AMOUNT})\s*(?P<cur>"
     + "|".join(sorted(_CURRENCIES, key=len, reverse=True))
-    + r")\b",
+    + r")\b(?:\s+and\s+(?P<cents>\d{1,2})\s+cents?\b)?",
     re.IGNORECASE,
 )
+#: "two grand", "a grand", "5 grand": thousands of dollars.
+_GRAND = re.compile(
+    r"\b(?P<n>\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+grand\b", re.IGNORECASE
+)
+_SMALL_NUMBERS = {
+    "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10,
+}  # fmt: skip
+#: "a ten-dollar coupon": the hyphen keeps text2num from reading the number.
+_HYPHEN_CURRENCY = re.compile(r"\b([a-z]+)-(dollars?|bucks?)\b", re.IGNORECASE)
 _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP"}
 _NAME = r"(?P<name>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)"
 _PERSON_PATTERNS = (
@@ -139,14 +149,21 @@ class English(LanguagePack):
         return float(self._vader.polarity_scores(_COURTESY.sub(" ", text))["compound"])
 
     def normalize_numbers(self, text: str) -> str:
+        text = _HYPHEN_CURRENCY.sub(r"\1 \2", text)
         return str(alpha2digit(_spelled_digits(text), "en"))
 
     def entities(self, text: str) -> list[FoundEntity]:
         found: list[FoundEntity] = []
         for m in _MONEY.finditer(text):
-            amount = m.group("a1") or m.group("a2")
+            amount = _amount(m.group("a1") or m.group("a2"))
             currency = _SYMBOLS[m.group("sym")] if m.group("sym") else _CURRENCIES[m.group("cur").lower()]
-            found.append(FoundEntity("money", f"{_amount(amount)} {currency}", m.start(), m.end()))
+            if m.group("cents") and "." not in amount:  # "249 dollars and 99 cents"
+                amount = f"{amount}.{int(m.group('cents')):02d}"
+            found.append(FoundEntity("money", f"{amount} {currency}", m.start(), m.end()))
+        for m in _GRAND.finditer(text):
+            n = m.group("n").lower()
+            thousands = int(n) if n.isdigit() else _SMALL_NUMBERS[n]
+            found.append(FoundEntity("money", f"{thousands * 1000} USD", m.start(), m.end()))
         for m in _DATE.finditer(text):
             month = _MONTHS[(m.group("m1") or m.group("m2")).lower()]
             day = int(m.group("d1") or m.group("d2"))
@@ -207,5 +224,8 @@ def _spelled_digits(text: str) -> str:
 
 
 def _amount(raw: str) -> str:
+    """ "1,299" → 1299, "1.299" (a thousands dot) → 1299, "249.5" → 249.50, "12.00" → 12."""
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", raw):
+        raw = raw.replace(".", "")
     value = float(raw.replace(",", ""))
-    return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0")
+    return str(int(value)) if value.is_integer() else f"{value:.2f}"

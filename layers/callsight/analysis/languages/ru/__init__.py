@@ -49,6 +49,11 @@ def _cached_stem(stemmer: Any, word: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def _cached_pos(morph: Any, word: str) -> str:
+    return str(morph.parse(word)[0].tag.POS)
+
+
+@lru_cache(maxsize=65536)
 def _cached_lemma(morph: Any, word: str) -> str:
     return str(morph.parse(word)[0].normal_form).replace("ё", "е")
 
@@ -186,11 +191,13 @@ class Russian(LanguagePack):
 
     def normalize_numbers(self, text: str) -> str:
         text = _ORDINAL_DATE.sub(self._ordinal_date, text)
+        text = _colloquial_thousands(text)
         text = _THOUSANDS.sub(
             lambda m: str(int(m.group(1)) * 1000), text
         )  # before words2num2 reads «тысяч» as 1000
         converted = str(words2num2.words2num_sentence(text, lang="ru"))  # type: ignore[no-untyped-call]
-        return _THOUSANDS.sub(lambda m: str(int(m.group(1)) * 1000), converted)
+        converted = _THOUSANDS.sub(lambda m: str(int(m.group(1)) * 1000), converted)
+        return _amount_forms(converted)
 
     def _ordinal_date(self, match: re.Match[str]) -> str:
         """«двадцать пятого ноября» → «25 ноября» (words2num2 leaves ordinals alone)."""
@@ -237,11 +244,81 @@ class Russian(LanguagePack):
                 )
         return found
 
+    def counted_noun(self, word: str) -> bool:
+        """A noun (not a currency word) by pymorphy's best parse: «баллов», «шагов», «километров»."""
+        if word.startswith(("руб", "доллар", "евро", "тысяч", "копе")):
+            return False
+        return _cached_pos(self._morph, word) == "NOUN"
+
     def names_to_mask(self, text: str) -> list[FoundEntity]:
         found = [e for e in self.entities(text) if e.type == "person"]
         for m in _INTRODUCTION.finditer(text):
             found.append(FoundEntity("person", m.group("name"), m.start("name"), m.end("name")))
         return found
+
+
+#: Number words that may stand alone before «тысяч» (inverted «тысяч семь» = about 7000, «тысячи полторы»).
+_SMALL = (
+    r"(?:одна|одну|две|два|три|четыре|пять|шесть|семь|восемь|девять|десять|полторы|полтора"
+    r"|двух|трех|трёх|четырех|четырёх|пяти|шести|семи|восьми|девяти|десяти)"
+)
+_NUMBER_WORD = (
+    r"(?:ноль|нуль|один|одна|одну|два|две|три|четыре|пять|шесть|семь|восемь|девять|десять|[а-яё]+надцать"
+    r"|двадцать|тридцать|сорок|пятьдесят|шестьдесят|семьдесят|восемьдесят|девяносто|сто|двести|триста"
+    r"|четыреста|[а-яё]+сот|\d+)"
+)
+#: Slang and shorthand for a thousand: «тыща», «тыщу», «тыс.», «косарь», «косаря».
+_SLANG_THOUSAND = (
+    (re.compile(r"\bтыщ(?=[аиу]?\b)", re.IGNORECASE), "тысяч"),
+    (re.compile(r"\bтыс\.?(?=\s|$)", re.IGNORECASE), "тысяч"),
+    (re.compile(r"\bкосар(?:ь|ик)\b", re.IGNORECASE), "тысяча"),
+    (re.compile(r"\bкосар(?:я|ика)\b", re.IGNORECASE), "тысячи"),
+    (re.compile(r"\bкосар(?:ей|иков)\b", re.IGNORECASE), "тысяч"),
+)
+#: «тысяч семь», «тысячи полторы» (the number after the word: an estimate), not «две тысячи семь».
+_INVERTED = re.compile(
+    rf"\b(тысячи?)\s+({_SMALL}(?:\s*[-–]\s*{_SMALL})?)\b(?!\s+{_NUMBER_WORD}\b)",
+    re.IGNORECASE,
+)
+#: «семь-восемь тысяч»: a range of two number words joined by a dash.
+_WORD_RANGE = re.compile(rf"\b({_SMALL}|{_NUMBER_WORD})-({_SMALL}|{_NUMBER_WORD})\b", re.IGNORECASE)
+_HALF_THOUSAND = re.compile(r"\b(?:(\d{1,3}) с половиной|(полтор[аы]))\s+1000\b", re.IGNORECASE)
+#: «от 5 до 7000», «7 - 8000»: the first number of a range of thousands is thousands too.
+_THOUSANDS_RANGE = re.compile(r"\b(\d{1,3})(\s*[-–]\s*|\s+(?:до|или)\s+)(\d{1,3})000\b")
+#: «восемьсот ноль семь» (807) read as «800 07».
+_HUNDRED_ZERO = re.compile(r"\b([1-9])00 0([1-9])\b")
+
+
+def _colloquial_thousands(text: str) -> str:
+    """Before the words are read: slang thousands as «тысяч», «тысяч семь» as «семь тысяч», and a dash
+    between two number words spaced out («семь-восемь» → «семь - восемь»)."""
+    for pattern, word in _SLANG_THOUSAND:
+        text = pattern.sub(word, text)
+
+    def inverted(m: re.Match[str]) -> str:
+        before = text[: m.start()].split()
+        if before and re.fullmatch(_NUMBER_WORD, before[-1].lower()):
+            return m.group(0)  # «две тысячи семь»: 2007
+        return f"{m.group(2)} {m.group(1)}"
+
+    text = _INVERTED.sub(inverted, text)
+    return _WORD_RANGE.sub(lambda m: f"{m.group(1)} - {m.group(2)}", text)
+
+
+def _amount_forms(text: str) -> str:
+    """After: "5 and a half 1000" → 5500, «полторы 1000» → 1500, «7 - 8000» → 7000 and 8000 joined
+    by an en dash (two numbers: that dash does not join digit groups), «800 07» → 807."""
+    text = _HALF_THOUSAND.sub(lambda m: str(int(m.group(1)) * 1000 + 500 if m.group(1) else 1500), text)
+
+    def thousands_range(m: re.Match[str]) -> str:
+        low, high = int(m.group(1)), int(m.group(3))
+        if low >= high:
+            return m.group(0)
+        sep = "–" if "-" in m.group(2) or "–" in m.group(2) else m.group(2)
+        return f"{low}000{sep}{high}000"
+
+    text = _THOUSANDS_RANGE.sub(thousands_range, text)
+    return _HUNDRED_ZERO.sub(lambda m: f"{m.group(1)}0{m.group(2)}", text)
 
 
 @lru_cache(maxsize=4096)
