@@ -4,8 +4,9 @@
 
 Five-minute calls are assembled from the labelled fixture calls of one language (their turns laid
 end to end with realistic pauses until 300 s), then analysed with the default rule pack: rules,
-sentiment, entities, metrics, risk and the keyword-index terms — everything the analyze function
-computes, without the AWS writes. The process is pinned to one core. Never pass/fail.
+sentiment, entities, metrics, risk, the learned label model and the keyword-index terms — everything
+the analyze function computes, without the AWS writes (the rules alone and the model alone are timed
+too). The process is pinned to one core. Never pass/fail.
 """
 
 from __future__ import annotations
@@ -55,8 +56,13 @@ def main() -> None:
 
     from tests.analysis_fixtures import build_transcript, load_calls
 
+    from callsight.analysis.learned.features import SpokenTurn
+    from callsight.analysis.learned.model import LabelModel
+
     started = time.perf_counter()
-    analyzer = Analyzer(load_rules(), "RU", lambda phone: phone[-4:])
+    model = LabelModel.shipped()
+    analyzer = Analyzer(load_rules(), "RU", lambda phone: phone[-4:], label_model=model)
+    rules_only = Analyzer(load_rules(), "RU", lambda phone: phone[-4:])
     calls = load_calls()
     results: dict[str, Any] = {"machine": f"{platform.processor() or platform.machine()}, 1 core pinned"}
     for language in ("ru", "en"):
@@ -73,11 +79,21 @@ def main() -> None:
             analyzer.search_terms(transcript, analysis)
             timings.append(time.perf_counter() - t0)
         words = statistics.fmean(len(t.words) for t in transcripts)
+        rules_timings, model_timings = [], []
+        for transcript in transcripts:
+            t0 = time.perf_counter()
+            rules_only.analyze(transcript)
+            rules_timings.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            model.score([SpokenTurn(t.speaker.value, t.text) for t in transcript.turns])
+            model_timings.append(time.perf_counter() - t0)
         results[language] = {
             "first_call_s": round(cold_s, 2),
             "ms_per_5min_call_median": round(statistics.median(timings) * 1000, 1),
             "ms_per_5min_call_p95": round(sorted(timings)[int(len(timings) * 0.95) - 1] * 1000, 1),
             "calls_per_second": round(1 / statistics.fmean(timings), 2),
+            "rules_only_analyze_ms_median": round(statistics.median(rules_timings) * 1000, 1),
+            "label_model_ms_median": round(statistics.median(model_timings) * 1000, 1),
             "words_per_call": round(words),
         }
     results["setup_s"] = round(time.perf_counter() - started, 2)

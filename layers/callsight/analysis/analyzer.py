@@ -77,6 +77,7 @@ class Analyzer:
         self.phone_region = phone_region
         self.phone_hash = phone_hash
         self._patterns: dict[tuple[str, int], list[Pattern]] = {}
+        self._firsts: dict[int, frozenset[str] | None] = {}
         self._extractors: dict[str, EntityExtractor] = {}
 
     def analyze(self, transcript: Transcript, call_id: str | None = None) -> CallAnalysis:
@@ -177,13 +178,26 @@ class Analyzer:
             )
         return self._patterns[key]
 
+    def _first_stems(self, patterns: list[Pattern]) -> frozenset[str] | None:
+        """The stems the patterns start with; None when one starts with a prefix (any turn may match)."""
+        key = id(patterns)
+        if key not in self._firsts:
+            stems = [p.words[0].stem for p in patterns]
+            self._firsts[key] = None if any(s is None for s in stems) else frozenset(s for s in stems if s)
+        return self._firsts[key]
+
     def _occurrences(self, condition: Condition, context: _Context) -> list[Occurrence]:
         bounds = condition.window.bounds(context.transcript.duration_s) if condition.window else None
         found: list[Occurrence] = []
+        patterns = self._patterns_for(condition, context.pack)
+        firsts = self._first_stems(patterns)
         for turn in context.turns:
             if condition.speaker != "any" and not context.mono and turn.speaker.value != condition.speaker:
                 continue
-            for pattern in self._patterns_for(condition, context.pack):
+            if firsts is not None and firsts.isdisjoint(turn.stems):
+                continue  # no pattern can start in this turn
+            stems = turn.stems
+            for pattern in [p for p in patterns if p.words[0].stem is None or p.words[0].stem in stems]:
                 for occurrence in find(
                     pattern,
                     turn,

@@ -17,7 +17,7 @@ from difflib import SequenceMatcher
 import phonenumbers
 
 from callsight.analysis.languages.base import FoundEntity, LanguagePack, Token
-from callsight.analysis.text import Pattern, TurnView, compile_phrase, matches_at
+from callsight.analysis.text import Pattern, PatternSet, TurnView, compile_phrase, matches_at
 from callsight.models.analysis import Entity
 from callsight.phone import mask_phone
 
@@ -369,6 +369,10 @@ def mask_name(name: str) -> str:
     return " ".join(part[:1] + "***" for part in name.split())
 
 
+#: The last few calls' finds, by (language, region, order pattern, turn texts): see ``EntityExtractor.find``.
+_FOUND: dict[tuple[str, str, str | None, tuple[str, ...]], list[list[FoundEntity]]] = {}
+
+
 class EntityExtractor:
     def __init__(
         self,
@@ -382,8 +386,10 @@ class EntityExtractor:
         with dictated letters needs no order cue."""
         self.pack = pack
         self._order_pattern = re.compile(order_number_pattern) if order_number_pattern else None
+        self._order_pattern_text = order_number_pattern
         self.phone_region = phone_region
         self.phone_hash = phone_hash
+        self._pattern_sets: dict[int, PatternSet] = {}
         self._cue_prefixes = self._patterns("order_cues")
         self._price_cues = self._patterns("price_cues")
         self._price_cues_near = self._patterns("price_cues_near")
@@ -406,6 +412,17 @@ class EntityExtractor:
         return entities
 
     def find(self, texts: list[str]) -> list[list[FoundEntity]]:
+        """:meth:`find_uncached`, remembered for the last few calls: the analyzer and PII masking read
+        the same turns, and finding is the costliest part of analysis."""
+        key = (self.pack.code, self.phone_region, self._order_pattern_text, tuple(texts))
+        cached = _FOUND.get(key)
+        if cached is None:
+            cached = _FOUND[key] = self.find_uncached(texts)
+            while len(_FOUND) > 8:
+                del _FOUND[next(iter(_FOUND))]
+        return [list(turn) for turn in cached]
+
+    def find_uncached(self, texts: list[str]) -> list[list[FoundEntity]]:
         """What each turn's text holds, with offsets into that text as written (not as normalised):
         the entities, plus every other number of four digits or more as type ``number`` (masking
         decides what those are). ``callsight.analysis.pii`` maps these spans onto words."""
@@ -819,14 +836,14 @@ class EntityExtractor:
         return False
 
     def _any_at(self, patterns: list[Pattern], tokens: Sequence[Token]) -> bool:
-        return any(matches_at(p, tokens, i) for p in patterns for i in range(len(tokens)))
+        """Whether any of ``patterns`` occurs anywhere in ``tokens`` (indexed once per pattern list)."""
+        indexed = self._pattern_sets.get(id(patterns))
+        if indexed is None:
+            indexed = self._pattern_sets[id(patterns)] = PatternSet(patterns)
+        return indexed.occurs_in(tokens)
 
     def _after_order_cue(self, tokens: Sequence[Token]) -> bool:
-        return any(
-            matches_at(pattern, tokens, start)
-            for pattern in self._cue_prefixes
-            for start in range(len(tokens))
-        )
+        return self._any_at(self._cue_prefixes, tokens)
 
     def _phone(self, digits: str) -> str | None:
         """E.164 if ``digits`` is a valid number: as dialled in the call language's usual region (a

@@ -144,6 +144,31 @@ def matches_at(pattern: Pattern, tokens: Sequence[Token], start: int) -> bool:
     )
 
 
+class PatternSet:
+    """Patterns indexed by their first word, so "does any of them occur in these tokens" looks at the
+    few patterns that can start at each token instead of trying every pattern everywhere."""
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        self.by_stem: dict[str, list[Pattern]] = {}
+        self.by_prefix: list[Pattern] = []
+        for pattern in patterns:
+            first = pattern.words[0]
+            if first.stem is not None:
+                self.by_stem.setdefault(first.stem, []).append(pattern)
+            else:
+                self.by_prefix.append(pattern)
+
+    def occurs_in(self, tokens: Sequence[Token]) -> bool:
+        for i, token in enumerate(tokens):
+            for pattern in self.by_stem.get(token.stem, ()):
+                if matches_at(pattern, tokens, i):
+                    return True
+            for pattern in self.by_prefix:
+                if pattern.words[0].matches(token) and matches_at(pattern, tokens, i):
+                    return True
+        return False
+
+
 def find(
     pattern: Pattern,
     turn: TurnView,
@@ -158,8 +183,9 @@ def find(
     if first.stem is not None and first.stem not in turn.stems:
         return found
     size = len(pattern.words)
-    for start in range(len(turn.tokens) - size + 1):
-        if matches_at(pattern, turn.tokens, start):
+    tokens = turn.tokens
+    for start in range(len(tokens) - size + 1):
+        if first.matches(tokens[start]) and matches_at(pattern, tokens, start):
             window = range(max(0, start - negation_window), start)
             clause = turn.token_clauses[start]
             negated = any(
