@@ -52,12 +52,11 @@ def main() -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
     from callsight.analysis.analyzer import Analyzer
+    from callsight.analysis.learned.features import SpokenTurn
+    from callsight.analysis.learned.model import LabelModel
     from callsight.analysis.rules import load_rules
 
     from tests.analysis_fixtures import build_transcript, load_calls
-
-    from callsight.analysis.learned.features import SpokenTurn
-    from callsight.analysis.learned.model import LabelModel
 
     started = time.perf_counter()
     model = LabelModel.shipped()
