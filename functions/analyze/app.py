@@ -40,7 +40,7 @@ analyzer = Analyzer(
     settings.phone_region,
     lambda phone: phone_lookup_hash(phone, hash_key),
     settings.order_number_pattern,
-    label_model_for(settings),  # the learned layer; LabelModelError here = the function does not start
+    lambda: label_model_for(settings),  # the learned layer, read from S3 at the first analysis
 )
 service = AnalyzeService(settings, analyzer)
 idempotency, persistence = idempotency_for(settings, "[call_id, transcript_version_id]")

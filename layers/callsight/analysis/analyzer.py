@@ -68,17 +68,24 @@ class Analyzer:
         phone_region: str,
         phone_hash: Callable[[str], str],
         order_number_pattern: str | None = None,
-        label_model: LabelModel | None = None,
+        label_model: LabelModel | Callable[[], LabelModel | None] | None = None,
     ) -> None:
-        """``label_model``: the learned layer beside the rules (None: rules only)."""
+        """``label_model``: the learned layer beside the rules (None: rules only), or a function that
+        loads it, called at the first analysis (a function module makes no AWS call at import)."""
         self.order_number_pattern = order_number_pattern
-        self.label_model = label_model
+        self._label_model = label_model
         self.rules = rules
         self.phone_region = phone_region
         self.phone_hash = phone_hash
         self._patterns: dict[tuple[str, int], list[Pattern]] = {}
         self._firsts: dict[int, frozenset[str] | None] = {}
         self._extractors: dict[str, EntityExtractor] = {}
+
+    @property
+    def label_model(self) -> LabelModel | None:
+        if self._label_model is not None and not isinstance(self._label_model, LabelModel):
+            self._label_model = self._label_model()  # LabelModelError: every analysis fails with the reason
+        return self._label_model
 
     def analyze(self, transcript: Transcript, call_id: str | None = None) -> CallAnalysis:
         check_transcript(transcript)
@@ -103,8 +110,9 @@ class Analyzer:
         )
         matches, occurrences = self._evaluate(context)
         scores = None
-        if self.label_model is not None:
-            scores = self.label_model.score([SpokenTurn(t.speaker.value, t.text) for t in transcript.turns])
+        label_model = self.label_model
+        if label_model is not None:
+            scores = label_model.score([SpokenTurn(t.speaker.value, t.text) for t in transcript.turns])
             matches = combine_categories(matches, scores, [r.id for r in self.rules.of_kind("category")])
         return self._build(context, call_id, matches, occurrences, warnings, scores)
 
