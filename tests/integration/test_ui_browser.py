@@ -112,7 +112,7 @@ def served(env: Stack) -> Iterator[str]:
 class Session:
     """One signed-in browser tab."""
 
-    def __init__(self, browser: Any, url: str, token: str, name: str) -> None:
+    def __init__(self, browser: Any, url: str, token: str, name: str, *, link: bool = False) -> None:
         self.context = browser.new_context(viewport={"width": 1360, "height": 900})
         self.page = self.context.new_page()
         self.page.set_default_timeout(10_000)
@@ -120,9 +120,12 @@ class Session:
         self.api_requests: list[str] = []
         self.page.on("request", self._count)
         started = time.perf_counter()
-        self.page.goto(f"{url}/ui")
-        self.page.fill("#signin textarea", token)
-        self.page.click("#signin button")
+        if link:  # the ready link `callsight local demo` prints
+            self.page.goto(f"{url}/ui#token={token}")
+        else:  # pasting a token, as a user does
+            self.page.goto(f"{url}/ui")
+            self.page.fill("#signin textarea", token)
+            self.page.click("#signin button")
         self.ready()
         #: From loading the page to the calls list shown (sign-in included).
         self.first_view_s = time.perf_counter() - started
@@ -256,7 +259,8 @@ def test_every_role_in_a_real_browser(env: Stack, browser: Any, served: str) -> 
     qa.close()
 
     # Agent 201: their own call only, masked; no audio for agents by default (the API's 403).
-    agent = Session(browser, served, mint(Role.AGENT, agent_id="201"), "agent")
+    agent = Session(browser, served, mint(Role.AGENT, agent_id="201"), "agent", link=True)
+    assert agent.page.url.endswith("/ui#/calls")  # the token left the address bar
     assert agent.page.locator("#calls-table tbody tr").count() == 1
     agent.open(f"#/call/{sale.call_id}")
     assert "no audio" in agent.page.inner_text("#audio-note")

@@ -564,5 +564,11 @@ document.getElementById("signout").addEventListener("click", () => {
   location.hash = "";
   renderSignIn("Signed out.");
 });
+// `callsight local demo` / `local up` print a ready link: /ui#token=<jwt>. The fragment never reaches a
+// server; the token moves to sessionStorage and leaves the address bar (and the history) at once.
+if (location.hash.startsWith("#token=")) {
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(location.hash.slice(7)));
+  history.replaceState(null, "", `${location.pathname}${location.search}#/calls`);
+}
 window.addEventListener("hashchange", route);
 route();
