@@ -109,18 +109,22 @@ def openapi() -> dict[str, Any]:
 
 # The web dashboard (callsight.ui): public static files, no data; every data request the page makes
 # goes to the authorised routes below with the user's own token. Not API operations: not in OpenAPI.
-UI_HEADERS: dict[str, str | list[str]] = dict(security_headers(settings.endpoint_for("s3")))
+MEDIA_ORIGIN = settings.endpoint_for("s3")
 
 
 def _ui_file(name: str) -> Response:
     found = ui_asset_file(name)
     if found is None:
         return Response(
-            body="not found", status_code=404, headers={"Content-Type": "text/plain", **UI_HEADERS}
+            body="not found",
+            status_code=404,
+            headers=security_headers(MEDIA_ORIGIN, Content_Type="text/plain"),
         )
     body, content_type = found
     return Response(
-        body=body.decode("utf-8"), status_code=200, headers={"Content-Type": content_type, **UI_HEADERS}
+        body=body.decode("utf-8"),
+        status_code=200,
+        headers=security_headers(MEDIA_ORIGIN, Content_Type=content_type),
     )
 
 
@@ -132,7 +136,7 @@ def ui_index() -> Response:
 @app.route("/ui/{asset}", methods=["GET"])
 def ui_asset(asset: str) -> Response:
     if asset in ("", "index.html"):  # the page lives at /ui: its relative links resolve from there
-        return Response(body="", status_code=302, headers={"Location": "../ui", **UI_HEADERS})
+        return Response(body="", status_code=302, headers=security_headers(MEDIA_ORIGIN, Location="../ui"))
     return _ui_file(asset)
 
 

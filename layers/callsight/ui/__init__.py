@@ -26,11 +26,13 @@ _TYPES = {
 }
 
 
-def security_headers(media_origin: str | None) -> dict[str, str]:
-    """Headers of every UI response: a self-only Content-Security-Policy (audio may also come from the
-    presigned-URL origin of the recordings: the emulator locally, S3 in AWS), no framing, no sniffing."""
+def security_headers(media_origin: str | None, **extra: str) -> dict[str, str | list[str]]:
+    """Headers of every UI response (plus ``extra``, e.g. ``Content_Type``): a self-only
+    Content-Security-Policy (audio may also come from the presigned-URL origin of the recordings: the
+    emulator locally, S3 in AWS), no framing, no sniffing."""
     media = media_origin or "https://*.amazonaws.com"
-    return {
+    headers: dict[str, str | list[str]] = {key.replace("_", "-"): value for key, value in extra.items()}
+    return headers | {
         "Content-Security-Policy": (
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             f"connect-src 'self'; media-src 'self' {media}; base-uri 'none'; form-action 'none'; "
