@@ -27,6 +27,8 @@ from callsight.observability import function_telemetry
 from callsight.reports.service import weekly_report_for
 from callsight.reports.weekly import WeeklyQuery, report_csv
 from callsight.storage.daily_stats import DailyStatsStore
+from callsight.ui import asset as ui_asset_file
+from callsight.ui import security_headers
 from chalice.app import BadRequestError, Chalice, Response
 from pydantic import ValidationError
 
@@ -103,6 +105,39 @@ def health() -> dict[str, str]:
 @app.route("/openapi.json", methods=["GET"])
 def openapi() -> dict[str, Any]:
     return DOCUMENT
+
+
+# The web dashboard (callsight.ui): public static files, no data; every data request the page makes
+# goes to the authorised routes below with the user's own token. Not API operations: not in OpenAPI.
+MEDIA_ORIGIN = settings.endpoint_for("s3")
+
+
+def _ui_file(name: str) -> Response:
+    found = ui_asset_file(name)
+    if found is None:
+        return Response(
+            body="not found",
+            status_code=404,
+            headers=security_headers(MEDIA_ORIGIN, Content_Type="text/plain"),
+        )
+    body, content_type = found
+    return Response(
+        body=body.decode("utf-8"),
+        status_code=200,
+        headers=security_headers(MEDIA_ORIGIN, Content_Type=content_type),
+    )
+
+
+@app.route("/ui", methods=["GET"])
+def ui_index() -> Response:
+    return _ui_file("index.html")
+
+
+@app.route("/ui/{asset}", methods=["GET"])
+def ui_asset(asset: str) -> Response:
+    if asset in ("", "index.html"):  # the page lives at /ui: its relative links resolve from there
+        return Response(body="", status_code=302, headers=security_headers(MEDIA_ORIGIN, Location="../ui"))
+    return _ui_file(asset)
 
 
 @app.route("/calls", methods=["GET"])

@@ -20,9 +20,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -223,6 +225,12 @@ def local_demo(
         Path, typer.Option(help="Folder of recordings (and sidecars) to ingest.")
     ] = SAMPLES_DIR,
     verbose: Annotated[bool, typer.Option(help="Show the functions' JSON logs.")] = False,
+    serve: Annotated[
+        bool | None,
+        typer.Option(
+            help="Keep serving the API and dashboard until Ctrl-C (default: when run in a terminal)."
+        ),
+    ] = None,
 ) -> None:
     """Start the emulator, ingest the sample recordings through the real pipeline, show the result."""
     from callsight.local.runner import LocalRunner
@@ -247,13 +255,34 @@ def local_demo(
         console.print(calls_table(settings))
         _print_pipeline_state(runner, drained)
         _demo_reconcile(settings)
-        _demo_api(settings)
+        api = _demo_api(settings)
         _demo_compliance(settings, calls)
+        _print_dashboard(settings, api.url)
+        if serve if serve is not None else sys.stdin.isatty():
+            console.print("serving the API and the dashboard until Ctrl-C")
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
+        api.stop()
     finally:
         emulator.stop()
 
 
-def _demo_api(settings: Settings) -> None:
+def _print_dashboard(settings: Settings, url: str) -> None:
+    """The dashboard's address with a ready admin token (the fragment never reaches a server)."""
+    from callsight.auth.tokens import Role, mint_local_token
+
+    admin = mint_local_token(settings, subject="local-admin", role=Role.ADMIN)
+    console.rule("Dashboard")
+    console.print(f"{url}/ui#token={admin}", highlight=False, soft_wrap=True)
+    console.print(
+        "(signed in as admin; other roles: `callsight token --role qa --sub you --team sales-ru`, "
+        "paste it after Sign out)",
+        highlight=False,
+    )
+
+
+def _demo_api(settings: Settings) -> Any:
     """Serve the API on localhost, print curl commands with minted tokens, and call it once."""
     import json as json_module
     import urllib.request
@@ -309,7 +338,7 @@ def _demo_api(settings: Settings) -> None:
             + ", ".join(f"{a['rank']}. {a['agent_id']} ({a['score']})" for a in report["agent_ranking"]),
             highlight=False,
         )
-    api.stop()
+    return api
 
 
 def _demo_compliance(settings: Settings, calls: list[CallRecord]) -> None:
@@ -424,6 +453,7 @@ def local_up(
             f"CALLSIGHT_AUDIT_ANCHOR_DIR={settings.audit_anchor_dir}[/]",
             highlight=False, soft_wrap=True,
         )  # fmt: skip
+        _print_dashboard(settings, api_url)
         console.print("then: callsight ingest <files> · callsight calls list · Ctrl-C here to stop")
         runner.run_forever(lambda: stop)
     finally:
