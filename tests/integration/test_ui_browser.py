@@ -66,11 +66,14 @@ def _transcript(entry: dict[str, Any], call_id: str) -> Any:
 def load_samples(env: Stack) -> dict[str, Any]:
     """The five sample recordings ingested, transcribed from their scripts and analysed."""
     from callsight.analysis.analyzer import Analyzer
+    from callsight.analysis.learned.model import LabelModel
     from callsight.analysis.rules import load_rules
     from callsight.analyze.service import AnalyzeService
     from callsight.models.messages import AnalyzeRequest
 
-    service = AnalyzeService(env.settings, Analyzer(load_rules(), "RU", lambda p: p[-4:]))
+    service = AnalyzeService(
+        env.settings, Analyzer(load_rules(), "RU", lambda p: p[-4:], label_model=LabelModel.shipped())
+    )
     calls = {}
     for entry in json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8")):
         name = Path(entry["file"]).name
@@ -203,6 +206,16 @@ def test_every_role_in_a_real_browser(env: Stack, browser: Any, served: str) -> 
     clicked = float(words.nth(20).get_attribute("data-start") or 0)
     assert now["start"] is not None and clicked <= now["start"] <= now["t"] + 0.05, (clicked, now)
     admin.page.evaluate("document.querySelector('#player').pause()")
+    # Each tag says which layer put it there; clicking one with evidence marks the turns that said it
+    labels = admin.page.locator("#tags ul.labels li")
+    assert labels.count() >= 1
+    assert all(any(source in text for source in ("rules", "model")) for text in labels.all_inner_texts()), (
+        labels.all_inner_texts()
+    )
+    with_evidence = admin.page.locator("#tags ul.labels li", has_text="evidence").locator("a.tag")
+    assert with_evidence.count() >= 1
+    with_evidence.first.click()
+    assert admin.page.locator("#transcript .turn.evidence").count() >= 1
     assert (
         "four one five" in admin.text()
     )  # the admin's transcript is unmasked: the check below means something

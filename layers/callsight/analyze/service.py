@@ -19,7 +19,13 @@ from callsight.analysis.alerts import rate_alerts, tripped_alerts
 from callsight.analysis.analyzer import Analyzer, TranscriptRejected
 from callsight.auth.access import Owner
 from callsight.config import Settings
-from callsight.models.analysis import AnalysisSummary, CallAnalysis, stored_entities, without_pii
+from callsight.models.analysis import (
+    AnalysisSummary,
+    CallAnalysis,
+    label_evidence,
+    stored_entities,
+    without_pii,
+)
 from callsight.models.call import CallRecord, CallStatus, error_detail
 from callsight.models.messages import AnalyzeRequest
 from callsight.observability import span
@@ -163,7 +169,7 @@ class AnalyzeService:
             sentiment_customer=sentiment.customer if sentiment else None,
             sentiment_agent=sentiment.agent if sentiment else None,
             sentiment_trend=sentiment.trend if sentiment else None,
-            customer_mood=sentiment.customer_mood if sentiment else None,
+            customer_mood=sentiment.customer_mood if sentiment else None, labels=label_evidence(analysis),
             risk_score=risk.score if risk else None, risk_level=risk.level if risk else None,
             checkpoints=analysis.checkpoints, metrics=analysis.metrics,
             entities=stored_entities(analysis.entities), warnings=analysis.warnings, analyzed_at=analysis.analyzed_at,

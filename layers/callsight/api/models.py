@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from callsight.models.analysis import StoredEntity, TalkMetrics
+from callsight.models.analysis import LabelEvidence, StoredEntity, TalkMetrics
 from callsight.models.call import CallRecord, CallStatus, Direction, StatusChange
 from callsight.models.feedback import LabelReview
 
@@ -127,6 +127,11 @@ class CallDetail(CallSummary):
     metrics: TalkMetrics | None
     entities: list[StoredEntity]
     masked: bool = Field(description="True when PII in this view is masked for the caller's role.")
+    labels: list[LabelEvidence] = Field(
+        default_factory=list,
+        description="Why each label is on the call: rules, model or both, the model's score, the evidence turns.",
+    )
+    customer_mood: str | None = Field(default=None, description="The customer's mood at the end of the call.")
     review: LabelReview | None = Field(
         default=None,
         description="The latest QA correction of the labels above (PUT /calls/{call_id}/labels), if any.",
@@ -146,7 +151,8 @@ class CallDetail(CallSummary):
             **summary, status_history=call.status_history, purpose=analysis.purpose if analysis else None,
             refusal_reason=analysis.refusal_reason if analysis else None,
             checkpoints=analysis.checkpoints if analysis else {}, metrics=analysis.metrics if analysis else None,
-            entities=entities, masked=True, review=call.review,
+            entities=entities, masked=True, review=call.review, labels=analysis.labels if analysis else [],
+            customer_mood=analysis.customer_mood if analysis else None,
         )  # fmt: skip
 
 

@@ -52,6 +52,39 @@ class LabelDecision(BaseModel):
     rules_said: str | None = Field(default=None, description="The rules' value, when the model overruled it.")
 
 
+class LabelEvidence(BaseModel):
+    """Why a label is on the call, without the words: which turns said it (the transcript shows them,
+    masked per role), which layer decided, and the model's score."""
+
+    label: str = Field(description="A category id, or purpose | outcome | refusal_reason | customer_mood.")
+    value: str | None = None
+    source: LabelSource
+    score: float | None = None
+    turns: list[int] = Field(default_factory=list, description="Indices into the transcript's turns.")
+    starts: list[float] = Field(
+        default_factory=list, description="Where in the call each evidence starts (s)."
+    )
+
+
+def label_evidence(analysis: CallAnalysis) -> list[LabelEvidence]:
+    """The categories and one-value decisions of ``analysis`` as text-free evidence."""
+    labels = [
+        LabelEvidence(
+            label=m.id,
+            source=m.source,
+            score=m.score,
+            turns=[e.turn for e in m.evidence],
+            starts=[e.start for e in m.evidence],
+        )
+        for m in analysis.categories
+    ]
+    labels += [
+        LabelEvidence(label=name, value=d.value, source=d.source, score=d.score)
+        for name, d in analysis.decisions.items()
+    ]
+    return labels
+
+
 class SentimentSummary(BaseModel):
     per_turn: list[float]
     agent: float | None
@@ -190,6 +223,10 @@ class AnalysisSummary(BaseModel):
     sentiment_agent: float | None = None
     sentiment_trend: float | None = None
     customer_mood: Mood | None = None
+    labels: list[LabelEvidence] = Field(
+        default_factory=list,
+        description="Each category and one-value field: which layer, score, evidence turns.",
+    )
     risk_score: float | None = None
     risk_level: str | None = None
     checkpoints: dict[str, bool]

@@ -250,6 +250,26 @@ function stem(term) {
   return t.length > 5 ? t.slice(0, t.length - 2) : t;
 }
 
+// Each tag says which layer put it there (rules: phrases with evidence; model: the learned layer's
+// score); clicking one marks its evidence turns in the transcript and plays the first.
+function labelList(detail, box, audio) {
+  const categories = (detail.labels || []).filter((l) => detail.tags.includes(l.label));
+  if (!categories.length) return detail.tags.length ? el("span", {}, tags(detail.tags)) : el("span", { class: "muted" }, "none");
+  const decided = (detail.labels || []).filter((l) => !detail.tags.includes(l.label) && l.value);
+  const show = (label) => {
+    box.querySelectorAll(".turn.evidence").forEach((n) => n.classList.remove("evidence"));
+    for (const index of label.turns) box.querySelector(`.turn[data-turn="${index}"]`)?.classList.add("evidence");
+    box.querySelector(".turn.evidence")?.scrollIntoView({ block: "center" });
+    if (label.starts.length) audio.currentTime = label.starts[0];
+  };
+  const why = (l) => `${l.source}${l.score === null || l.score === undefined ? "" : ` ${fmt.num(l.score)}`}`;
+  return el("div", {},
+    el("ul", { class: "labels" }, categories.map((l) => el("li", {},
+      el("a", { href: "#", class: "tag", dataset: { label: l.label }, onclick: (ev) => { ev.preventDefault(); show(l); } }, l.label),
+      el("span", { class: "muted" }, ` ${why(l)}${l.turns.length ? ` · ${l.turns.length} evidence` : ""}`)))),
+    decided.length ? el("p", { class: "muted" }, decided.map((l) => `${l.label}: ${l.value} (${why(l)})`).join(" · ")) : null);
+}
+
 async function renderCall(callId, params) {
   main.append(el("p", {}, el("a", { href: "#/calls" }, "← calls")));
   const [detail, transcript] = await Promise.all([
@@ -265,8 +285,8 @@ async function renderCall(callId, params) {
   if (transcript instanceof Error) {
     box.append(errorBox(transcript));
   } else {
-    for (const turn of transcript.turns) {
-      const line = el("div", { class: `turn ${turn.speaker}` }, el("div", { class: "who" }, `${turn.speaker} · ${fmt.secs(turn.start)}`));
+    for (const [index, turn] of transcript.turns.entries()) {
+      const line = el("div", { class: `turn ${turn.speaker}`, dataset: { turn: index } }, el("div", { class: "who" }, `${turn.speaker} · ${fmt.secs(turn.start)}`));
       const text = el("div", { class: "text" });
       for (const w of transcript.words.slice(turn.first_word, turn.first_word + turn.word_count)) {
         let cls = wordClass(w.text);
@@ -293,7 +313,7 @@ async function renderCall(callId, params) {
       "Customer", detail.customer_phone || "–", "Duration", fmt.secs(detail.duration_s), "Language", detail.language || "–",
       "Purpose", detail.purpose || "–", "Outcome", detail.outcome || "–", "Refusal", detail.refusal_reason || "–",
       "Sentiment", fmt.num(detail.sentiment), "Risk", fmt.num(detail.risk_score), "PII", detail.masked ? "masked" : "shown")),
-    el("div", { class: "card", id: "tags" }, el("h3", {}, "Tags"), detail.tags.length ? tags(detail.tags) : el("span", { class: "muted" }, "none")),
+    el("div", { class: "card", id: "tags" }, el("h3", {}, "Tags"), labelList(detail, box, audio)),
     el("div", { class: "card", id: "checkpoints" }, el("h3", {}, "Checkpoints"),
       Object.keys(detail.checkpoints).length
         ? el("ul", {}, Object.entries(detail.checkpoints).map(([k, ok]) => el("li", { class: ok ? "ok" : "no" }, `${ok ? "✓" : "✗"} ${k}`)))
