@@ -1,7 +1,7 @@
 """The analyzer on the labelled corpus (``tests/fixtures/analysis/corpus``): calls it was not tuned on.
 
-255 RU/EN calls written by three other authors (and made consistent by a fourth) without sight of
-the phrase lists, in deliberately varied styles (paraphrase, colloquial speech, ASR-like text,
+415 RU/EN calls written by five other authors (the first 255 made consistent by a sixth) without sight
+of the phrase lists, in deliberately varied styles (paraphrase, colloquial speech, ASR-like text,
 numbers as words, long and very short calls, pranks and social engineering, genuine fraud reports,
 mono recordings), labelled by the definitions in ``corpus/LABELS.md``. The split is fixed by each
 call's id (``split_of``): train / dev / **test**. The test split is sealed: rules, thresholds and
@@ -29,21 +29,22 @@ CATEGORIES = (
     "competitor_mention", "urgency", "cancellation_refund", "callback_request", "order_placed",
     "profanity", "fraud_suspicion",
 )  # fmt: skip
-#: Dev split, rules only, measured 2026-12-04: categories micro F1 0.63 (P 0.80, R 0.52), outcome
-#: 0.55, customer sentiment sign 0.54 (test split: F1 0.61, outcome 0.61, sentiment 0.53). Entity
-#: recall on dev after issue 17 item 3: money 0.34 -> 0.60 (P 1.00 -> 0.93), order_number 0.87 -> 0.91
-#: (P 0.93), email 0.60 -> 0.80 (P 0.75 -> 1.00); test split: money 0.34 -> 0.61, order_number 0.62 -> 0.85,
-#: email 0.33 -> 0.89. Then spoken price forms, spelled letters and booking cues: dev money 0.60 -> 0.98
-#: (P 0.93 -> 1.00), order_number 0.91 -> 0.98 (P 0.93 -> 1.00); test: money 0.61 -> 0.92, order_number
-#: 0.85 -> 0.87.
-DEV_FLOORS = {"categories_f1": 0.58, "outcome": 0.50, "customer_sentiment": 0.48}
-#: Rules + the shipped model on the sealed test split, measured once (2026-12-04, model fitted on
-#: train + dev): categories F1 0.77 (P 0.72 R 0.83), outcome 0.84, customer mood 0.71, purpose 0.79;
-#: money recall 0.61, order numbers 0.85. Issue 17's targets are F1 0.85, outcome 0.80, mood 0.75,
-#: money and order numbers 0.85: outcome and order numbers meet them, the rest do not yet. The floors
-#: sit a little under the measurement so that a worse retrained model or rule change fails here.
+#: Dev split, rules only, 2026-12-04. First 78 dev calls: categories micro F1 0.63 (P 0.80, R 0.52),
+#: outcome 0.55, customer mood 0.54 (test: F1 0.61, outcome 0.61, mood 0.53). The grown corpus's 129
+#: dev calls: F1 0.63, outcome 0.49, mood 0.46 (the new calls are harder for the rules). Entity recall
+#: after issue 17 item 3 and the spoken price forms, spelled letters and booking cues: dev money
+#: 0.34 -> 0.98, order numbers 0.87 -> 0.98, e-mail 0.60 -> 0.80 (78 dev calls).
+DEV_FLOORS = {"categories_f1": 0.58, "outcome": 0.45, "customer_sentiment": 0.42}
+#: Rules + the shipped model on the sealed test split, measured once per model (never used to choose
+#: anything). 2026-12-04, 255-call corpus, model fitted on train + dev: categories F1 0.77, outcome
+#: 0.84, mood 0.71. Then the corpus grew to 415 calls (160 more by two new authors, each in the split
+#: its id gives) and the model was refitted (216 train + 129 dev calls): test (118 calls) categories
+#: F1 0.77 (P 0.73 R 0.82), outcome 0.86, customer mood 0.77, purpose 0.76, refusal reason 0.52;
+#: money recall 0.92, order numbers 0.83. Issue 17's targets: F1 0.85, outcome 0.80, mood 0.75, money
+#: and order numbers 0.85 -- outcome, mood and money meet them; categories and order numbers do not.
+#: The floors sit a little under the measurement so that a worse model or rule change fails here.
 TEST_FLOORS = {
-    "categories_f1": 0.74, "outcome": 0.80, "customer_sentiment": 0.68, "money": 0.58, "order_number": 0.82,
+    "categories_f1": 0.74, "outcome": 0.82, "customer_sentiment": 0.73, "money": 0.88, "order_number": 0.80,
 }  # fmt: skip
 
 
