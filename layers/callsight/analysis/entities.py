@@ -205,23 +205,27 @@ _RU_LETTER_NAMES = {
     "эм": "М", "эн": "Н", "пэ": "П", "эр": "Р", "эс": "С", "тэ": "Т", "эф": "Ф", "ха": "Х", "цэ": "Ц",
     "ша": "Ш",
 }  # fmt: skip
-#: One spelled letter: "P as in Peter", a capital «как» a name, «эс», «цэ».
+#: One spelled letter: "P as in Peter" (or "as in apple"), a capital «как» a name, «эс», «цэ».
 _SPELLED_LETTER = (
-    r"(?:(?<![^\W\d_])[A-ZА-ЯЁ] (?:as in|like|for|как) [A-ZА-ЯЁ][^\W\d_]+"
+    r"(?:(?<![^\W\d_])[A-ZА-ЯЁ] (?:as in [^\W\d_]+|(?:like|for|как) [A-ZА-ЯЁ][^\W\d_]+)"
     rf"|(?i:\b(?:{'|'.join(_RU_LETTER_NAMES)})\b))"
 )
-_SPELLED_PREFIX = re.compile(rf"((?:{_SPELLED_LETTER}[ ,\-]+){{1,3}})$")
+#: A bare capital letter said beside spelled ones: "W, D as in delta, 8…", "K as in kilo, L, 5…".
+_BARE_LETTER = r"(?:(?<![^\W\d_])[A-ZА-ЯЁ](?![^\W\d_]))"
+_SPELLED_PREFIX = re.compile(rf"((?:(?:{_SPELLED_LETTER}|{_BARE_LETTER})[ ,\-]+){{1,3}})$")
+_SPELLED_OR_BARE = re.compile(rf"{_SPELLED_LETTER}|{_BARE_LETTER}")
 
 
 def _spelled_prefix(text: str, start: int) -> tuple[str, int] | None:
     """Letters spelled out before the digits at ``start``, and where they begin: "R as in Romeo,
-    8 8 2 1 5", a capital letter «как» a name, «эс цэ, 2 7, 661»."""
+    8 8 2 1 5", a capital letter «как» a name, «эс цэ, 2 7, 661»; a bare letter beside a spelled one
+    counts too ("F as in Frank, D, 6 6 2 3 8")."""
     window = max(0, start - 60)
     m = _SPELLED_PREFIX.search(text[window:start])
-    if m is None:
-        return None
+    if m is None or re.search(_SPELLED_LETTER, m.group(1)) is None:
+        return None  # bare letters alone: ``_LETTER_PREFIX`` decides (it knows letters that are words)
     letters = ""
-    for piece in re.finditer(_SPELLED_LETTER, m.group(1)):
+    for piece in _SPELLED_OR_BARE.finditer(m.group(1)):
         word = piece.group(0)
         letters += _RU_LETTER_NAMES.get(word.lower(), word[:1])
     return letters.upper(), window + m.start(1)

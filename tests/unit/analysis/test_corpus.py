@@ -40,11 +40,12 @@ DEV_FLOORS = {"categories_f1": 0.58, "outcome": 0.45, "customer_sentiment": 0.42
 #: 0.84, mood 0.71. Then the corpus grew to 415 calls (160 more by two new authors, each in the split
 #: its id gives) and the model was refitted (216 train + 129 dev calls): test (118 calls) categories
 #: F1 0.77 (P 0.73 R 0.82), outcome 0.86, customer mood 0.77, purpose 0.76, refusal reason 0.52;
-#: money recall 0.92, order numbers 0.83. Issue 17's targets: F1 0.85, outcome 0.80, mood 0.75, money
-#: and order numbers 0.85 -- outcome, mood and money meet them; categories and order numbers do not.
+#: money recall 0.92, order numbers 0.83, then 0.86 once a bare letter beside a spelled one ("W, D as
+#: in delta") was read (found on train/dev). Issue 17's targets: F1 0.85, outcome 0.80, mood 0.75,
+#: money and order numbers 0.85 -- all met but categories.
 #: The floors sit a little under the measurement so that a worse model or rule change fails here.
 TEST_FLOORS = {
-    "categories_f1": 0.74, "outcome": 0.82, "customer_sentiment": 0.73, "money": 0.88, "order_number": 0.80,
+    "categories_f1": 0.74, "outcome": 0.82, "customer_sentiment": 0.73, "money": 0.88, "order_number": 0.83,
 }  # fmt: skip
 
 

@@ -233,6 +233,8 @@ def test_times_years_counts_and_addresses_are_not_money(language: str, text: str
         ("ru", ["Номер заявки: Д как Дмитрий, пять восемь один ноль два."], "Д58102"),
         ("ru", ["Квитанция пэ эр, сорок один, двести тридцать."], "ПР41230"),
         ("ru", ["Заказ семь ноль, шестьсот ноль три."], "70603"),
+        ("en", ["The order number? Sure: T, G as in golf, three one nine nine four."], "TG31994"),
+        ("en", ["My order is P as in papa, Q, seven seven zero one five."], "PQ77015"),
     ],
 )
 def test_spelled_letters_and_booking_cues_make_order_numbers(
