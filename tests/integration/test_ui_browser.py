@@ -112,6 +112,17 @@ def served(env: Stack) -> Iterator[str]:
     api.stop()
 
 
+def wait_until(page: Any, predicate: str, arg: Any = None, timeout_s: float = 15.0) -> None:
+    """Polls ``predicate`` (a JS function) with ``page.evaluate`` until it is truthy. Not Playwright's
+    ``wait_for_function``: that polls with ``new Function`` inside the page, which the UI's
+    Content-Security-Policy (no 'unsafe-eval', as it should be) refuses once the first check fails."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(predicate, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s} s: {predicate}")
+        page.wait_for_timeout(50)
+
+
 class Session:
     """One signed-in browser tab."""
 
@@ -144,7 +155,7 @@ class Session:
     def open(self, hash_: str) -> None:
         self.api_requests.clear()
         self.page.evaluate("h => { location.hash = h }", hash_)
-        self.page.wait_for_function("h => location.hash === h", arg=hash_)
+        wait_until(self.page, "h => location.hash === h", hash_)
         self.page.wait_for_selector(
             f"#main[data-view={hash_[2:].split('/')[0].split('?')[0]}][data-ready=true]"
         )
@@ -192,11 +203,12 @@ def test_every_role_in_a_real_browser(env: Stack, browser: Any, served: str) -> 
     sale = calls["en_outbound_sale"]
     admin.open(f"#/call/{sale.call_id}")
     assert admin.page.locator("#transcript .w").count() > 40
-    admin.page.wait_for_function("document.querySelector('#player').readyState >= 1")
+    wait_until(admin.page, "() => document.querySelector('#player').readyState >= 1")
     words = admin.page.locator("#transcript .w")
     words.nth(20).click()  # a click on a word seeks the audio there and plays
-    admin.page.wait_for_function(
-        "document.querySelector('#player').currentTime > 0 && !document.querySelector('#player').paused"
+    wait_until(
+        admin.page,
+        "() => document.querySelector('#player').currentTime > 0 && !document.querySelector('#player').paused",
     )
     admin.page.wait_for_timeout(1200)
     now = admin.page.evaluate(
