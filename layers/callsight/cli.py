@@ -256,6 +256,13 @@ def local_demo(
         _print_pipeline_state(runner, drained)
         _demo_reconcile(settings)
         api = _demo_api(settings)
+        if sys.stdin.isatty():  # a person is watching: let them look before the sweeps delete calls
+            _print_dashboard(settings, api.url)
+            with contextlib.suppress(EOFError):
+                console.input(
+                    "open the dashboard now: the retention sweep below deletes every call but the held one "
+                    "(clock moved +400 days). Press Enter to run the compliance sweeps… "
+                )
         _demo_compliance(settings, calls)
         _print_dashboard(settings, api.url)
         if serve if serve is not None else sys.stdin.isatty():
