@@ -15,7 +15,7 @@ import re
 
 from callsight.analysis.analyzer import Analyzer
 
-from tests.analysis_fixtures import Evaluation, Tally, evaluate, load_calls
+from tests.analysis_fixtures import Evaluation, evaluate, load_calls
 from tests.conftest import REPO
 
 REPORT = REPO / "tests" / "bench" / "results" / "analysis-quality.txt"
@@ -28,14 +28,6 @@ ENTITY_FLOORS = {
 ACCURACY_FLOORS = {"purpose": 0.7, "outcome": 0.6, "customer_sentiment": 0.6}
 
 
-def micro(tallies: dict[str, Tally]) -> Tally:
-    return Tally(
-        sum(t.tp for t in tallies.values()),
-        sum(t.fp for t in tallies.values()),
-        sum(t.fn for t in tallies.values()),
-    )
-
-
 def held_out(call_id: str) -> bool:
     match = re.match(r"[a-z]+_(\d+)", call_id)
     return match is not None and int(match.group(1)) % 2 == 0
@@ -44,7 +36,7 @@ def held_out(call_id: str) -> bool:
 def write_report(sections: dict[str, Evaluation]) -> str:
     lines = []
     for title, evaluation in sections.items():
-        overall = micro(evaluation.categories)
+        overall = evaluation.micro
         lines += [
             f"== {title}: categories micro precision {overall.precision:.2f}, recall {overall.recall:.2f}",
             evaluation.report(),
@@ -72,7 +64,7 @@ def test_precision_and_recall_per_category(analyzer: Analyzer) -> None:
     report = write_report(sections)
     print("\n" + report)  # shown with -s; also in tests/bench/results/analysis-quality.txt
     mistakes = "\n".join(everything.mistakes)
-    overall = micro(everything.categories)
+    overall = everything.micro
     assert overall.precision >= 0.85 and overall.recall >= 0.80, f"{report}\n{mistakes}"
     for name, tally in everything.categories.items():
         assert tally.precision >= CATEGORY_FLOOR[0] and tally.recall >= CATEGORY_FLOOR[1], (

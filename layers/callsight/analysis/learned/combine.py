@@ -2,8 +2,8 @@
 
 Categories: a rule that fires keeps its evidence (and gets the model's score); the model adds a
 category the rules missed when its probability clears that category's threshold. One-value fields
-(purpose, outcome, refusal reason, customer mood): the model decides when its best value's
-probability is at least :data:`FIELD_CONFIDENCE`; below that the rules' value stands. Every decision
+(purpose, outcome, refusal reason, customer mood): the model's best value stands whenever the model
+ran (on dev it beat the rules at every confidence cut-off tried); else the rules' value. Every decision
 says which layer made it, so a reviewer sees whether a phrase or the model is behind a label.
 """
 
@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from callsight.analysis.learned.model import Scores
 from callsight.models.analysis import CategoryMatch, LabelDecision
 
-#: The model overrules the rules on a one-value field only with at least this probability.
-FIELD_CONFIDENCE = 0.0
 #: Sign of a mean turn sentiment that counts as a mood when the model did not run.
 MOOD_THRESHOLD = 0.15
 
@@ -49,13 +47,11 @@ def combine_categories(
 
 
 def decide(name: str, rules_value: str | None, scores: Scores | None) -> LabelDecision:
-    """One field's value: the model's when it is confident enough, else the rules'."""
+    """One field's value: the model's when it ran, else the rules'."""
     best = scores.best(name) if scores is not None else None
     if best is None:
         return LabelDecision(value=rules_value, source="rules")
     value, probability = best
-    if probability < FIELD_CONFIDENCE:
-        return LabelDecision(value=rules_value, source="rules", score=round(probability, 3))
     if value == rules_value:
         return LabelDecision(value=value, source="rules+model", score=round(probability, 3))
     return LabelDecision(value=value, source="model", score=round(probability, 3), rules_said=rules_value)

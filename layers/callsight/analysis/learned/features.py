@@ -98,6 +98,10 @@ class Vocabulary:
             index[view] = columns
         return cls(index, idf)
 
+    def columns_of(self, views: Iterable[str]) -> list[int]:
+        """The feature columns of ``views``."""
+        return [column for view in views for column in self.index[view].values()]
+
     def vector(self, counts: Mapping[str, Counter[str]]) -> dict[int, float]:
         """Sparse tf-idf (sublinear tf), each view scaled to unit length on its own."""
         vector: dict[int, float] = {}

@@ -75,8 +75,7 @@ class LabelModel:
         self._masks: dict[str, np.ndarray] = {}
         for head in self.heads.values():
             mask = np.zeros(vocabulary.size, dtype=bool)
-            for view in head.views:
-                mask[list(vocabulary.index[view].values())] = True
+            mask[vocabulary.columns_of(head.views)] = True
             self._masks[head.name] = mask
 
     @property

@@ -54,8 +54,7 @@ def _matrix(rows: Sequence[dict[int, float]], width: int, mask: np.ndarray) -> A
 
 def _mask(vocabulary: Vocabulary, views: Sequence[str]) -> np.ndarray:
     mask = np.zeros(vocabulary.size, dtype=bool)
-    for view in views:
-        mask[list(vocabulary.index[view].values())] = True
+    mask[vocabulary.columns_of(views)] = True
     return mask
 
 
