@@ -6,6 +6,9 @@ derived here from the deployment prefix so the template, the local runner and th
 
 from __future__ import annotations
 
+import difflib
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -56,24 +59,41 @@ class Settings(BaseSettings):
         "Docker, whose DynamoDB needs Java: DynamoDB on a moto server). Also read from AWS's own "
         "`AWS_ENDPOINT_URL_DYNAMODB`, which an explicit `aws_endpoint` would otherwise override.",
     )
-    region: str = "us-east-1"
+    region: str = Field(default="us-east-1", description="AWS region of every client.")
     prefix: str = Field(default="callsight-local", description="Deployment prefix of every resource name.")
 
     # --- ingest limits --------------------------------------------------------------------------
-    recordings_prefix: str = "recordings/"
-    max_object_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
-    max_duration_s: float = Field(default=4 * 3600, gt=0)
-    min_duration_s: float = Field(default=0.5, ge=0)
-    accepted_codecs: str = DEFAULT_ACCEPTED_CODECS
+    recordings_prefix: str = Field(
+        default="recordings/",
+        description="Only objects under this key prefix of the recordings bucket are calls.",
+    )
+    max_object_bytes: int = Field(
+        default=512 * 1024 * 1024, gt=0, description="Larger uploads are quarantined (`too_large`)."
+    )
+    max_duration_s: float = Field(
+        default=4 * 3600, gt=0, description="Longer recordings are quarantined at ingest (`too_long`)."
+    )
+    min_duration_s: float = Field(
+        default=0.5, ge=0, description="Shorter recordings are quarantined (`too_short`)."
+    )
+    accepted_codecs: str = Field(
+        default=DEFAULT_ACCEPTED_CODECS,
+        description="FFmpeg codec names accepted; others are quarantined (`unsupported_codec`).",
+    )
 
     # --- metadata -------------------------------------------------------------------------------
-    filename_pattern: str = FREEPBX_FILENAME_PATTERN
-    pbx_timezone: str = "UTC"
+    filename_pattern: str = Field(
+        default=FREEPBX_FILENAME_PATTERN,
+        description="Regex over the recording's file name (no extension) giving call type, numbers, date, time, id.",
+    )
+    pbx_timezone: str = Field(default="UTC", description="IANA time zone of the times in PBX file names.")
     require_start_time: bool = Field(
         default=False,
         description="Quarantine calls whose start time no metadata source gives (else: upload time, flagged).",
     )
-    agent_channel: Literal["left", "right"] = "left"
+    agent_channel: Literal["left", "right"] = Field(
+        default="left", description="Stereo: the agent's side when the call's own metadata does not say."
+    )
     phone_region: str = Field(default="RU", description="Region for numbers written without a country code.")
     order_number_pattern: str | None = Field(
         default=None,
@@ -93,13 +113,15 @@ class Settings(BaseSettings):
         default=None,
         description="Where bundled models are assembled (default: ~/.cache/callsight, /tmp in Lambda).",
     )
-    asr_device: Literal["auto", "cpu", "cuda"] = "auto"
+    asr_device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="'auto': CUDA when a GPU is visible, else CPU."
+    )
     asr_compute_type: str | None = Field(default=None, description="Default: float16 on CUDA, int8 on CPU.")
     asr_batched: bool | None = Field(
         default=None, description="Use faster-whisper's batched pipeline (default: on CUDA only)."
     )
-    asr_batch_size: int = Field(default=8, gt=0)
-    asr_beam_size: int = Field(default=5, gt=0)
+    asr_batch_size: int = Field(default=8, gt=0, description="Segments per batch in the batched pipeline.")
+    asr_beam_size: int = Field(default=5, gt=0, description="Beam search width (1: greedy, faster).")
     asr_cpu_threads: int = Field(default=0, ge=0, description="0: one per available core.")
     asr_vad_filter: bool = Field(default=True, description="Skip silence with Silero VAD before decoding.")
     asr_vad_threshold: float = Field(
@@ -187,7 +209,11 @@ class Settings(BaseSettings):
     )
 
     # --- idempotency ----------------------------------------------------------------------------
-    idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
+    idempotency_ttl_s: int = Field(
+        default=24 * 3600,
+        gt=0,
+        description="How long a processed event is remembered (duplicates within it are skipped).",
+    )
 
     @field_validator("recordings_prefix")
     @classmethod
@@ -245,12 +271,80 @@ class Settings(BaseSettings):
         return self.model_copy(update=values)
 
 
+#: ``CALLSIGHT_*`` variables that are not settings: read by the test suite and CI scripts only.
+TOOLING_VARIABLES = frozenset({"CALLSIGHT_CHROMIUM", "CALLSIGHT_PYTHON312", "CALLSIGHT_TEST_BACKEND"})
+
+
+class UnknownSetting(ValueError):
+    """A ``CALLSIGHT_*`` variable that no setting reads (a typo would otherwise be silently ignored)."""
+
+
+def setting_variables() -> dict[str, str]:
+    """Every ``CALLSIGHT_*`` variable a setting reads, with the setting's name."""
+    names: dict[str, str] = {}
+    for name, field in Settings.model_fields.items():
+        names[f"CALLSIGHT_{name.upper()}"] = name
+        alias = field.validation_alias
+        for choice in alias.choices if isinstance(alias, AliasChoices) else []:
+            if isinstance(choice, str) and choice.upper().startswith("CALLSIGHT_"):
+                names[choice.upper()] = name
+    return names
+
+
+def check_environment(environ: Mapping[str, str] = os.environ) -> None:
+    """Refuse a ``CALLSIGHT_*`` variable that is neither a setting nor a tooling variable, naming
+    the closest setting (called at start-up by :func:`get_settings`)."""
+    known = setting_variables()
+    unknown = sorted(
+        name for name in environ if name.upper().startswith("CALLSIGHT_") and name.upper() not in known
+        and name.upper() not in TOOLING_VARIABLES
+    )  # fmt: skip
+    if not unknown:
+        return
+    problems = []
+    for name in unknown:
+        close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.75)
+        problems.append(f"{name}" + (f" (did you mean {close[0]}?)" if close else ""))
+    raise UnknownSetting(
+        "not a Callsight setting: " + "; ".join(problems) + ". Every setting is listed in the README's "
+        "Configuration table (`python -m callsight.config` prints it); unset the variable or fix its name."
+    )
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (secrets resolved); call :func:`reset_settings` after changing the
-    environment."""
+    """The process-wide settings (secrets resolved), after refusing misspelt ``CALLSIGHT_*``
+    variables; call :func:`reset_settings` after changing the environment."""
+    check_environment()
     return Settings().with_secrets()
 
 
 def reset_settings() -> None:
     get_settings.cache_clear()
+
+
+def _shown_default(name: str) -> str:
+    field = Settings.model_fields[name]
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, SecretStr):
+        return "a local-development value"
+    if default is None or default == {}:
+        return "unset"
+    if isinstance(default, bool):
+        return str(default).lower()
+    if isinstance(default, float) and default.is_integer():
+        default = int(default)
+    return "`" + str(default).replace("|", "\\|") + "`"
+
+
+def settings_markdown() -> str:
+    """The README's Configuration table: every setting, its default and what it does."""
+    rows = ["| variable | default | what it does |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        what = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `CALLSIGHT_{name.upper()}` | {_shown_default(name)} | {what} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # python -m callsight.config: print the table for the README
+    print(settings_markdown(), end="")
