@@ -11,11 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from callsight.analysis.analyzer import Analyzer
 from callsight.analysis.rules import DEFAULT_RULES, load_rules
@@ -24,6 +21,7 @@ from callsight.config import get_settings
 from callsight.models.messages import AnalyzeRequest
 from callsight.observability import PipelineMetric, function_telemetry
 from callsight.phone import phone_lookup_hash
+from callsight.queue_stage import QueueStage
 from callsight.resources import ANALYZE_QUEUE
 from callsight.storage.idempotency import idempotency_for
 from callsight.storage.label_models import label_model_for
@@ -65,24 +63,8 @@ def analyze_call(request: AnalyzeRequest) -> dict[str, Any]:
     return outcome.model_dump(mode="json")
 
 
-@tracer.capture_method
-def record_handler(record: SQSRecord) -> dict[str, Any]:
-    request = AnalyzeRequest.model_validate_json(record.body)
-    logger.append_keys(call_id=request.call_id)
-    try:
-        return analyze_call(request=request)  # type: ignore[no-any-return]
-    except IdempotencyAlreadyInProgressError:
-        # A concurrent copy of this message is processing the call right now. That is not a failed
-        # attempt: releasing the call would undo the other one's work (or fail the call). Retry later.
-        logger.info("another attempt is processing this call; the message will be retried")
-        raise
-    except Exception as error:
-        final = ANALYZE_QUEUE.is_last_attempt(record.attributes.approximate_receive_count)
-        logger.exception("analysis attempt failed", extra={"final_attempt": final})
-        service.release_after_error(request.call_id, error, final=final)
-        if final:
-            metrics.add_metric(name=PipelineMetric.CALLS_FAILED, unit=MetricUnit.Count, value=1)
-        raise
+stage = QueueStage("analysis", ANALYZE_QUEUE, AnalyzeRequest, analyze_call, service, logger, metrics)
+record_handler = tracer.capture_method(stage.handle_record)
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -90,7 +72,4 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return stage.handle_batch(event, context, record_handler)

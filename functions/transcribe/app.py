@@ -13,17 +13,15 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from callsight.asr.engine import AsrEngine, EngineConfig
 from callsight.asr.transcriber import Transcriber
 from callsight.config import get_settings
 from callsight.models.messages import TranscribeRequest
 from callsight.observability import PipelineMetric, function_telemetry
+from callsight.queue_stage import QueueStage
 from callsight.resources import TRANSCRIBE_QUEUE
 from callsight.storage.idempotency import idempotency_for
 from callsight.transcribe.service import TranscribeOutcomeKind, TranscribeService
@@ -65,24 +63,10 @@ def transcribe_call(request: TranscribeRequest) -> dict[str, Any]:
     return outcome.model_dump(mode="json")
 
 
-@tracer.capture_method
-def record_handler(record: SQSRecord) -> dict[str, Any]:
-    request = TranscribeRequest.model_validate_json(record.body)
-    logger.append_keys(call_id=request.call_id)
-    try:
-        return transcribe_call(request=request)  # type: ignore[no-any-return]
-    except IdempotencyAlreadyInProgressError:
-        # A concurrent copy of this message is processing the call right now. That is not a failed
-        # attempt: releasing the call would undo the other one's work (or fail the call). Retry later.
-        logger.info("another attempt is processing this call; the message will be retried")
-        raise
-    except Exception as error:
-        final = TRANSCRIBE_QUEUE.is_last_attempt(record.attributes.approximate_receive_count)
-        logger.exception("transcription attempt failed", extra={"final_attempt": final})
-        service.release_after_error(request.call_id, error, final=final)
-        if final:
-            metrics.add_metric(name=PipelineMetric.CALLS_FAILED, unit=MetricUnit.Count, value=1)
-        raise
+stage = QueueStage(
+    "transcription", TRANSCRIBE_QUEUE, TranscribeRequest, transcribe_call, service, logger, metrics
+)
+record_handler = tracer.capture_method(stage.handle_record)
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -90,7 +74,4 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return stage.handle_batch(event, context, record_handler)
