@@ -183,7 +183,7 @@ class AnalyzeService:
             "call_id": call.call_id, "started_at": call.started_at, "agent_id": call.agent_id, "team": call.team,
             "queue": call.queue, "direction": call.direction.value, "language": summary.language, "tags": tags,
             "purpose": summary.purpose, "outcome": summary.outcome, "refusal_reason": summary.refusal_reason,
-            "sentiment": summary.sentiment_customer if summary.sentiment_customer is not None else summary.sentiment_overall,
+            "sentiment": summary.headline_sentiment,
             "customer_mood": summary.customer_mood,
             "risk_score": summary.risk_score, "duration_s": summary.metrics.duration_s,
             "analysis_key": summary.analysis_key, "no_speech": summary.no_speech,

@@ -107,8 +107,7 @@ class CallSummary(BaseModel):
             duration_s=call.audio.duration_s if call.audio else None, no_speech=no_speech,
             language=call.transcription.language if call.transcription and not no_speech else None, tags=call.tags,
             outcome=analysis.outcome if analysis else None,
-            sentiment=(analysis.sentiment_customer if analysis.sentiment_customer is not None else analysis.sentiment_overall)
-            if analysis else None,
+            sentiment=analysis.headline_sentiment if analysis else None,
             risk_score=analysis.risk_score if analysis else None, superseded_by=call.superseded_by,
             updated_at=call.updated_at,
         )  # fmt: skip

@@ -295,10 +295,7 @@ def _matches(call: CallRecord, q: ListQuery) -> bool:
 
 
 def _sentiment(call: CallRecord) -> float | None:
-    if call.analysis is None:
-        return None
-    customer = call.analysis.sentiment_customer
-    return customer if customer is not None else call.analysis.sentiment_overall
+    return call.analysis.headline_sentiment if call.analysis is not None else None
 
 
 def _within(value: float | None, low: float | None, high: float | None) -> bool:

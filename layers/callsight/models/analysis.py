@@ -236,6 +236,12 @@ class AnalysisSummary(BaseModel):
     analyzed_at: datetime
     customer_questions: list[CustomerQuestion] = Field(default_factory=list)
 
+    @property
+    def headline_sentiment(self) -> float | None:
+        """The one sentiment a call is listed, filtered, counted and published by: the customer's
+        where speakers are known, else the whole call's."""
+        return self.sentiment_customer if self.sentiment_customer is not None else self.sentiment_overall
+
 
 def stored_entities(entities: list[Entity]) -> list[StoredEntity]:
     return [

@@ -72,7 +72,7 @@ class Cell(Sums):
             self.tags[tag] = self.tags.get(tag, 0) + 1
         self.outcomes[summary.outcome] = self.outcomes.get(summary.outcome, 0) + 1
         customer = summary.sentiment_customer
-        self.sentiment_sum += customer if customer is not None else summary.sentiment_overall
+        self.sentiment_sum += summary.headline_sentiment or 0.0
         self.success += summary.outcome == "success"
         if customer is not None:
             self.customer_sentiment_sum += customer

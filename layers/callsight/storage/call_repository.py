@@ -109,13 +109,12 @@ def _transcription_map(facts: TranscriptionFacts) -> TranscriptionFactsMap:
 
 def _analysis_attributes(summary: AnalysisSummary, tags: list[str]) -> dict[str, Any]:
     """The analysis map plus the top-level attributes listing and filtering use."""
-    customer = summary.sentiment_customer
     return {
         "analysis": summary.model_dump(mode="json", exclude_none=True),
         "tags": set(tags) or None,
         "outcome": summary.outcome,
         "purpose": summary.purpose,
-        "sentiment": customer if customer is not None else summary.sentiment_overall,
+        "sentiment": summary.headline_sentiment,
         "risk_score": summary.risk_score,
     }
 
