@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -175,14 +176,15 @@ def test_in_progress_calls_have_a_reason_and_become_stuck() -> None:
 # --- the readers, on wire formats ------------------------------------------------------------------------
 
 
-def test_a_projected_call_item_is_read_from_the_wire_format() -> None:
-    item = {
-        "call_id": {"S": "c1"}, "status": {"S": "TRANSCRIBED"},
-        "source": {"M": {"bucket": {"S": BUCKET}, "key": {"S": "recordings/a.wav"}, "version_id": {"S": "v1"},
-                         "etag": {"S": "e1"}, "size": {"N": "12"}}},
-        "updated_at": {"S": "2026-11-20T10:15:00.000000+0000"}, "expires_at": {"N": "1795000000"},
+def test_a_projected_call_row_is_read_as_stored() -> None:
+    """The row as CallRepository.identity_rows yields it (wire format deserialised: numbers as
+    Decimal, PynamoDB's datetime text)."""
+    row = {
+        "call_id": "c1", "status": "TRANSCRIBED",
+        "source": {"bucket": BUCKET, "key": "recordings/a.wav", "version_id": "v1", "etag": "e1", "size": Decimal(12)},
+        "updated_at": "2026-11-20T10:15:00.000000+0000", "expires_at": Decimal(1795000000),
     }  # fmt: skip
-    entry = call_entry(item)
+    entry = call_entry(row)
     assert (entry.status, entry.key, entry.version_id) == (CallStatus.TRANSCRIBED, "recordings/a.wav", "v1")
     assert entry.updated_at == datetime(2026, 11, 20, 10, 15, tzinfo=UTC)
     assert entry.expires_at == datetime.fromtimestamp(1795000000, UTC)

@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from callsight.analysis.index_terms import pii_terms
@@ -29,15 +28,12 @@ from callsight.compliance.redaction import redact_audio
 from callsight.config import Settings
 from callsight.models.call import CallRecord, CallStatus
 from callsight.models.transcript import Transcript
-from callsight.resources import RECORDINGS_BUCKET
-from callsight.storage import aws
 from callsight.storage.artefacts import CallArtefacts
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository, CallUpdates
 from callsight.storage.policy_store import PolicyStore
 from callsight.storage.recordings import ObjectMissing, RecordingStore
 from callsight.storage.search_index import SearchIndex
-from callsight.storage.tables import CallItem, bind_tables
 from callsight.storage.transcripts import TranscriptStore
 
 logger = logging.getLogger(__name__)
@@ -64,17 +60,14 @@ class MaskingReport(BaseModel):
 
 class MaskingSweep:
     def __init__(self, settings: Settings) -> None:
-        bind_tables(settings)
         self.calls = CallRepository(settings)
         self.updates = CallUpdates(settings)
         self.policies = PolicyStore(settings)
         self.transcripts = TranscriptStore(settings)
         self.recordings = RecordingStore(settings)
         self.audit = AuditLog(settings)
-        self._s3: Any = aws.client("s3", settings)
         self.artefacts = CallArtefacts(settings)
         self.index = SearchIndex(settings)
-        self.redacted_bucket = RECORDINGS_BUCKET.physical(settings)
         self.phone_region = settings.phone_region
         self.order_number_pattern = settings.order_number_pattern
 
@@ -93,12 +86,12 @@ class MaskingSweep:
             else (cutoff - timedelta(days=retention_days)).date()
         )
         while day <= cutoff.date():
-            for item in CallItem.by_day.query(day.isoformat(), CallItem.started_at <= cutoff):
-                if item.masked_at is None and item.status in (
-                    CallStatus.TRANSCRIBED.value,
-                    CallStatus.ANALYZED.value,
+            for listed in self.calls.started_on(day, until=cutoff):
+                if listed.masked_at is None and listed.status in (
+                    CallStatus.TRANSCRIBED,
+                    CallStatus.ANALYZED,
                 ):
-                    call = self.calls.get(item.call_id)
+                    call = self.calls.get(listed.call_id)
                     if call is not None:
                         report.outcomes.append(self._mask_call(call, policy, who, dry_run))
             if not dry_run and day < cutoff.date() - timedelta(days=LATE_ARRIVAL_DAYS):
@@ -117,13 +110,8 @@ class MaskingSweep:
         facts = call.transcription
         if facts is None:
             return MaskingOutcome(call_id=call.call_id, detail="no transcript")
-        try:
-            transcript = self.transcripts.get(facts.transcript_key, facts.transcript_version_id)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "NoSuchVersion":
-                raise
-            # an interrupted earlier run already replaced it by the masked version: continue from that
-            transcript = self.transcripts.get(facts.transcript_key)
+        # an interrupted earlier run may have replaced it by the masked version already: continue from that
+        transcript = self.transcripts.get_or_newest(facts.transcript_key, facts.transcript_version_id)
         masked, spans = mask_transcript(
             transcript,
             language_pack(transcript.language.code),
@@ -167,21 +155,17 @@ class MaskingSweep:
 
     def _redact(self, call: CallRecord, spans: list[Any]) -> tuple[str | None, float]:
         suffix = PurePosixPath(call.source.key).suffix or ".wav"
-        key = f"redacted/{call.call_id}/recording{suffix}"
         with tempfile.TemporaryDirectory(prefix="callsight-redact-") as workdir:
             original = Path(workdir) / f"original{suffix}"
             try:
                 self.recordings.download(
                     call.source.bucket, call.source.key, call.source.version_id, original
                 )
-            except ObjectMissing:
-                existing = self._s3.list_objects_v2(
-                    Bucket=self.redacted_bucket, Prefix=f"redacted/{call.call_id}/"
-                )
-                return (key if existing.get("KeyCount") else None), 0.0  # an earlier run already redacted it
+            except ObjectMissing:  # an earlier run already redacted it (and deleted the original)
+                redacted = self.artefacts.has_redacted(call.call_id)
+                return (f"redacted/{call.call_id}/recording{suffix}" if redacted else None), 0.0
             target = Path(workdir) / f"redacted{suffix}"
             facts = redact_audio(original, target, spans)
-            if facts.container == "flac" and suffix != ".flac":
-                key = f"redacted/{call.call_id}/recording.flac"
-            self._s3.upload_file(str(target), self.redacted_bucket, key)
+            name = "recording.flac" if facts.container == "flac" else f"recording{suffix}"
+            key = self.artefacts.put_redacted(call.call_id, target, name)
         return key, facts.bleeped_s

@@ -23,7 +23,6 @@ from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository, CallUpdates
 from callsight.storage.idempotency_records import IdempotencyRecords
 from callsight.storage.policy_store import PolicyStore
-from callsight.storage.tables import CallItem, bind_tables
 
 SYSTEM = Actor(actor="retention-sweep", role="system")
 
@@ -48,7 +47,6 @@ class SweepReport(BaseModel):
 
 class Compliance:
     def __init__(self, settings: Settings) -> None:
-        bind_tables(settings)
         self.settings = settings
         self.deleter = CallDeleter(settings)
         self.calls = CallRepository(settings)
@@ -61,9 +59,8 @@ class Compliance:
     def retention_sweep(
         self, *, now: datetime | None = None, dry_run: bool = False, who: Actor = SYSTEM
     ) -> SweepReport:
-        cutoff = int((now or datetime.now(UTC)).timestamp())
         report = SweepReport(dry_run=dry_run)
-        due = [item.call_id for item in CallItem.by_expiry.query("0", CallItem.expires_at <= cutoff)]
+        due = self.calls.ids_expiring_by(now or datetime.now(UTC))
         for call_id in due:
             report.checked += 1
             report.outcomes.append(
@@ -106,8 +103,7 @@ class Compliance:
         """Call ids of a subject: by every stored form, under the likeliest or the second reading."""
         found: dict[str, None] = {}
         for phone_hash in hashes:
-            for index in (CallItem.by_customer, CallItem.by_customer_alt):
-                found.update((item.call_id, None) for item in index.query(phone_hash))
+            found.update(dict.fromkeys(self.calls.ids_of_customer(phone_hash)))
         return list(found)
 
     def erase_subject(self, phone: str, who: Actor, *, dry_run: bool = False) -> SweepReport:
@@ -174,9 +170,9 @@ class Compliance:
         last_key = state.get("last_key")
         changed = int(state.get("changed", 0))
         while True:
-            page = CallItem.scan(limit=page_size, last_evaluated_key=last_key)
-            for item in page:
-                call = self.calls.get(item.call_id)
+            page, last_key = self.calls.ids_page(page_size, last_key)
+            for call_id in page:
+                call = self.calls.get(call_id)
                 if call is None or call.status.value == "DELETED":
                     continue
                 policy, expires_at = retention_for(call, policies)
@@ -184,7 +180,6 @@ class Compliance:
                 if (policy.policy_id, int(expires_at.timestamp())) != (call.retention_policy, current):
                     self.updates.set_retention(call.call_id, policy.policy_id, expires_at)
                     changed += 1
-            last_key = page.last_evaluated_key
             if not last_key:
                 break
             self.policies.save_checkpoint(name, {"last_key": last_key, "changed": changed})

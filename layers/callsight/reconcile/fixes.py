@@ -27,7 +27,6 @@ from callsight.models.call import CallStatus
 from callsight.models.messages import AnalyzeRequest, TranscribeRequest
 from callsight.reconcile.models import Fix, InProgressCall, MissingCall, ReconcileReport
 from callsight.resources import ANALYZE_QUEUE, INGEST_QUEUE, QUEUES, TRANSCRIBE_QUEUE
-from callsight.storage import aws
 from callsight.storage.call_repository import CallRepository
 from callsight.storage.queues import StageQueue
 
@@ -66,7 +65,7 @@ class Fixer:
         self.calls = CallRepository(settings)
         self.transcribe = StageQueue(TRANSCRIBE_QUEUE, settings)
         self.analyze = StageQueue(ANALYZE_QUEUE, settings)
-        self._sqs: Any = aws.client("sqs", settings)
+        self.ingest = StageQueue(INGEST_QUEUE, settings)
 
     def apply(self, report: ReconcileReport) -> list[Fix]:
         stuck = [entry for entry in report.in_progress if entry.stuck]
@@ -122,9 +121,7 @@ class Fixer:
         return Fix(call_id=call.call_id, action="resent AnalyzeRequest", done=True, detail=entry.reason)
 
     def _announce(self, missing: MissingCall) -> Fix:
-        url = self._sqs.get_queue_url(QueueName=INGEST_QUEUE.physical(self.settings))["QueueUrl"]
-        body = json.dumps(object_created_notification(missing, self.settings.region))
-        self._sqs.send_message(QueueUrl=url, MessageBody=body)
+        self.ingest.send_body(json.dumps(object_created_notification(missing, self.settings.region)))
         return Fix(
             call_id=missing.expected_call_id,
             action="resent S3 ObjectCreated to ingest",

@@ -2,7 +2,7 @@
 
 * Recordings: ``list_object_versions`` under the recordings prefix, page by page (1,000 a page);
   delete markers, sidecars (``.json``) and the masking sweep's ``redacted/`` copies are left out.
-* Calls: a paged ``Scan`` of the calls table, consistent, projected to the identity, status and
+* Calls: a paged ``Scan`` of the calls table (:meth:`CallRepository.identity_rows`), consistent, projected to the identity, status and
   the few fields that explain a missing recording (no transcript facts, analysis or PII).
 * Queues: approximate depths of every stage queue and its DLQ.
 * Dead letters: each DLQ is *peeked*: messages are received with a short visibility timeout (so
@@ -18,27 +18,21 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
 from callsight.config import Settings
 from callsight.ingest.call_id import derive_call_id
 from callsight.ingest.events import PoisonMessage, parse_body
 from callsight.ingest.metadata import is_sidecar_key
 from callsight.models.call import CallStatus
 from callsight.reconcile.models import CallEntry, DeadLetter, Inventory, ObjectVersion, QueueDepth
-from callsight.resources import CALLS_TABLE, INGEST_QUEUE, QUEUES, RECORDINGS_BUCKET
-from callsight.storage import aws
+from callsight.resources import INGEST_QUEUE, QUEUES, RECORDINGS_BUCKET
+from callsight.storage.call_repository import CallRepository
+from callsight.storage.queues import StageQueue
+from callsight.storage.recordings import RecordingStore
 
 #: The masking sweep's redacted copies live here in the recordings bucket; they are not recordings.
 REDACTED_PREFIX = "redacted/"
 #: How long a peeked DLQ message stays hidden if this process dies before making it visible again.
 PEEK_VISIBILITY_S = 30
-#: Only what the reconciler needs of a call (``status`` and ``source`` are DynamoDB reserved words).
-CALL_PROJECTION = (
-    "call_id, #status, status_reason, #source, created_at, updated_at, expires_at, masked_at, redacted_audio_key, "
-    "superseded_by"
-)
-_DESERIALIZER = TypeDeserializer()
 
 
 def _when(value: Any) -> datetime | None:
@@ -50,9 +44,8 @@ def _when(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-def call_entry(item: dict[str, Any]) -> CallEntry:
-    """A projected DynamoDB item (wire format) as a :class:`CallEntry`."""
-    plain = {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
+def call_entry(plain: dict[str, Any]) -> CallEntry:
+    """A projected call row (:meth:`CallRepository.identity_rows`) as a :class:`CallEntry`."""
     source = plain.get("source") or {}
     updated = _when(plain.get("updated_at")) or _when(plain.get("created_at"))
     return CallEntry(
@@ -123,12 +116,11 @@ class InventoryReader:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._s3: Any = aws.client("s3", settings)
-        self._sqs: Any = aws.client("sqs", settings)
-        self._dynamodb: Any = aws.client("dynamodb", settings)
+        self.recordings = RecordingStore(settings)
+        self.call_rows = CallRepository(settings)
         self.bucket = RECORDINGS_BUCKET.physical(settings)
-        self.table = settings.name(CALLS_TABLE)
-        self._urls: dict[str, str] = {}
+        self._queues = {spec.logical: StageQueue(spec, settings) for spec in QUEUES}
+        self._dlqs = {spec.dlq_logical: StageQueue(spec, settings, dead_letters=True) for spec in QUEUES}
 
     def read(
         self, *, prefix: str | None = None, current_only: bool = False, dead_letter_limit: int = 1000
@@ -151,64 +143,34 @@ class InventoryReader:
 
     def objects(self, prefix: str, *, current_only: bool = False) -> list[ObjectVersion]:
         """Every recording version under ``prefix`` (or only the current ones)."""
-        found: list[ObjectVersion] = []
-        paginator = self._s3.get_paginator("list_object_versions")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            for entry in page.get("Versions", []):
-                key = entry["Key"]
-                if is_sidecar_key(key) or key.startswith(REDACTED_PREFIX):
-                    continue
-                if current_only and not entry.get("IsLatest", True):
-                    continue
-                found.append(
-                    ObjectVersion(
-                        bucket=self.bucket,
-                        key=key,
-                        version_id=entry.get("VersionId"),
-                        etag=(entry.get("ETag") or "").strip('"') or None,
-                        size=int(entry.get("Size", 0)),
-                        last_modified=entry["LastModified"],
-                        is_latest=bool(entry.get("IsLatest", True)),
-                    )
-                )
-        return found
+        return [
+            ObjectVersion(
+                bucket=self.bucket,
+                key=listed.key,
+                version_id=listed.version_id,
+                etag=listed.etag,
+                size=listed.size,
+                last_modified=listed.last_modified,
+                is_latest=listed.is_latest,
+            )
+            for listed in self.recordings.listed_versions(self.bucket, prefix)
+            if not (is_sidecar_key(listed.key) or listed.key.startswith(REDACTED_PREFIX))
+            and (listed.is_latest or not current_only)
+        ]
 
     def calls(self) -> list[CallEntry]:
         """Every call, through a paged, consistent, projected scan."""
-        found: list[CallEntry] = []
-        paginator = self._dynamodb.get_paginator("scan")
-        for page in paginator.paginate(
-            TableName=self.table,
-            ProjectionExpression=CALL_PROJECTION,
-            ExpressionAttributeNames={"#status": "status", "#source": "source"},
-            ConsistentRead=True,
-        ):
-            found.extend(call_entry(item) for item in page.get("Items", []))
-        return found
-
-    def _url(self, physical: str) -> str:
-        if physical not in self._urls:
-            self._urls[physical] = str(self._sqs.get_queue_url(QueueName=physical)["QueueUrl"])
-        return self._urls[physical]
+        return [call_entry(row) for row in self.call_rows.identity_rows()]
 
     def queue_depths(self) -> list[QueueDepth]:
         depths: list[QueueDepth] = []
         for spec in QUEUES:
-            for logical, physical in (
-                (spec.logical, spec.physical(self.settings)),
-                (spec.dlq_logical, spec.dlq_physical(self.settings)),
+            for logical, queue in (
+                (spec.logical, self._queues[spec.logical]),
+                (spec.dlq_logical, self._dlqs[spec.dlq_logical]),
             ):
-                attributes = self._sqs.get_queue_attributes(
-                    QueueUrl=self._url(physical),
-                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-                )["Attributes"]
-                depths.append(
-                    QueueDepth(
-                        queue=logical,
-                        visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
-                        in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
-                    )
-                )
+                visible, in_flight = queue.depth()
+                depths.append(QueueDepth(queue=logical, visible=visible, in_flight=in_flight))
         return depths
 
     def dead_letters(self, depths: list[QueueDepth], limit: int) -> tuple[list[DeadLetter], bool]:
@@ -225,41 +187,8 @@ class InventoryReader:
                 wanted = min(limit, depth.visible)
                 if depth.in_flight or depth.visible > limit:
                     complete = False  # someone else holds some, or there are more than we read
-            messages = self._peek(self._url(spec.dlq_physical(self.settings)), wanted) if wanted else []
+            messages = self._dlqs[spec.dlq_logical].peek(wanted, PEEK_VISIBILITY_S) if wanted else []
             if len(messages) < wanted:
                 complete = False
             letters.extend(dead_letter(spec.dlq_logical, m) for m in messages)
         return letters, complete
-
-    def _peek(self, url: str, wanted: int) -> list[dict[str, Any]]:
-        seen: dict[str, dict[str, Any]] = {}
-        handles: list[str] = []
-        try:
-            empty = 0
-            while len(seen) < wanted and empty < 2:
-                batch = self._sqs.receive_message(
-                    QueueUrl=url,
-                    MaxNumberOfMessages=min(10, wanted - len(seen)),
-                    VisibilityTimeout=PEEK_VISIBILITY_S,
-                    WaitTimeSeconds=0 if empty == 0 else 1,
-                    AttributeNames=["All"],
-                    MessageAttributeNames=["All"],
-                ).get("Messages", [])
-                empty = 0 if batch else empty + 1
-                for message in batch:
-                    seen.setdefault(message["MessageId"], message)
-                    handles.append(message["ReceiptHandle"])
-        finally:
-            self._release(url, handles)
-        return list(seen.values())
-
-    def _release(self, url: str, handles: list[str]) -> None:
-        """Make peeked messages visible again at once."""
-        for start in range(0, len(handles), 10):
-            self._sqs.change_message_visibility_batch(
-                QueueUrl=url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": 0}
-                    for i, handle in enumerate(handles[start : start + 10])
-                ],
-            )

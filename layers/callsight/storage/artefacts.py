@@ -8,6 +8,7 @@ A call owns: its recording and sidecar (every version, delete markers too) and a
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from callsight.config import Settings
@@ -28,6 +29,17 @@ class CallArtefacts:
         self._s3: Any = aws.client("s3", settings)
         self.recordings = RECORDINGS_BUCKET.physical(settings)
         self.transcripts = TRANSCRIPTS_BUCKET.physical(settings)
+
+    def has_redacted(self, call_id: str) -> bool:
+        """Whether a redacted copy of the call's recording is stored."""
+        listing = self._s3.list_objects_v2(Bucket=self.recordings, Prefix=f"redacted/{call_id}/", MaxKeys=1)
+        return bool(listing.get("KeyCount"))
+
+    def put_redacted(self, call_id: str, source: Path, file_name: str) -> str:
+        """Store a redacted recording as ``redacted/<call_id>/<file_name>``; returns the key."""
+        key = f"redacted/{call_id}/{file_name}"
+        self._s3.upload_file(str(source), self.recordings, key)
+        return key
 
     def locations(self, call: CallRecord) -> list[tuple[str, str, bool]]:
         """(bucket, key or prefix, is_prefix) of everything the call owns. A superseded call (a newer

@@ -8,9 +8,10 @@ CRM change feed sees them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from boto3.dynamodb.types import TypeDeserializer
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
@@ -26,6 +27,8 @@ from callsight.models.call import (
 )
 from callsight.models.feedback import LabelReview
 from callsight.models.transcript import TranscriptionFacts
+from callsight.resources import CALLS_TABLE
+from callsight.storage import aws
 from callsight.storage.daily_stats import mark_changed
 from callsight.storage.tables import (
     AudioFactsMap,
@@ -55,6 +58,15 @@ class IllegalTransition(Exception):
 
 #: DynamoDB TTL removes an item this long after its retention expiry, only if the sweep did not.
 TTL_BACKSTOP = timedelta(days=30)
+
+
+#: What :meth:`CallRepository.identity_rows` reads of a call (``status`` and ``source`` are
+#: DynamoDB reserved words).
+IDENTITY_PROJECTION = (
+    "call_id, #status, status_reason, #source, created_at, updated_at, expires_at, masked_at, redacted_audio_key, "
+    "superseded_by"
+)
+_DESERIALIZER = TypeDeserializer()
 
 
 def _now() -> datetime:
@@ -158,6 +170,8 @@ class CallRepository:
 
     def __init__(self, settings: Settings) -> None:
         bind_tables(settings)
+        self._dynamodb: Any = aws.client("dynamodb", settings)
+        self._table = settings.name(CALLS_TABLE)
 
     def get(self, call_id: str) -> CallRecord | None:
         try:
@@ -250,6 +264,49 @@ class CallRepository:
         """Most recently changed calls first (the change-feed index, newest end)."""
         for item in CallItem.by_update.query("0", scan_index_forward=False, limit=limit):
             yield _to_record(item)
+
+    def started_on(self, day: date, *, until: datetime | None = None) -> Iterator[CallRecord]:
+        """Every call of a UTC day (optionally only those started by ``until``), through the
+        ``by-day`` index, never a scan."""
+        condition = CallItem.started_at <= until if until is not None else None
+        for item in CallItem.by_day.query(day.isoformat(), condition):
+            yield _to_record(item)
+
+    def ids_expiring_by(self, cutoff: datetime) -> list[str]:
+        """Calls whose retention expiry is at or before ``cutoff`` (the ``by-expiry`` index)."""
+        limit = int(cutoff.timestamp())
+        return [item.call_id for item in CallItem.by_expiry.query("0", CallItem.expires_at <= limit)]
+
+    def ids_of_customer(self, phone_hash: str) -> list[str]:
+        """Calls whose customer number hashes to ``phone_hash`` under its likeliest or its second
+        reading (both customer indexes)."""
+        found: dict[str, None] = {}
+        for index in (CallItem.by_customer, CallItem.by_customer_alt):
+            found.update((item.call_id, None) for item in index.query(phone_hash))
+        return list(found)
+
+    def ids_page(
+        self, page_size: int, start: dict[str, Any] | None
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """One page of every call id (a scan, for resumable whole-table jobs) and where the next
+        page starts (``None``: that was the last)."""
+        page = CallItem.scan(limit=page_size, last_evaluated_key=start)
+        ids = [item.call_id for item in page]
+        return ids, page.last_evaluated_key
+
+    def identity_rows(self) -> Iterator[dict[str, Any]]:
+        """Every call as a plain dict of its identity, status and the few fields that explain a
+        missing recording (no transcript facts, analysis or PII): a paged, consistent, projected
+        scan of the wire items (the reconciler's snapshot; datetimes as stored, text or epoch)."""
+        paginator = self._dynamodb.get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=self._table,
+            ProjectionExpression=IDENTITY_PROJECTION,
+            ExpressionAttributeNames={"#status": "status", "#source": "source"},
+            ConsistentRead=True,
+        ):
+            for item in page.get("Items", []):
+                yield {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
 
     def reviewed(self, page_size: int = 100) -> Iterator[CallRecord]:
         """Every call with a QA label correction, in no particular order, DELETED ones left out.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,18 @@ class ObjectInfo:
     version_id: str | None
     last_modified: datetime | None
     user_metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ListedVersion:
+    """One object version as a bucket listing gives it."""
+
+    key: str
+    version_id: str | None
+    etag: str | None
+    size: int
+    last_modified: datetime
+    is_latest: bool
 
 
 def _is_missing(exc: ClientError) -> bool:
@@ -105,6 +118,19 @@ class RecordingStore:
                 if v["Key"] == key
             ]
         return found
+
+    def listed_versions(self, bucket: str, prefix: str) -> Iterator[ListedVersion]:
+        """Every object version under ``prefix`` (delete markers left out), 1,000 a page."""
+        for page in self._s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+            for entry in page.get("Versions", []):
+                yield ListedVersion(
+                    key=entry["Key"],
+                    version_id=entry.get("VersionId"),
+                    etag=(entry.get("ETag") or "").strip('"') or None,
+                    size=int(entry.get("Size", 0)),
+                    last_modified=entry["LastModified"],
+                    is_latest=bool(entry.get("IsLatest", True)),
+                )
 
     def keys_with_prefix(self, bucket: str, prefix: str, limit: int = 50) -> list[str]:
         page = self._s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=limit)

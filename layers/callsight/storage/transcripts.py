@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from callsight.config import Settings
 from callsight.models.transcript import TRANSCRIPT_SCHEMA_VERSION, Transcript
 from callsight.resources import TRANSCRIPTS_BUCKET
@@ -41,6 +43,16 @@ class TranscriptStore:
         extra = {"VersionId": version_id} if version_id else {}
         body = self._s3.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()
         return Transcript.model_validate_json(body)
+
+    def get_or_newest(self, key: str, version_id: str | None) -> Transcript:
+        """That version of the transcript, or the newest one when that version is gone (an
+        interrupted masking run already replaced it by the masked version)."""
+        try:
+            return self.get(key, version_id)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "NoSuchVersion":
+                raise
+            return self.get(key)
 
     def versions(self, key: str) -> list[str]:
         """Every stored version id of ``key`` (newest first)."""
