@@ -104,7 +104,20 @@ PRUNE_PATHS = {
     "phonenumbers/tzdata": "time-zone data: unused",
     "phonenumbers/timezone.py": "unused",
     "phonenumbers/timezone.pyi": "unused",
+    # Callsight's own tools that run on a workstation, never in a function (their dependencies, typer,
+    # rich, moto and scikit-learn, are not in any layer): tests/infrastructure/test_layer.py checks that
+    # no function's imports reach them.
+    "callsight/cli.py": "developer CLI",
+    "callsight/local": "embedded emulator and local runner",
+    "callsight/reconcile": "reconciler (run from the CLI)",
+    "callsight/train_command.py": "label-model training command",
+    "callsight/analysis/learned/trainer.py": "label-model training (scikit-learn)",
+    "callsight/analysis/learned/training.py": "label-model training (scikit-learn)",
+    "callsight/analysis/learned/evaluation.py": "label-model evaluation",
+    "callsight/analysis/learned/examples.py": "labelled-corpus loading",
 }
+#: The package's modules left out of the layer as tools (a subset of ``PRUNE_PATHS``).
+DEV_TOOL_PATHS = tuple(p for p in PRUNE_PATHS if p.startswith("callsight/"))
 #: Distributions that install the same module, knowingly: pymorphy2 (natasha's) needs DAWG-Python,
 #: pymorphy3 needs its drop-in fork DAWG2-Python; both are ``dawg_python``. The files on disk are the
 #: ones pip wrote last, exactly as in the development environment where the tests pass.

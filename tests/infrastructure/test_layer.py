@@ -9,6 +9,7 @@ natasha, pymorphy and the stemmers.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -114,8 +115,9 @@ def test_callsight_is_the_working_tree(built: Any) -> None:
         for p in build_layer.PACKAGE_DIR.rglob("*")
         if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
     }
+    tools = {f for f in source if any(f == d or f.startswith(d + "/") for d in build_layer.DEV_TOOL_PATHS)}
     assert "callsight/__init__.py" in packed and "callsight/py.typed" in packed
-    assert packed == source
+    assert tools and packed == source - tools
 
 
 def test_no_distribution_is_in_two_layers(built: Any) -> None:
@@ -137,6 +139,57 @@ def test_pruned_phonenumbers_modules_are_unused() -> None:
             assert (
                 f"phonenumbers.{module}" not in text and f"from phonenumbers import {module}" not in text
             ), f"{path} uses phonenumbers.{module}, which the layer build prunes"
+
+
+def _callsight_imports(path: Path) -> set[str]:
+    """Every ``callsight`` module a file imports, at its top or lazily inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "callsight":
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.split(".")[0] == "callsight"}
+    return found
+
+
+def _module_path(module: str) -> Path | None:
+    base = build_layer.PACKAGE_DIR.joinpath(*module.split(".")[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None  # a name imported from a module, not a module
+
+
+def test_no_function_reaches_a_module_the_layer_leaves_out() -> None:
+    """The CLI, the local emulator, the reconciler and label-model training are left out of the core
+    layer (with their dependencies); no deployed function may import them, even lazily."""
+    todo = [m for app in Path("functions").glob("*/app.py") for m in _callsight_imports(app)]
+    reached: set[Path] = set()
+    while todo:
+        module = todo.pop()
+        parts = module.split(".")
+        todo += [".".join(parts[:n]) for n in range(2, len(parts))]  # its packages' __init__ run too
+        path = _module_path(module)
+        if path is None or path in reached:
+            continue
+        reached.add(path)
+        todo += _callsight_imports(path)
+    relative = {
+        PurePosixPath("callsight", p.relative_to(build_layer.PACKAGE_DIR).as_posix()).as_posix()
+        for p in reached
+    }
+    left_out = [
+        r for r in relative if any(r == d or r.startswith(d + "/") for d in build_layer.DEV_TOOL_PATHS)
+    ]
+    assert len(reached) > 50 and not left_out, f"functions import modules the layer leaves out: {left_out}"
+
+
+def test_the_core_layer_leaves_the_tools_out(built: Any) -> None:
+    with zipfile.ZipFile(built.layers["core"].zip_path) as archive:
+        names = archive.namelist()
+    assert "python/callsight/config.py" in names
+    for tool in build_layer.DEV_TOOL_PATHS:
+        assert not [n for n in names if n == f"python/{tool}" or n.startswith(f"python/{tool}/")], tool
 
 
 # --- the functions run on their layers under CPython 3.12 -------------------------------------------------
