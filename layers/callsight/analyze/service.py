@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from callsight.analysis.alerts import rate_alerts, tripped_alerts
 from callsight.analysis.analyzer import Analyzer, TranscriptRejected
 from callsight.auth.access import Owner
+from callsight.compliance.policies import with_retention
 from callsight.config import Settings
 from callsight.models.analysis import (
     AnalysisSummary,
@@ -125,7 +126,7 @@ class AnalyzeService:
                 Owner.of(call),
             )
         summary = self._summary(stored, key, version_id, request.transcript_version_id)
-        tagged = call.model_copy(update={"tags": stored.tags}).with_retention(self.retention.policies())
+        tagged = with_retention(call.model_copy(update={"tags": stored.tags}), self.retention.policies())
         assert tagged.retention_policy is not None and tagged.expires_at is not None
         self.calls.transition(
             call.call_id, CallStatus.ANALYZED, analysis=(summary, stored.tags),

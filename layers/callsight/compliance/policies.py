@@ -52,3 +52,9 @@ def retention_for(call: CallRecord, policies: list[RetentionPolicy]) -> tuple[Re
     chosen = max(applicable, key=lambda p: p.days)
     start = call.started_at or call.created_at
     return chosen, start + timedelta(days=chosen.days)
+
+
+def with_retention(call: CallRecord, policies: list[RetentionPolicy]) -> CallRecord:
+    """The record with the longest applicable retention policy and its expiry set."""
+    policy, expires_at = retention_for(call, policies)
+    return call.model_copy(update={"retention_policy": policy.policy_id, "expires_at": expires_at})

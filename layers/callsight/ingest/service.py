@@ -12,6 +12,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from callsight.compliance.policies import with_retention
 from callsight.config import Settings
 from callsight.ingest.audio_probe import AudioRejected, probe_audio
 from callsight.ingest.call_id import derive_call_id
@@ -315,34 +316,37 @@ class IngestService:
         detail = rejected.detail if rejected else None
         history = [*(existing.status_history if existing else []), new_status_change(status, reason, detail)]
         masked, phone_hash, alt_hash = self._protect_phone(metadata.customer_phone)
-        return CallRecord(
-            call_id=call_id,
-            status=status,
-            status_reason=reason,
-            status_detail=detail,
-            status_history=history,
-            source=source,
-            audio=audio,
-            direction=metadata.direction,
-            agent_id=metadata.agent_id,
-            team=metadata.team,
-            queue=metadata.queue,
-            customer_phone_masked=masked,
-            customer_phone_hash=phone_hash,
-            customer_phone_alt_hash=alt_hash,
-            pbx_call_id=metadata.pbx_call_id,
-            language_hint=metadata.language_hint,
-            agent_channel=metadata.agent_channel
-            or (self.settings.agent_channel if audio and audio.channels == 2 else None),
-            metadata_sources={
-                k: v.value for k, v in metadata.sources.items() if k != "customer_phone" or masked
-            },
-            metadata_warnings=metadata.warnings,
-            started_at=metadata.started_at,
-            created_at=existing.created_at if existing else now,
-            updated_at=now,
-            version=existing.version if existing else None,
-        ).with_retention(self.retention.policies())
+        return with_retention(
+            CallRecord(
+                call_id=call_id,
+                status=status,
+                status_reason=reason,
+                status_detail=detail,
+                status_history=history,
+                source=source,
+                audio=audio,
+                direction=metadata.direction,
+                agent_id=metadata.agent_id,
+                team=metadata.team,
+                queue=metadata.queue,
+                customer_phone_masked=masked,
+                customer_phone_hash=phone_hash,
+                customer_phone_alt_hash=alt_hash,
+                pbx_call_id=metadata.pbx_call_id,
+                language_hint=metadata.language_hint,
+                agent_channel=metadata.agent_channel
+                or (self.settings.agent_channel if audio and audio.channels == 2 else None),
+                metadata_sources={
+                    k: v.value for k, v in metadata.sources.items() if k != "customer_phone" or masked
+                },
+                metadata_warnings=metadata.warnings,
+                started_at=metadata.started_at,
+                created_at=existing.created_at if existing else now,
+                updated_at=now,
+                version=existing.version if existing else None,
+            ),
+            self.retention.policies(),
+        )
 
     def _protect_phone(self, raw: str | None) -> tuple[str | None, str | None, str | None]:
         """Masked likeliest reading, its keyed hash, and the keyed hash of a second plausible reading

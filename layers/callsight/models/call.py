@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -184,10 +183,3 @@ class CallRecord(BaseModel):
     #: One call per recording key, the newest version wins: the call of a newer version of this key.
     superseded_by: str | None = None
     version: int | None = None
-
-    def with_retention(self, policies: list[Any]) -> CallRecord:
-        """This record with the longest applicable retention policy and its expiry set."""
-        from callsight.compliance.policies import retention_for
-
-        policy, expires_at = retention_for(self, policies)
-        return self.model_copy(update={"retention_policy": policy.policy_id, "expires_at": expires_at})
