@@ -337,6 +337,24 @@ def test_after_an_erasure_no_trace_of_the_subject_is_left_in_any_bucket_table_or
     assert other.call_id in after and "+7903*****67" in after  # the other customer is untouched
 
 
+def test_erasure_deletes_a_sidecar_named_after_the_recordings_stem(env: Stack) -> None:
+    # Given a recording whose sidecar is named <stem>.json (the second name ingest looks for)
+    sidecar = {"agent_id": "203", "customer_phone": "+1 (415) 555-0147", "direction": "inbound"}
+    stem_sidecar = env.put("exten-203-20261120-120000-14.1.json", json.dumps(sidecar).encode())
+    env.clear_ingest_queue()
+    call = env.ingest("exten-203-20261120-120000-14.1.wav", pcm_wav(seconds=1))
+    assert call.customer_phone_masked == "+1415*****47"  # the sidecar was read
+
+    # When the subject is erased
+    [outcome] = Compliance(env.settings).erase_subject("+14155550147", ADMIN).outcomes
+
+    # Then the sidecar, which holds the number, is gone with every version
+    assert outcome.result is DeletionResult.DELETED
+    listing = env.s3.list_object_versions(Bucket=env.bucket, Prefix=stem_sidecar["key"])
+    assert listing.get("Versions", []) == [] and listing.get("DeleteMarkers", []) == []
+    assert "555-0147" not in everything(env)
+
+
 def test_a_transcription_running_while_its_subject_is_erased_leaves_no_transcript(
     env: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,8 +16,8 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from callsight.config import Settings
-from callsight.ingest.metadata import sidecar_keys_for
 from callsight.models.call import CallRecord
+from callsight.models.recording_keys import sidecar_keys_for
 from callsight.storage.artefacts import CallArtefacts, key_digest
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository, CallUpdates

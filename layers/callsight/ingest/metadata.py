@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from callsight.models.call import CallMetadata, Direction, MetadataSource
+from callsight.models.recording_keys import SIDECAR_SUFFIX, is_sidecar_key, sidecar_keys_for
 
-#: Extensions that mark a key as a sidecar rather than a recording.
-SIDECAR_SUFFIX = ".json"
+__all__ = ["SIDECAR_SUFFIX", "is_sidecar_key", "sidecar_keys_for"]  # re-exported for ingest's callers
+
 #: Metadata text is identifiers and names, never documents. The bound keeps ``agent_id``, a DynamoDB
 #: index key (at most 2,048 bytes, never empty), storable: 512 characters are at most 2,048 bytes.
 MAX_TEXT_CHARS = 512
@@ -82,16 +83,6 @@ class MetadataFields(BaseModel):
 
 
 # --- sidecar ---------------------------------------------------------------------------------------
-
-
-def sidecar_keys_for(audio_key: str) -> tuple[str, str]:
-    """Where a recording's sidecar may live: ``<key>.json`` first, then ``<stem>.json``."""
-    path = PurePosixPath(audio_key)
-    return audio_key + SIDECAR_SUFFIX, str(path.with_suffix(SIDECAR_SUFFIX))
-
-
-def is_sidecar_key(key: str) -> bool:
-    return key.lower().endswith(SIDECAR_SUFFIX)
 
 
 def parse_sidecar(raw: bytes, key: str) -> MetadataFields:

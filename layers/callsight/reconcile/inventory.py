@@ -21,8 +21,8 @@ from typing import Any
 from callsight.config import Settings
 from callsight.ingest.call_id import derive_call_id
 from callsight.ingest.events import PoisonMessage, parse_body
-from callsight.ingest.metadata import is_sidecar_key
 from callsight.models.call import CallStatus
+from callsight.models.recording_keys import is_sidecar_key
 from callsight.reconcile.models import CallEntry, DeadLetter, Inventory, ObjectVersion, QueueDepth
 from callsight.resources import INGEST_QUEUE, QUEUES, RECORDINGS_BUCKET
 from callsight.storage.call_repository import CallRepository

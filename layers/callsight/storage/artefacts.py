@@ -1,6 +1,6 @@
 """Every S3 object that belongs to a call, and deleting all of their versions.
 
-A call owns: its recording and sidecar (every version, delete markers too) and anything under
+A call owns: its recording and its sidecar under either name ingest reads (every version, delete markers too) and anything under
 ``redacted/<call_id>/`` in the recordings bucket; ``transcripts/<call_id>/`` and
 ``analysis/<call_id>/`` in the transcripts bucket.
 """
@@ -13,10 +13,9 @@ from typing import Any
 
 from callsight.config import Settings
 from callsight.models.call import CallRecord
+from callsight.models.recording_keys import sidecar_keys_for
 from callsight.resources import RECORDINGS_BUCKET, TRANSCRIPTS_BUCKET
 from callsight.storage import aws
-
-SIDECAR_SUFFIX = ".json"
 
 
 def key_digest(key: str) -> str:
@@ -47,7 +46,7 @@ class CallArtefacts:
         source = call.source
         recording = [] if call.superseded_by else [
             (source.bucket, source.key, False),
-            (source.bucket, source.key + SIDECAR_SUFFIX, False),
+            *((source.bucket, sidecar, False) for sidecar in dict.fromkeys(sidecar_keys_for(source.key))),
         ]  # fmt: skip
         return [
             *recording,
