@@ -20,7 +20,7 @@ from callsight.analysis.entities import EntityExtractor
 from callsight.analysis.index_terms import TermEntry, index_terms
 from callsight.analysis.languages import language_pack, supported_languages
 from callsight.analysis.languages.base import LanguagePack
-from callsight.analysis.learned.combine import combine_categories, decide, mood_of
+from callsight.analysis.learned.combine import combine_categories, decide, mood_of, overruled_categories
 from callsight.analysis.learned.features import SpokenTurn
 from callsight.analysis.learned.model import LabelModel, Scores
 from callsight.analysis.metrics import long_pauses, talk_metrics
@@ -111,10 +111,14 @@ class Analyzer:
         matches, occurrences = self._evaluate(context)
         scores = None
         label_model = self.label_model
+        overruled: list[CategoryMatch] = []
         if label_model is not None:
             scores = label_model.score([SpokenTurn(t.speaker.value, t.text) for t in transcript.turns])
-            matches = combine_categories(matches, scores, [r.id for r in self.rules.of_kind("category")])
-        return self._build(context, call_id, matches, occurrences, warnings, scores)
+            category_ids = [r.id for r in self.rules.of_kind("category")]
+            overruled = overruled_categories(matches, scores, category_ids)
+            matches = combine_categories(matches, scores, category_ids)
+        result = self._build(context, call_id, matches, occurrences, warnings, scores)
+        return result.model_copy(update={"overruled": overruled}) if overruled else result
 
     def search_terms(self, transcript: Transcript, analysis: CallAnalysis) -> dict[str, TermEntry]:
         """Keyword-search entries of the call (empty for an unsupported language); no PII term."""

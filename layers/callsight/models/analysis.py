@@ -192,6 +192,11 @@ class CallAnalysis(BaseModel):
         default_factory=dict,
         description="Per one-value field: which layer decided it, with the model's score.",
     )
+    overruled: list[CategoryMatch] = Field(
+        default_factory=list,
+        description="Categories a rule matched but the learned model overruled (its score below the "
+        "category's veto): not tags; kept with the rule's evidence and the model's score for review.",
+    )
 
 
 class StoredEntity(BaseModel):

@@ -6,15 +6,18 @@ to keep the test quick), the ``callsight train`` command through Typer's runner.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from callsight.analysis.analyzer import Analyzer
-from callsight.analysis.learned.combine import combine_categories, decide
+from callsight.analysis.learned.combine import combine_categories, decide, overruled_categories
 from callsight.analysis.learned.examples import SPLITS, CorpusError, load_corpus, split_of
 from callsight.analysis.learned.features import SpokenTurn, Vocabulary, ngrams, view_counts, view_texts
-from callsight.analysis.learned.model import LabelModel, LabelModelError, Scores
+from callsight.analysis.learned.model import MULTI_LABEL_HEAD, LabelModel, LabelModelError, Scores
 from callsight.cli import app
 from callsight.models.analysis import CategoryMatch, Evidence
 from callsight.models.transcript import Speaker
@@ -55,6 +58,22 @@ def test_the_shipped_model_round_trips_and_scores_the_same(tmp_path: Path) -> No
     after = LabelModel.load(tmp_path / "copy").score(turns)
     assert after.categories == pytest.approx(before.categories)
     assert set(model.heads) == {"categories", "purpose", "outcome", "refusal_reason", "customer_sentiment"}
+    assert after.vetoes == pytest.approx(before.vetoes) and after.thresholds == pytest.approx(
+        before.thresholds
+    )
+
+
+def test_a_model_file_without_vetoes_overrules_no_rule(tmp_path: Path) -> None:
+    """Files written before vetoes existed still load: the model then only adds categories."""
+    npz, _ = LabelModel.shipped().save(tmp_path / "m")
+    with zipfile.ZipFile(npz) as old, zipfile.ZipFile(tmp_path / "stripped.npz", "w") as new:
+        for item in old.infolist():
+            if item.filename != f"{MULTI_LABEL_HEAD}.vetoes.npy":
+                new.writestr(item, old.read(item.filename))
+    (tmp_path / "stripped.npz").replace(npz)
+    scores = LabelModel.load(tmp_path / "m").score([SpokenTurn("customer", "hello, is my order on its way?")])
+    assert scores.categories and set(scores.vetoes.values()) == {0.0}
+    assert not any(scores.overrules(c) for c in scores.categories)
 
 
 def test_a_damaged_or_foreign_model_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -84,6 +103,27 @@ def test_rules_keep_their_evidence_and_the_model_adds_what_they_missed() -> None
     assert combined["price_complaint"].evidence == [evidence]
     assert combined["urgency"].source == "model" and combined["urgency"].score == 0.7
     assert "profanity" not in combined
+
+
+def test_the_model_overrules_a_rule_below_the_veto_and_says_so() -> None:
+    """A rule that fired on a negation ("no rush at all") is dropped when the model's probability is
+    below the category's veto; the match is reported as overruled with its evidence and the score."""
+    evidence = Evidence(turn=2, speaker=Speaker.CUSTOMER, start=8.0, text="no rush at all")
+    matched = {
+        "urgency": CategoryMatch(id="urgency", kind="category", evidence=[evidence]),
+        "price_complaint": CategoryMatch(id="price_complaint", kind="category", evidence=[evidence]),
+    }
+    scores = Scores(
+        categories={"urgency": 0.03, "price_complaint": 0.2},
+        thresholds={"urgency": 0.5, "price_complaint": 0.4},
+        vetoes={"urgency": 0.1, "price_complaint": 0.1},
+    )
+    ids = ["urgency", "price_complaint"]
+    combined = combine_categories(matched, scores, ids)
+    assert "urgency" not in combined
+    assert combined["price_complaint"].source == "rules" and combined["price_complaint"].score == 0.2
+    (overruled,) = overruled_categories(matched, scores, ids)
+    assert (overruled.id, overruled.score, overruled.evidence) == ("urgency", 0.03, [evidence])
 
 
 def test_one_value_fields_say_which_layer_decided() -> None:
@@ -121,6 +161,32 @@ def test_the_analyzer_with_the_model_reads_a_paraphrase_the_rules_miss(analyzer:
     assert result.purpose == "order" and result.decisions["purpose"].source in ("model", "rules+model")
     rules_only = analyzer.analyze(transcript)
     assert rules_only.label_model is None and all(m.source == "rules" for m in rules_only.categories)
+
+
+def test_the_analyzer_reports_a_category_the_model_overruled(analyzer: Analyzer) -> None:
+    """The shipped model with the price-complaint veto raised to 1.0 (so it always overrules): the
+    rule's match leaves the tags and is listed under ``overruled`` with its evidence."""
+    turns = [
+        {"speaker": "agent", "start": 0.0, "end": 3.0, "text": "Good afternoon, HomeTech, Maria speaking."},
+        {"speaker": "customer", "start": 3.5, "end": 9.0,
+         "text": "That fridge is way too expensive, it's a total rip-off, I'm not paying that."},
+        {"speaker": "agent", "start": 9.5, "end": 12.0, "text": "I understand. Anything else I can help with?"},
+    ]  # fmt: skip
+    transcript = build_transcript(turns, "en", 2)
+    assert "price_complaint" in analyzer.analyze(transcript).tags  # the rule fires
+    shipped = LabelModel.shipped()
+    head = shipped.heads[MULTI_LABEL_HEAD]
+    vetoes = head.vetoes.copy() if head.vetoes is not None else np.zeros(len(head.labels))
+    vetoes[head.labels.index("price_complaint")] = 1.0
+    strict = LabelModel(
+        shipped.vocabulary, {**shipped.heads, MULTI_LABEL_HEAD: dataclasses.replace(head, vetoes=vetoes)}, {}
+    )
+    result = Analyzer(analyzer.rules, analyzer.phone_region, analyzer.phone_hash, label_model=strict).analyze(
+        transcript
+    )
+    assert "price_complaint" not in result.tags
+    (overruled,) = [m for m in result.overruled if m.id == "price_complaint"]
+    assert overruled.evidence and overruled.score is not None and overruled.source == "rules"
 
 
 # --- training ---------------------------------------------------------------------------------------

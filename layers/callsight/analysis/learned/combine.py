@@ -1,7 +1,9 @@
 """Merges the learned model's scores with the rules' labels.
 
-Categories: a rule that fires keeps its evidence (and gets the model's score); the model adds a
-category the rules missed when its probability clears that category's threshold. One-value fields
+Categories: a rule that fires keeps its evidence (and gets the model's score) unless the model's
+probability is below that category's veto, in which case the model overrules it (the match is
+reported as overruled, not as a tag: rules misfire on paraphrase, negation and offers); the model adds
+a category the rules missed when its probability clears that category's threshold. One-value fields
 (purpose, outcome, refusal reason, customer mood): the model's best value stands whenever the model
 ran (on dev it beat the rules at every confidence cut-off tried); else the rules' value. Every decision
 says which layer made it, so a reviewer sees whether a phrase or the model is behind a label.
@@ -36,7 +38,9 @@ def combine_categories(
         if probability is None:
             continue
         rule = combined.get(category)
-        if rule is not None:
+        if rule is not None and scores.overrules(category):
+            del combined[category]
+        elif rule is not None:
             source = "rules+model" if category in said else "rules"
             combined[category] = rule.model_copy(update={"source": source, "score": round(probability, 3)})
         elif category in said:
@@ -44,6 +48,17 @@ def combine_categories(
                 id=category, kind="category", source="model", score=round(probability, 3)
             )
     return combined
+
+
+def overruled_categories(
+    matched: Mapping[str, CategoryMatch], scores: Scores, category_ids: list[str]
+) -> list[CategoryMatch]:
+    """The rules' category matches the model overrules, with the rule's evidence and the model's score."""
+    return [
+        matched[category].model_copy(update={"score": round(scores.categories[category], 3)})
+        for category in category_ids
+        if category in matched and scores.overrules(category)
+    ]
 
 
 def decide(name: str, rules_value: str | None, scores: Scores | None) -> LabelDecision:

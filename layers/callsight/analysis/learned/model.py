@@ -2,7 +2,8 @@
 
 The file is one ``.npz`` (vocabulary, idf, one weight matrix per head) and a ``.json`` beside it
 (version, what it was trained on, hyper-parameters, its dev/test figures). Each *head* predicts one
-field: ``categories`` is a set of independent yes/no labels with a threshold each; ``outcome``,
+field: ``categories`` is a set of independent yes/no labels, each with a threshold (the model adds
+it) and a veto (below it the model overrules a rule that fired; absent in older files: no veto); ``outcome``,
 ``purpose``, ``customer_sentiment`` and ``refusal_reason`` pick one value. A head reads only the
 views of the call it was trained on (``features.VIEWS``).
 """
@@ -37,6 +38,7 @@ class Head:
     coef: np.ndarray  # (len(labels), vocabulary size); one row for a binary label
     intercept: np.ndarray
     thresholds: np.ndarray | None = None  # multi-label head only: per-label probability thresholds
+    vetoes: np.ndarray | None = None  # multi-label head only: below it a rule's label is overruled
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Scores:
     categories: dict[str, float]
     fields: dict[str, dict[str, float]] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)
+    vetoes: dict[str, float] = field(default_factory=dict)
 
     def best(self, name: str) -> tuple[str, float] | None:
         values = self.fields.get(name)
@@ -57,6 +60,11 @@ class Scores:
     def category_labels(self) -> dict[str, float]:
         """The categories at or above their threshold, with their probability."""
         return {k: p for k, p in self.categories.items() if p >= self.thresholds.get(k, 0.5)}
+
+    def overrules(self, category: str) -> bool:
+        """Whether the model's probability is below the category's veto (a rule's match is dropped)."""
+        probability = self.categories.get(category)
+        return probability is not None and probability < self.vetoes.get(category, 0.0)
 
 
 class LabelModelError(ValueError):
@@ -88,22 +96,27 @@ class LabelModel:
         values = np.fromiter(vector.values(), dtype=np.float32, count=len(vector))
         categories: dict[str, float] = {}
         thresholds: dict[str, float] = {}
+        vetoes: dict[str, float] = {}
         fields: dict[str, dict[str, float]] = {}
         for head in self.heads.values():
             allowed = self._masks[head.name][columns]
             logits = head.coef[:, columns[allowed]].astype(np.float32) @ values[allowed] + head.intercept
             if head.name == MULTI_LABEL_HEAD:
                 assert head.thresholds is not None
-                for label, logit, threshold in zip(head.labels, logits, head.thresholds, strict=True):
+                head_vetoes = head.vetoes if head.vetoes is not None else np.zeros(len(head.labels))
+                for label, logit, threshold, veto in zip(
+                    head.labels, logits, head.thresholds, head_vetoes, strict=True
+                ):
                     categories[label] = _sigmoid(float(logit))
                     thresholds[label] = float(threshold)
+                    vetoes[label] = float(veto)
             elif len(head.labels) == 2 and len(logits) == 1:  # a binary field stored as one row
                 p = _sigmoid(float(logits[0]))
                 fields[head.name] = {head.labels[0]: 1 - p, head.labels[1]: p}
             else:
                 exp = np.exp(logits - logits.max())
                 fields[head.name] = dict(zip(head.labels, (exp / exp.sum()).tolist(), strict=True))
-        return Scores(categories, fields, thresholds)
+        return Scores(categories, fields, thresholds, vetoes)
 
     # --- files ---------------------------------------------------------------------------------------
 
@@ -119,6 +132,8 @@ class LabelModel:
             arrays[f"{head.name}.intercept"] = head.intercept.astype(np.float32)
             if head.thresholds is not None:
                 arrays[f"{head.name}.thresholds"] = head.thresholds.astype(np.float32)
+            if head.vetoes is not None:
+                arrays[f"{head.name}.vetoes"] = head.vetoes.astype(np.float32)
         stem.parent.mkdir(parents=True, exist_ok=True)
         npz, meta = stem.with_suffix(".npz"), stem.with_suffix(".json")
         with npz.open("wb") as out:
@@ -153,6 +168,7 @@ class LabelModel:
                         data[f"{name}.coef"].astype(np.float32),
                         data[f"{name}.intercept"].astype(np.float32),
                         data[f"{name}.thresholds"] if f"{name}.thresholds" in data.files else None,
+                        data[f"{name}.vetoes"] if f"{name}.vetoes" in data.files else None,
                     )
                     for name, spec in document["heads"].items()
                 }

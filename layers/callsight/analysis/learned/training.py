@@ -1,9 +1,11 @@
 """Fits a :class:`~callsight.analysis.learned.model.LabelModel` on labelled calls (needs scikit-learn).
 
-One logistic regression per head over the head's views. Category thresholds are chosen by 5-fold
-cross-validation on the training examples alone (the dev split is for comparing models, the test
-split for reporting). The hyper-parameters below were chosen on the corpus's dev split on
-2026-12-04 (train split only for fitting) and are recorded in every model's metadata.
+One logistic regression per head over the head's views. Each category gets two cut-offs, chosen
+together by 5-fold cross-validation on the training examples alone (the dev split is for comparing
+models, the test split for reporting): the *threshold* at which the model adds the category, and the
+*veto* below which it overrules a rule that fired (a phrase said in paraphrase, negation or an
+agent's offer). The hyper-parameters below were chosen on the corpus's dev split (train split only
+for fitting; 2026-12-04, views and vetoes 2026-12-05) and are recorded in every model's metadata.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ class HeadConfig:
 HEADS: dict[str, HeadConfig] = {
     MULTI_LABEL_HEAD: HeadConfig(("call",), 30.0),
     "outcome": HeadConfig(("closing",), 10.0),
-    "purpose": HeadConfig(("customer", "closing"), 10.0),
+    "purpose": HeadConfig(("call",), 10.0),
     "customer_sentiment": HeadConfig(VIEWS, 3.0),
-    "refusal_reason": HeadConfig(("call",), 10.0),
+    "refusal_reason": HeadConfig(("customer",), 10.0),
 }
-#: Thresholds tried for each category; the one with the best cross-validated F1 is kept.
-THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
+#: Thresholds tried for each category; with each, the vetoes up to it (a veto equal to the threshold
+#: makes the category the model's alone); the pair with the best cross-validated F1 is kept.
+THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8)
+VETOES = (0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3, *THRESHOLDS)
 FOLDS = 5
 
 
@@ -64,24 +68,25 @@ def _classifier(c: float) -> Any:
     return LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
 
 
-def _threshold(matrix: Any, y: np.ndarray, c: float, rules: np.ndarray) -> float:
-    """The threshold with the best F1 of out-of-fold probabilities combined with the rules (a
-    category is said when a rule fires or the model clears the threshold); 0.5 with too few
-    positives to tell."""
+def _cut_offs(matrix: Any, y: np.ndarray, c: float, rules: np.ndarray) -> tuple[float, float]:
+    """The (threshold, veto) with the best F1 of out-of-fold probabilities combined with the rules as
+    the analyzer combines them (a category is said when the model clears the threshold, or a rule
+    fires and the model is not below the veto); (0.5, 0.0) with too few positives to tell."""
     from sklearn.model_selection import StratifiedKFold
 
     if y.sum() < FOLDS or (len(y) - y.sum()) < FOLDS:
-        return 0.5
+        return 0.5, 0.0
     scores = np.zeros(len(y))
     for fit, held in StratifiedKFold(FOLDS, shuffle=True, random_state=17).split(matrix, y):
         scores[held] = _classifier(c).fit(matrix[fit], y[fit]).predict_proba(matrix[held])[:, 1]
-    best, best_f1 = 0.5, -1.0
+    best, best_f1 = (0.5, 0.0), -1.0
     for threshold in THRESHOLDS:
-        predicted = (scores >= threshold) | rules
-        tp = float((predicted & (y == 1)).sum())
-        f1 = 2 * tp / (predicted.sum() + y.sum()) if predicted.sum() + y.sum() else 0.0
-        if f1 > best_f1:
-            best, best_f1 = threshold, f1
+        for veto in (v for v in VETOES if v <= threshold):
+            predicted = (scores >= threshold) | (rules & (scores >= veto))
+            tp = float((predicted & (y == 1)).sum())
+            f1 = 2 * tp / (predicted.sum() + y.sum()) if predicted.sum() + y.sum() else 0.0
+            if f1 > best_f1 + 1e-12:
+                best, best_f1 = (threshold, veto), f1
     return best
 
 
@@ -111,19 +116,22 @@ def fit(
         mask = _mask(vocabulary, config.views)
         if name == MULTI_LABEL_HEAD:
             matrix = _matrix(vectors, vocabulary.size, mask)
-            coef, intercept, thresholds = [], [], []
+            coef, intercept, thresholds, vetoes = [], [], [], []
             for category in categories:
                 y = np.array([category in e.categories for e in examples], dtype=int)
                 if y.sum() == 0:  # never seen: the model never says it
                     coef.append(np.zeros(vocabulary.size))
                     intercept.append(-20.0)
                     thresholds.append(0.5)
+                    vetoes.append(0.0)
                     continue
                 model = _classifier(config.c).fit(matrix, y)
                 coef.append(model.coef_[0])
                 intercept.append(float(model.intercept_[0]))
                 rules = np.array([category in f for f in fired], dtype=bool)
-                thresholds.append(_threshold(matrix, y, config.c, rules))
+                threshold, veto = _cut_offs(matrix, y, config.c, rules)
+                thresholds.append(threshold)
+                vetoes.append(veto)
             heads[name] = Head(
                 name,
                 tuple(categories),
@@ -131,6 +139,7 @@ def fit(
                 np.array(coef),
                 np.array(intercept),
                 np.array(thresholds),
+                np.array(vetoes),
             )
             continue
         chosen = [i for i, e in enumerate(examples) if e.label(name) is not None]
