@@ -42,10 +42,13 @@ DEV_FLOORS = {"categories_f1": 0.58, "outcome": 0.45, "customer_sentiment": 0.42
 #: F1 0.77 (P 0.73 R 0.82), outcome 0.86, customer mood 0.77, purpose 0.76, refusal reason 0.52;
 #: money recall 0.92, order numbers 0.83, then 0.86 once a bare letter beside a spelled one ("W, D as
 #: in delta") was read (found on train/dev). Issue 17's targets: F1 0.85, outcome 0.80, mood 0.75,
-#: money and order numbers 0.85 -- all met but categories.
+#: money and order numbers 0.85 -- all met but categories. 2026-12-05: the model may overrule a rule's
+#: category (per-category veto), purpose reads the whole call, refusal reason the customer's words
+#: (all chosen on dev): test categories F1 0.81 (P 0.80 R 0.82), purpose 0.81, outcome 0.86, mood
+#: 0.77, refusal reason 0.44 (11/25; 0.52 before -- a handful of calls either way).
 #: The floors sit a little under the measurement so that a worse model or rule change fails here.
 TEST_FLOORS = {
-    "categories_f1": 0.74, "outcome": 0.82, "customer_sentiment": 0.73, "money": 0.88, "order_number": 0.83,
+    "categories_f1": 0.78, "outcome": 0.82, "customer_sentiment": 0.73, "money": 0.88, "order_number": 0.83,
 }  # fmt: skip
 
 

@@ -156,7 +156,7 @@ def test_the_analyzer_with_the_model_reads_a_paraphrase_the_rules_miss(analyzer:
         and result.sentiment.customer_mood == result.decisions["customer_mood"].value
     )
     assert all(m.score is not None for m in result.categories)
-    scores = LabelModel.shipped().score([SpokenTurn(t["speaker"], t["text"]) for t in turns])
+    scores = LabelModel.shipped().score([SpokenTurn(str(t["speaker"]), str(t["text"])) for t in turns])
     assert max(scores.categories, key=lambda k: scores.categories[k]) == "cancellation_refund"
     assert result.purpose == "order" and result.decisions["purpose"].source in ("model", "rules+model")
     rules_only = analyzer.analyze(transcript)
