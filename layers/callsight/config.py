@@ -161,6 +161,12 @@ class Settings(BaseSettings):
     alerts_enabled: bool = Field(
         default=True, description="Publish alert rules' hits to the SNS alerts topic."
     )
+    alerts_disabled: str | None = Field(
+        default=None,
+        description="Alert rule ids to turn off, comma-separated (an unknown id stops start-up), e.g. "
+        "`recording_notice_missing` where the PBX plays the recording notice before the recording starts "
+        "(the `recording_notice` checkpoint is still reported).",
+    )
 
     # --- API authentication (callsight.auth) ---------------------------------------------------------
     auth_issuer: str = Field(default="callsight-local", description="Expected `iss` of bearer tokens.")
@@ -229,6 +235,10 @@ class Settings(BaseSettings):
         if queue is not None and queue in self.asr_queue_profiles:
             return self.asr_queue_profiles[queue]
         return self.asr_queue_profiles.get("*", QueueProfile())
+
+    @property
+    def alerts_disabled_set(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in (self.alerts_disabled or "").split(",") if a.strip())
 
     @property
     def accepted_codec_set(self) -> frozenset[str]:
