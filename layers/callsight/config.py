@@ -161,6 +161,12 @@ class Settings(BaseSettings):
     alerts_enabled: bool = Field(
         default=True, description="Publish alert rules' hits to the SNS alerts topic."
     )
+    alerts_disabled: str | None = Field(
+        default=None,
+        description="Alert rule ids to turn off, comma-separated (an unknown id stops start-up), e.g. "
+        "`recording_notice_missing` where the PBX plays the recording notice before the recording starts "
+        "(the `recording_notice` checkpoint is still reported).",
+    )
 
     # --- API authentication (callsight.auth) ---------------------------------------------------------
     auth_issuer: str = Field(default="callsight-local", description="Expected `iss` of bearer tokens.")
@@ -204,6 +210,47 @@ class Settings(BaseSettings):
         "in-memory emulator, so `audit verify` reports an audit log lost with it).",
     )
 
+    # --- access-anomaly alerts from the audit log (callsight.compliance.access_anomaly) ---------------
+    access_alerts_topic_arn: str | None = Field(
+        default=None,
+        description="The access-alerts topic's ARN (deployed); unset: resolved by name with CreateTopic (local).",
+    )
+    access_window_minutes: int = Field(
+        default=60, gt=0, le=1440,
+        description="Length of the checked window (divides a day); the schedule checks the last whole one.",
+    )  # fmt: skip
+    access_baseline_days: int = Field(
+        default=14, ge=1, le=90, description="Days before the window that make a principal's usual volume."
+    )
+    access_volume_factor: float = Field(
+        default=5.0, gt=1,
+        description="Volume alert: calls read or exported in the window at least this times the principal's "
+        "mean per active window of the baseline days ...",
+    )  # fmt: skip
+    access_volume_floor: int = Field(
+        default=200, ge=1,
+        description="... and at least this many (the only bar for a principal with no history).",
+    )  # fmt: skip
+    access_timezone: str = Field(default="UTC", description="IANA time zone of the tenant's working hours.")
+    access_working_hours: str = Field(
+        default="08:00-20:00", description="Working hours (local; `22:00-06:00` runs over midnight)."
+    )
+    access_working_days: str = Field(
+        default="mon-fri", description="Working days (`mon-fri`, `sun-thu`, `mon,wed,fri`)."
+    )
+    access_out_of_hours_roles: str = Field(
+        default="admin,qa,agent",
+        description="Roles whose reads out of working hours alert (the CRM client reads around the clock).",
+    )
+    access_out_of_hours_min_reads: int = Field(
+        default=1, ge=1, description="Out-of-hours alert: read or export requests in the window."
+    )
+    access_denials_threshold: int = Field(
+        default=5,
+        ge=1,
+        description="Denials alert: denied requests (403, or a call that is not theirs) in the window.",
+    )
+
     api_agents_may_download_audio: bool = Field(
         default=False, description="Agents may fetch (redacted) audio of their own calls; off: 403."
     )
@@ -214,6 +261,26 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a processed event is remembered (duplicates within it are skipped).",
     )
+
+    @field_validator("access_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Moscow)") from exc
+        return value
+
+    @field_validator("access_window_minutes")
+    @classmethod
+    def _divides_a_day(cls, value: int) -> int:
+        if 1440 % value:
+            raise ValueError(
+                f"{value} minutes does not divide a day (1440 minutes): use e.g. 15, 30, 60, 120"
+            )
+        return value
 
     @field_validator("recordings_prefix")
     @classmethod
@@ -229,6 +296,10 @@ class Settings(BaseSettings):
         if queue is not None and queue in self.asr_queue_profiles:
             return self.asr_queue_profiles[queue]
         return self.asr_queue_profiles.get("*", QueueProfile())
+
+    @property
+    def alerts_disabled_set(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in (self.alerts_disabled or "").split(",") if a.strip())
 
     @property
     def accepted_codec_set(self) -> frozenset[str]:

@@ -88,7 +88,9 @@ ANALYZE_QUEUE = QueueSpec(
 QUEUES: tuple[QueueSpec, ...] = (INGEST_QUEUE, TRANSCRIBE_QUEUE, ANALYZE_QUEUE)
 
 ALERTS_TOPIC = TopicSpec("alerts")
-TOPICS: tuple[TopicSpec, ...] = (ALERTS_TOPIC,)
+#: Access anomalies found in the audit log (functions/access_anomaly); for security staff.
+ACCESS_ALERTS_TOPIC = TopicSpec("access-alerts")
+TOPICS: tuple[TopicSpec, ...] = (ALERTS_TOPIC, ACCESS_ALERTS_TOPIC)
 
 #: EventBridge bus for domain events (``CallAnalyzed``); consumers subscribe with rules.
 EVENT_BUS = "events"

@@ -96,6 +96,9 @@ def test_samples_invoke_locally() -> None:
             r["rolled_up"] == ["2026-11-20", "2026-11-21"] and r["calls"] == 0
         ),
         "analyze=events/analyze/analyze_request_via_sqs.json": lambda r: "batchItemFailures" in r,
+        "access_anomaly=events/access_anomaly/scheduled_hourly.json": lambda r: (
+            r["window_end"] == "2026-12-04T14:00:00Z" and r["findings"] == []
+        ),
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLSIGHT_")}
     run = subprocess.run(

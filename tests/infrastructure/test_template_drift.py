@@ -446,6 +446,9 @@ def test_schedules() -> None:
     assert len(schedules["retention_sweep"]) == 1 and daily.match(schedules["retention_sweep"][0])
     assert schedules["weekly_report"] == ["cron(0 6 ? * MON *)"], "weekly report: Mondays 06:00 UTC"
     assert schedules["stats_rollup"] == ["cron(20 * * * ? *)"], "statistics rollup: hourly"
+    assert schedules["access_anomaly"] == ["cron(5 * * * ? *)"], (
+        "access-anomaly check: hourly, last whole hour"
+    )
 
 
 def test_transcriber_variants() -> None:

@@ -247,3 +247,46 @@ def test_phone_and_card_numbers_never_become_search_terms(env: Stack) -> None:
     terms = {e.term_key for e in SearchEntryItem.by_call.query(call.call_id)}
     assert "ru#72051" in terms
     assert not [t for t in terms if "903123" in t or "411111" in t]
+
+
+def test_a_call_without_the_recording_notice_alerts_unless_the_deployment_turned_it_off(env: Stack) -> None:
+    """RU_CALL never says the call is recorded: the checkpoint is reported as not met and the
+    ``recording_notice_missing`` alert reaches SNS; a deployment whose IVR plays the notice before the
+    recording starts sets CALLSIGHT_ALERTS_DISABLED and gets the checkpoint but no alert."""
+    from callsight.analysis.analyzer import Analyzer
+    from callsight.analysis.rules import load_rules
+    from callsight.analyze.service import AnalyzeService
+
+    analyzer = Analyzer(load_rules(), "RU", lambda phone: phone[-4:])
+    taps = listen(env)
+    noticed = [{"speaker": "agent", "start": 0.0, "end": 3.0, "text": "Разговор может быть записан."}] + [
+        {**turn, "start": turn["start"] + 3.5, "end": turn["end"] + 3.5} for turn in RU_CALL
+    ]
+    _, silent = transcribed_call(env, RU_CALL)
+    _, told = transcribed_call(env, noticed)
+    service = AnalyzeService(env.settings, analyzer)
+    assert "recording_notice_missing" in service.handle(silent).alerts
+    assert "recording_notice_missing" not in service.handle(told).alerts
+    alerts = [a for a in received(env, taps["alerts-tap"]) if a["alert"] == "recording_notice_missing"]
+    assert [(a["call_id"], a["reason"]) for a in alerts] == [
+        (silent.call_id, "checkpoint recording_notice not met")
+    ]
+    stored = env.calls.get(told.call_id)
+    assert stored is not None and stored.analysis is not None
+    assert stored.analysis.checkpoints["recording_notice"] is True
+
+    off = AnalyzeService(
+        env.settings.model_copy(update={"alerts_disabled": "recording_notice_missing"}), analyzer
+    )
+    _, again = transcribed_call(env, RU_CALL)
+    assert "recording_notice_missing" not in off.handle(again).alerts
+    after = env.calls.get(again.call_id)
+    assert (
+        after is not None
+        and after.analysis is not None
+        and after.analysis.checkpoints["recording_notice"] is False
+    )
+    with pytest.raises(ValueError, match="names no alert rule: recording_notice_mising"):
+        AnalyzeService(
+            env.settings.model_copy(update={"alerts_disabled": "recording_notice_mising"}), analyzer
+        )

@@ -217,3 +217,56 @@ def test_ratio_and_period_days() -> None:
         date(2026, 12, 2),
     ]
     assert period_days(date(2026, 12, 2), date(2026, 12, 1)) == []
+
+
+# --- per-checkpoint shares (the recording notice) ------------------------------------------------------
+
+
+def test_each_checkpoint_is_counted_and_the_notice_stays_out_of_the_script_average() -> None:
+    cell = one_cell(
+        call(analysis=summary(checkpoints={"greeting": True, "closing": True, "recording_notice": False}))
+    )
+    assert cell.checkpoints_sum == pytest.approx(1.0) and cell.checkpoints_n == 1  # script: both met
+    assert cell.checkpoint_calls == {"greeting": 1, "closing": 1, "recording_notice": 1}
+    assert cell.checkpoint_met == {"greeting": 1, "closing": 1, "recording_notice": 0}
+
+
+def test_notice_shares_per_period_agent_and_team() -> None:
+    from callsight.api.stats import build_stats
+
+    notice = {"greeting": True, "recording_notice": True}
+    silent = {"greeting": True, "recording_notice": False}
+    calls = [
+        call("a1", agent="204", team="sales", analysis=summary(checkpoints=notice)),
+        call("a2", agent="204", team="sales", analysis=summary(checkpoints=silent)),
+        call("b1", agent="301", team="support", analysis=summary(checkpoints=notice)),
+        call("b2", agent="301", team="support", analysis=summary(checkpoints=notice)),
+        call(
+            "c1", agent="302", team="support", analysis=summary(checkpoints={"greeting": False})
+        ),  # old rules
+        call("d1", agent="303", team=None, words=0, analysis=None),  # not analysed: no share
+    ]
+    stats = build_stats(calls, NOW.date(), NOW.date())
+    assert stats.checkpoint_shares == {"greeting": 0.8, "recording_notice": 0.75}
+    agents = {a.agent_id: a for a in stats.agents}
+    assert agents["204"].checkpoint_shares["recording_notice"] == 0.5
+    assert agents["301"].checkpoint_shares["recording_notice"] == 1.0
+    assert "recording_notice" not in agents["302"].checkpoint_shares  # analysed before the checkpoint existed
+    assert agents["204"].checkpoints_met == 1.0  # the notice is not the agent's script
+    teams = {t.team: t for t in stats.teams}
+    assert set(teams) == {"sales", "support"}
+    assert teams["sales"].checkpoint_shares["recording_notice"] == 0.5
+    assert teams["support"].checkpoint_shares == {"greeting": 0.667, "recording_notice": 1.0}
+    assert teams["support"].calls == 3
+
+
+def test_cells_stored_before_the_checkpoint_counts_existed_still_load() -> None:
+    stored = one_cell(call(analysis=summary(checkpoints={"greeting": True})))
+    old = (
+        stored.to_json()
+        .replace(',"checkpoint_calls":{"greeting":1}', "")
+        .replace(',"checkpoint_met":{"greeting":1}', "")
+    )
+    assert "checkpoint_calls" not in old
+    loaded = Cell.from_json(old)
+    assert loaded.checkpoint_calls == {} and loaded.checkpoints_n == 1

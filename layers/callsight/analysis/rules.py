@@ -140,11 +140,18 @@ class AlertWhen(_Strict):
     customer_sentiment_below: float | None = Field(default=None, ge=-1, le=1)
     risk_at_least: float | None = Field(default=None, ge=0, le=1)
     at_least_per_hour: int | None = Field(default=None, ge=1)
+    #: A checkpoint rule's id: the alert trips when the call was checked and that checkpoint was not met.
+    checkpoint_missing: str | None = None
 
     @model_validator(mode="after")
     def _something(self) -> AlertWhen:
-        if self.tag is None and self.customer_sentiment_below is None and self.risk_at_least is None:
-            raise ValueError("an alert needs tag, customer_sentiment_below or risk_at_least")
+        if (
+            self.tag is None and self.customer_sentiment_below is None and self.risk_at_least is None
+            and self.checkpoint_missing is None
+        ):  # fmt: skip
+            raise ValueError(
+                "an alert needs tag, customer_sentiment_below, risk_at_least or checkpoint_missing"
+            )
         if self.at_least_per_hour is not None and self.tag is None:
             raise ValueError("at_least_per_hour counts calls with a tag: give the tag")
         return self
@@ -249,6 +256,12 @@ def _check_references(pack: RulePack, data: Any, root: Any, source: str) -> None
         if alert.when.tag is not None and alert.when.tag not in seen:
             line = _line_of(root, ("alerts", a_index, "when", "tag"))
             raise RuleFileError(f"{source}:{line}: alert {alert.id!r} watches unknown tag {alert.when.tag!r}")
+        checkpoint = alert.when.checkpoint_missing
+        if checkpoint is not None and checkpoint not in {r.id for r in pack.of_kind("checkpoint")}:
+            line = _line_of(root, ("alerts", a_index, "when", "checkpoint_missing"))
+            raise RuleFileError(
+                f"{source}:{line}: alert {alert.id!r} watches unknown checkpoint {checkpoint!r}"
+            )
 
 
 def _check_phrase_sets(condition: Condition, source: str, line: int) -> None:

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from callsight.analysis.alerts import rate_alerts, tripped_alerts
+from callsight.analysis.alerts import enabled_alerts, rate_alerts, tripped_alerts
 from callsight.analysis.analyzer import Analyzer, TranscriptRejected
 from callsight.auth.access import Owner
 from callsight.compliance.policies import with_retention
@@ -72,6 +72,8 @@ class AnalyzeService:
     ) -> None:
         self.settings = settings
         self.analyzer = analyzer
+        #: The rule pack's alerts less CALLSIGHT_ALERTS_DISABLED (an unknown id stops the cold start).
+        self.alert_rules = enabled_alerts(analyzer.rules, settings.alerts_disabled_set)
         self.calls = calls or CallRepository(settings)
         self.transcripts = transcripts or TranscriptStore(settings)
         self.analyses = analyses or AnalysisStore(settings)
@@ -193,14 +195,14 @@ class AnalyzeService:
     def _alerts(self, call: CallRecord, analysis: CallAnalysis) -> list[str]:
         sent: list[str] = []
         base = {"call_id": call.call_id, "agent_id": call.agent_id, "team": call.team, "queue": call.queue}
-        for hit in tripped_alerts(self.analyzer.rules, analysis):
+        for hit in tripped_alerts(self.alert_rules, analysis):
             self.alerts.publish(
                 f"Callsight alert: {hit.rule.id}",
                 base | {"alert": hit.rule.id, "reason": hit.reason},
                 hit.rule.severity,
             )
             sent.append(hit.rule.id)
-        for rule in rate_alerts(self.analyzer.rules, analysis):
+        for rule in rate_alerts(self.alert_rules, analysis):
             threshold = rule.when.at_least_per_hour
             count = self.counters.increment(f"alert#{rule.id}", datetime.now(UTC))
             if threshold is not None and count == threshold:  # once per hour, when the count reaches it

@@ -15,7 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from callsight.auth.access import can_see_call
 from callsight.auth.tokens import Principal
 from callsight.models.call import CallRecord
-from callsight.stats.cells import Cell, Totals, cells_of, merge, period_days, ratio
+from callsight.stats.cells import (
+    Cell,
+    Totals,
+    by_team,
+    cells_of,
+    checkpoint_shares,
+    merge,
+    period_days,
+    ratio,
+)
 from callsight.stats.rollup import live_calls, live_cells
 from callsight.storage.daily_stats import DailyStatsStore
 
@@ -42,7 +51,21 @@ class AgentStats(BaseModel):
     calls: int
     conversion: float = Field(description="Share of the agent's analysed calls with outcome success.")
     avg_sentiment: float | None
-    checkpoints_met: float | None = Field(description="Average share of script checkpoints met.")
+    checkpoints_met: float | None = Field(
+        description="Average share of script checkpoints met (the recording notice is not the agent's script)."
+    )
+    checkpoint_shares: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per checkpoint (greeting, ..., recording_notice): share of the analysed calls that met it.",
+    )
+
+
+class TeamStats(BaseModel):
+    team: str
+    calls: int
+    checkpoint_shares: dict[str, float] = Field(
+        description="Per checkpoint: share of the team's analysed calls that met it (e.g. recording_notice)."
+    )
 
 
 class Stats(BaseModel):
@@ -58,6 +81,11 @@ class Stats(BaseModel):
     short_call_rate: float | None
     missed_call_rate: float | None = Field(description="Calls with no recognised speech.")
     agents: list[AgentStats]
+    checkpoint_shares: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per checkpoint: share of the analysed calls that met it (recording_notice: told it is recorded).",
+    )
+    teams: list[TeamStats] = Field(default_factory=list)
 
 
 def read_calls(principal: Principal, query: StatsQuery) -> list[CallRecord]:
@@ -106,6 +134,9 @@ def stats_from(cells: list[Cell], since: date, until: date) -> Stats:
         short_call_rate=ratio(total.short, total.with_duration),
         missed_call_rate=ratio(total.missed, total.calls),
         agents=[_agent(agent, agents[agent]) for agent in sorted(agents)],
+        checkpoint_shares=checkpoint_shares(total),
+        teams=[TeamStats(team=team, calls=totals.analysed, checkpoint_shares=checkpoint_shares(totals))
+               for team, totals in sorted(by_team(cells).items())],
     )  # fmt: skip
 
 
@@ -120,6 +151,7 @@ def _agent(agent_id: str, totals: Totals) -> AgentStats:
         conversion=ratio(totals.success, totals.analysed) or 0.0,
         avg_sentiment=ratio(totals.customer_sentiment_sum, totals.customer_sentiment_n),
         checkpoints_met=ratio(totals.checkpoints_sum, totals.checkpoints_n),
+        checkpoint_shares=checkpoint_shares(totals),
     )  # fmt: skip
 
 

@@ -18,6 +18,10 @@ from callsight.models.call import CallRecord, CallStatus
 
 #: A call shorter than this counts as short.
 SHORT_CALL_S = 45
+#: Checkpoints that are not the agent's script: reported as their own share (``checkpoint_met`` /
+#: ``checkpoint_calls``) but left out of the agent's average ``checkpoints_sum`` — the recording notice
+#: may be the IVR's, or played before the recording starts (then it is never heard in the call).
+NOT_SCRIPT_CHECKPOINTS = frozenset({"recording_notice"})
 
 
 @dataclass
@@ -38,6 +42,8 @@ class Sums:
     customer_sentiment_n: int = 0
     checkpoints_sum: float = 0.0
     checkpoints_n: int = 0
+    checkpoint_calls: dict[str, int] = field(default_factory=dict)  # calls where the checkpoint was checked
+    checkpoint_met: dict[str, int] = field(default_factory=dict)  # ... and met
 
     def absorb(self, other: Sums) -> None:
         """Add ``other``'s sums and counts to these (per key for the counted tags and outcomes)."""
@@ -77,9 +83,15 @@ class Cell(Sums):
         if customer is not None:
             self.customer_sentiment_sum += customer
             self.customer_sentiment_n += 1
-        if summary.checkpoints:
-            self.checkpoints_sum += sum(summary.checkpoints.values()) / len(summary.checkpoints)
+        script = {
+            name: met for name, met in summary.checkpoints.items() if name not in NOT_SCRIPT_CHECKPOINTS
+        }
+        if script:
+            self.checkpoints_sum += sum(script.values()) / len(script)
             self.checkpoints_n += 1
+        for name, met in summary.checkpoints.items():
+            self.checkpoint_calls[name] = self.checkpoint_calls.get(name, 0) + 1
+            self.checkpoint_met[name] = self.checkpoint_met.get(name, 0) + met
 
     def key(self) -> tuple[str, Owner]:
         return (self.day, self.owner)
@@ -146,6 +158,24 @@ def merge(cells: list[Cell]) -> tuple[Totals, dict[str, Totals]]:
         if cell.owner.agent_id and cell.analysed:
             agents.setdefault(cell.owner.agent_id, Totals()).add(cell)
     return total, agents
+
+
+def by_team(cells: list[Cell]) -> dict[str, Totals]:
+    """Each team's totals (cells in (day, owner) order; calls without a team are not a team)."""
+    teams: dict[str, Totals] = {}
+    for cell in sorted(cells, key=lambda c: _sort_key(c.key())):
+        if cell.owner.team and cell.analysed:
+            teams.setdefault(cell.owner.team, Totals()).add(cell)
+    return teams
+
+
+def checkpoint_shares(sums: Sums) -> dict[str, float]:
+    """Share of the calls where each checkpoint was checked that met it (by name)."""
+    return {
+        name: round(sums.checkpoint_met.get(name, 0) / checked, 3)
+        for name, checked in sorted(sums.checkpoint_calls.items())
+        if checked
+    }
 
 
 def ratio(part: float, whole: float, digits: int = 3) -> float | None:

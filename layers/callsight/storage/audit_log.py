@@ -83,6 +83,15 @@ class AuditLog:
                 yield f"{day.isoformat()}#{shard}"
             day += timedelta(days=1)
 
+    def entries_between(self, start: datetime, end: datetime) -> Iterator[AuditEntry]:
+        """Every entry with ``start <= at < end``: the chains of each UTC day the span touches, the
+        span applied as a filter (an entry's chain is the UTC day of its ``at``; a chain is read whole)."""
+        first, last = start.astimezone(UTC).date(), (end.astimezone(UTC) - timedelta(microseconds=1)).date()
+        inside = (AuditEntryItem.at >= start.astimezone(UTC)) & (AuditEntryItem.at < end.astimezone(UTC))
+        for chain_id in self.chains_between(first, last):
+            for item in AuditEntryItem.query(chain_id, filter_condition=inside, consistent_read=True):
+                yield _entry(item)
+
     def for_target(self, target: str) -> list[AuditEntry]:
         return [_entry(item) for item in AuditEntryItem.by_target.query(target)]
 

@@ -35,6 +35,7 @@ def test_a_russian_price_complaint_with_a_callback(analyzer: Analyzer) -> None:
         "need_discovery": True,
         "presentation": True,
         "closing": True,
+        "recording_notice": False,  # nobody said the call is recorded
     }
     values = {(e.type, e.value) for e in result.entities}
     assert {("money", "49000 RUB"), ("order_number", "72051"), ("phone", "+79031234567"), ("date", "11-25"),

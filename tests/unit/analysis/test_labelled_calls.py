@@ -76,3 +76,18 @@ def test_precision_and_recall_per_category(analyzer: Analyzer) -> None:
     for name, floor in ACCURACY_FLOORS.items():
         right, total = everything.accuracy[name]
         assert right / total >= floor, f"{name}\n{report}\n{mistakes}"
+
+
+def test_recording_notice_checkpoint_on_every_labelled_call(analyzer: Analyzer) -> None:
+    """Every fixture says whether the caller was told the call is recorded (four do: an IVR notice on
+    two stereo and two mono calls, RU and EN); the checkpoint agrees on all 48."""
+    from tests.analysis_fixtures import transcript_for
+
+    wrong = []
+    for call in CALLS:
+        expected = call.expected["checkpoints"]["recording_notice"]
+        got = analyzer.analyze(transcript_for(call)).checkpoints.get("recording_notice")
+        if got is not expected:
+            wrong.append(f"{call.id}: expected {expected}, got {got}")
+    assert sum(c.expected["checkpoints"]["recording_notice"] for c in CALLS) == 4
+    assert not wrong, "\n".join(wrong)

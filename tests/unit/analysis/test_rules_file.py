@@ -25,7 +25,9 @@ def test_the_shipped_pack_loads_and_covers_the_default_categories() -> None:
         "need_discovery",
         "presentation",
         "closing",
+        "recording_notice",
     }
+    assert "recording_notice_missing" in {a.id for a in pack.alerts}
 
 
 @pytest.mark.parametrize(
