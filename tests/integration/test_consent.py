@@ -173,6 +173,9 @@ def test_bad_removals_and_listings_are_400(env: Stack, client: Client) -> None:
     assert send(client, "delete", "/consent", admin)[0] == 400  # no body
     assert get(client, "/consent?state=unsubscribed", admin)[0] == 400
     assert get(client, "/consent?limit=1000", admin)[0] == 400
+    assert get(client, "/consent?cursor=" + "f" * 64, admin) == (200, {"items": [], "next_cursor": None})
+    far = {"phone": NUMBER, "state": "opted_out", "expires_at": "9999-12-31T23:59:59Z"}
+    assert send(client, "post", "/consent", admin, far)[0] == 400
 
 
 @pytest.mark.parametrize("role", [Role.QA, Role.AGENT, Role.CRM])

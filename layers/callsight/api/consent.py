@@ -8,7 +8,7 @@ keyed hash, never the number.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -27,6 +27,8 @@ from callsight.config import Settings
 from callsight.models.consent import ConsentState, InvalidSubjectPhone
 
 _HASH = r"^[0-9a-f]{64}$"
+#: The furthest an entry's expiry may lie (a stored epoch and its TTL must stay representable).
+MAX_EXPIRY = timedelta(days=36525)
 
 
 class ConsentBody(BaseModel):
@@ -54,6 +56,8 @@ class ConsentBody(BaseModel):
         value = value if value.tzinfo else value.replace(tzinfo=UTC)
         if value <= datetime.now(UTC):
             raise ValueError("must be in the future")
+        if value > datetime.now(UTC) + MAX_EXPIRY:
+            raise ValueError("must be within 100 years")
         return value
 
 
