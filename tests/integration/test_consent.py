@@ -30,6 +30,7 @@ from callsight.storage.policy_store import PolicyStore
 from chalice.test import Client
 
 from tests.audio_factory import pcm_wav
+from tests.conftest import load_event
 from tests.integration.conftest import Stack
 from tests.integration.test_api import bearer, get
 from tests.integration.test_compliance import ADMIN, everything, make_call
@@ -98,26 +99,28 @@ def test_admins_add_list_and_remove_entries_audited_and_never_see_the_number(
     env: Stack, client: Client
 ) -> None:
     admin = bearer(env, Role.ADMIN)
-    # When an admin lists a number in its national spelling, then again from another source
-    status, first = send(
+    # When an admin lists a number (the sample request of events/api), then again in its national
+    # spelling from another source
+    sample = load_event("api/consent_add.json")
+    method, path, body = sample["httpMethod"].lower(), sample["path"], json.loads(sample["body"])
+    status, first = send(client, method, path, admin, body)
+    assert status == 200, first
+    assert first["previous_state"] is None and first["entry"]["phone_masked"] == "+7903*****67"
+    assert first["entry"]["source"] == "crm"
+    status, again = send(
         client,
         "post",
         "/consent",
         admin,
         {"phone": "8 (903) 123-45-67", "state": "opted_out", "source": "ivr"},
     )
-    assert status == 200, first
-    assert first["previous_state"] is None and first["entry"]["phone_masked"] == "+7903*****67"
-    status, again = send(
-        client, "post", "/consent", admin, {"phone": NUMBER, "state": "opted_out", "source": "crm"}
-    )
 
     # Then the second add updated the one entry (idempotent): same hash, new source and time
     assert status == 200 and again["previous_state"] == "opted_out"
     assert again["entry"]["phone_hash"] == first["entry"]["phone_hash"] == subject(env)
-    assert again["entry"]["source"] == "crm" and again["entry"]["set_at"] >= first["entry"]["set_at"]
+    assert again["entry"]["source"] == "ivr" and again["entry"]["set_at"] >= first["entry"]["set_at"]
     status, page = get(client, "/consent", admin)
-    assert status == 200 and [e["source"] for e in page["items"]] == ["crm"] and page["next_cursor"] is None
+    assert status == 200 and [e["source"] for e in page["items"]] == ["ivr"] and page["next_cursor"] is None
     assert all(form not in json.dumps([first, again, page]) for form in number_forms(NUMBER)[:4])
 
     # And removing it works once; a second removal (or of an unknown number) is a 404
@@ -335,9 +338,8 @@ def test_a_sidecar_arriving_after_the_audio_stops_the_call_it_shows_to_be_opted_
     assert env.calls.get(first.call_id) is None
     assert versions(env, first.source.key) == [] and versions(env, late["key"]) == []
     assert [r.outcome for r in receipts(env, first.call_id)] == ["deleted"]
-    assert [e.action for e in AuditLog(env.settings).for_target(f"call:{first.call_id}")] == [
-        "consent.opt_out", "opt_out.delete",
-    ]  # fmt: skip
+    actions = [e.action for e in AuditLog(env.settings).for_target(f"call:{first.call_id}")]
+    assert actions == ["opt_out.delete", "consent.opt_out"]  # the deleter's receipt, then ingest's
 
     # And with policy keep, the second call's late sidecar quarantines it before transcription
     monkeypatch.setattr(ingest_module().service, "opt_out_policy", OptOutPolicy.KEEP)
@@ -353,6 +355,23 @@ def test_a_sidecar_arriving_after_the_audio_stops_the_call_it_shows_to_be_opted_
     fake = use_fake_transcriber(monkeypatch, FakeTranscriber())
     assert env.runner(stages=("transcribe",)).drain(max_seconds=60)
     assert fake.calls == [] and env.drain_queue("analyze") == []
+
+
+def test_a_late_sidecar_of_a_held_customer_leaves_a_call_under_way_alone(env: Stack) -> None:
+    ConsentService(env.settings).add(NUMBER, ConsentState.OPTED_OUT, "crm", ADMIN)
+    Compliance(env.settings).hold_subject(NUMBER, ADMIN, reason="court order")
+    call = env.ingest("exten-203-20261120-120000-21.1.wav", pcm_wav(seconds=1))
+    env.calls.transition(call.call_id, CallStatus.TRANSCRIBING)  # the transcriber has it
+    sidecar = {"customer_phone": NUMBER}
+    [outcome] = deliver(env, env.put("exten-203-20261120-120000-21.1.wav.json", json.dumps(sidecar).encode()))
+    assert outcome["kind"] == "opted_out" and "held" in outcome["detail"]
+    kept = env.calls.get(call.call_id)
+    assert (
+        kept is not None
+        and kept.status is CallStatus.TRANSCRIBING
+        and kept.customer_phone_hash == subject(env)
+    )
+    assert [r.outcome for r in receipts(env, call.call_id)] == ["held"]
 
 
 def test_a_sidecar_uploaded_before_its_recording_stops_it_at_ingest(env: Stack) -> None:

@@ -296,8 +296,12 @@ class IngestService:
             assert entry is not None
             rejected = Quarantine(
                 QuarantineReason.OPTED_OUT,
-                f"the customer's number is on the stop list (opted_out, source {entry.source}): kept, "
-                f"not transcribed (CALLSIGHT_CONSENT_OPT_OUT_POLICY={self.opt_out_policy.value} or a legal hold)",
+                f"the customer's number is on the stop list (opted_out, source {entry.source}): kept, not "
+                + (
+                    "transcribed (CALLSIGHT_CONSENT_OPT_OUT_POLICY=keep)"
+                    if self.opt_out_policy is OptOutPolicy.KEEP
+                    else "transcribed and not deleted (legal hold on the customer)"
+                ),
             )
         record = self._build_record(call_id, source, metadata, audio, existing, rejected)
         try:
@@ -634,12 +638,13 @@ class IngestService:
                     reason=ConsentState.OPTED_OUT.value, detail="quarantined before transcription (stop list)",
                 )  # fmt: skip
         fence = verdict is IngestVerdict.FENCE
-        if not fence:
-            self._opt_out_receipted(call.call_id, call.source.key, entry, "deleted", 0)
         reason = DeletionReason.ERASURE if fence else DeletionReason.OPT_OUT
-        result = self.deleter.delete(call.call_id, reason, INGEST)
+        result = self.deleter.delete(call.call_id, reason, INGEST)  # a legal hold keeps it (held)
+        if not fence:
+            self._opt_out_receipted(call.call_id, call.source.key, entry, result.result.value, result.objects)
         logger.warning(
-            "call of a listed number deleted after its late sidecar", extra={"call_id": call.call_id}
+            "late sidecar: call of a listed number",
+            extra={"call_id": call.call_id, "result": result.result.value},
         )
         return IngestOutcome(
             kind=OutcomeKind.FENCED if fence else OutcomeKind.OPTED_OUT, key=sidecar_key, call_id=call.call_id,
