@@ -15,6 +15,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from callsight.analysis.rules import DEFAULT_RULES, load_rules
 from callsight.api.admin import AdminApi, AuditQuery, ErasureBody, HoldRequest
+from callsight.api.consent import ConsentApi, ConsentBody, ConsentQuery, ConsentRemoveBody
 from callsight.api.labels import LabelsApi
 from callsight.api.models import ApiError, FeedQuery, ListQuery, SearchQuery
 from callsight.api.openapi import openapi_document
@@ -38,6 +39,7 @@ settings = get_settings()
 verifier = TokenVerifier(settings)
 calls = CallsApi(settings)
 admin = AdminApi(settings, calls)
+consent = ConsentApi(settings)
 labels = LabelsApi(calls, load_rules(settings.analysis_rules or DEFAULT_RULES))  # the analyzer's rule set
 daily_stats = DailyStatsStore(settings)
 DOCUMENT = openapi_document()
@@ -261,6 +263,24 @@ def erasure() -> Any:
     return _guarded(
         lambda p: admin.erase(p, ErasureBody.model_validate(_body()), _request_id()).model_dump(mode="json")
     )
+
+
+@app.route("/consent", methods=["GET", "POST", "DELETE"])
+def consent_registry() -> Any:
+    """The stop list: list (GET, paged), add or update (POST), remove (DELETE with a JSON body, so no
+    number ever sits in a URL or an access log)."""
+    method = app.current_request.method if app.current_request else "GET"
+
+    def handle(principal: Principal) -> Any:
+        if method == "POST":
+            return consent.add(principal, ConsentBody.model_validate(_body(required=True)), _request_id())
+        if method == "DELETE":
+            return consent.remove(
+                principal, ConsentRemoveBody.model_validate(_body(required=True)), _request_id()
+            )
+        return consent.list(principal, ConsentQuery.model_validate(_params()), _request_id())
+
+    return _guarded(lambda p: handle(p).model_dump(mode="json"))
 
 
 @app.route("/policies/retention", methods=["GET"])

@@ -38,6 +38,8 @@ def ingest_object(event: ObjectEvent) -> dict[str, Any]:
     metrics.add_metric(name=f"Ingest_{outcome.kind.value}", unit=MetricUnit.Count, value=1)
     if outcome.kind is OutcomeKind.RECEIVED:
         metrics.add_metric(name=PipelineMetric.CALLS_INGESTED, unit=MetricUnit.Count, value=1)
+        if outcome.caller_number is False:  # nothing to check against the stop list
+            metrics.add_metric(name="Ingest_no_caller_number", unit=MetricUnit.Count, value=1)
     elif outcome.kind is OutcomeKind.QUARANTINED:
         metrics.add_metric(name=PipelineMetric.CALLS_QUARANTINED, unit=MetricUnit.Count, value=1)
     return outcome.model_dump(mode="json")

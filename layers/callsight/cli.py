@@ -10,6 +10,7 @@
     callsight sweep retention       delete expired calls (legal holds respected) [--dry-run]
     callsight erase --phone N       delete every call of a customer [--dry-run]
     callsight hold set|release      legal hold on a call (--call) or a customer (--phone)
+    callsight consent add|remove|list   the stop list: opted_out / consent_revoked numbers (audited)
     callsight audit verify          check the audit log's hash chains
     callsight audit anchor          anchor today's chain heads (write-once bucket)
     callsight train [--from-feedback]   rebuild the learned label model; print the dev/test table
@@ -36,6 +37,7 @@ from rich.table import Table
 
 from callsight import resources
 from callsight.config import Settings, get_settings, reset_settings
+from callsight.consent_command import consent_app
 from callsight.models.call import CallRecord
 from callsight.reconcile.command import reconcile_command
 from callsight.storage import aws
@@ -822,6 +824,7 @@ def audit_anchor(
     console.print(f"anchored {which}: {len(anchor.heads)} chains, {sum(h.seq for h in anchor.heads)} entries")
 
 
+app.add_typer(consent_app, name="consent")
 app.command(
     "reconcile",
     help="Check that every recording has exactly one call in a terminal or explained state; exit 1 on problems.",

@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         default=DEFAULT_ACCEPTED_CODECS,
         description="FFmpeg codec names accepted; others are quarantined (`unsupported_codec`).",
     )
+    consent_opt_out_policy: Literal["delete", "keep"] = Field(
+        default="delete",
+        description="A recording of a number on the stop list (`opted_out`) is never transcribed: 'delete' "
+        "deletes its audio and sidecars (every version) and keeps an audited receipt; 'keep' keeps it as a "
+        "QUARANTINED call (reason `opted_out`) under the retention policies. A legal hold always keeps it.",
+    )
 
     # --- metadata -------------------------------------------------------------------------------
     filename_pattern: str = Field(

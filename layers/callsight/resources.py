@@ -104,6 +104,8 @@ POLICIES_TABLE = "policies"
 IDEMPOTENCY_TABLE = "idempotency"
 COUNTERS_TABLE = "counters"
 DAILY_STATS_TABLE = "daily-stats"
+#: The consent registry / stop list (``callsight.storage.consent_registry``), by keyed phone hash.
+CONSENT_TABLE = "consent"
 TABLES: tuple[str, ...] = (
     CALLS_TABLE,
     SEARCH_INDEX_TABLE,
@@ -112,6 +114,7 @@ TABLES: tuple[str, ...] = (
     IDEMPOTENCY_TABLE,
     COUNTERS_TABLE,
     DAILY_STATS_TABLE,
+    CONSENT_TABLE,
 )
 
 

@@ -85,6 +85,9 @@ def test_samples_invoke_locally() -> None:
             r["statusCode"] == 200 and json.loads(r["body"])["items"] == []
         ),
         "api=events/api/erasure_dry_run.json": lambda r: r["statusCode"] == 200,
+        "api=events/api/consent_add.json": lambda r: (
+            r["statusCode"] == 200 and json.loads(r["body"])["entry"]["phone_masked"] == "+7903*****67"
+        ),
         "erasure=events/erasure/erase_subject_dry_run.json": lambda r: (
             r["dry_run"] is True and r["checked"] == 0
         ),

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from callsight.api.admin import AudioUrl, AuditQuery, ErasureBody, HoldRequest, HoldState, PolicyChange
+from callsight.api.consent import ConsentBody, ConsentQuery, ConsentRemoveBody
 from callsight.api.models import (
     ApiError,
     CallDetail,
@@ -23,6 +24,7 @@ from callsight.api.models import (
 )
 from callsight.api.stats import Stats, StatsQuery
 from callsight.compliance.audit import AuditEntry
+from callsight.compliance.consent import ConsentChange, ConsentPage, ConsentRemoval
 from callsight.compliance.policies import RetentionPolicy
 from callsight.compliance.retention import SweepReport
 from callsight.models.feedback import LabelCorrection, LabelReview
@@ -45,6 +47,8 @@ class RouteSpec:
     csv: bool = False
     #: Answers 409 when the call is not in a state the request applies to (why).
     conflict: str | None = None
+    #: Answers 404 when what the request names does not exist (why); ``{call_id}`` routes always may.
+    missing: str | None = None
 
 
 ROUTES: tuple[RouteSpec, ...] = (
@@ -87,6 +91,27 @@ ROUTES: tuple[RouteSpec, ...] = (
         SweepReport,
         methods=("post",),
         body=ErasureBody,
+    ),
+    RouteSpec(
+        "/consent",
+        "Consent registry / stop list: masked numbers and hashes, paged; admin",
+        ConsentPage,
+        ConsentQuery,
+    ),
+    RouteSpec(
+        "/consent",
+        "Add or update a stop-list entry (consent_revoked erases the subject's calls); admin",
+        ConsentChange,
+        methods=("post",),
+        body=ConsentBody,
+    ),
+    RouteSpec(
+        "/consent",
+        "Remove a stop-list entry (lifts a revoked subject's fence on later uploads); admin",
+        ConsentRemoval,
+        methods=("delete",),
+        body=ConsentRemoveBody,
+        missing="No entry for that subject",
     ),
     RouteSpec("/policies/retention", "Retention policies; admin", RetentionPolicy, many=True),
     RouteSpec(
@@ -145,8 +170,8 @@ def _operation(route: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     if route.auth:
         operation["security"] = [{"bearer": []}]
         responses["401"] = {"description": "Missing or invalid token", **error}
-    if "{call_id}" in route.path:
-        responses["404"] = {"description": "No such call, or not one you may see", **error}
+    if "{call_id}" in route.path or route.missing:
+        responses["404"] = {"description": route.missing or "No such call, or not one you may see", **error}
     if route.path in (
         "/feed",
         "/reports/weekly",
@@ -163,9 +188,9 @@ def openapi_document() -> dict[str, Any]:
     components: dict[str, Any] = {
         "ApiError": ApiError.model_json_schema(ref_template="#/components/schemas/{model}")
     }
-    paths = {
-        route.path: {method: _operation(route, components) for method in route.methods} for route in ROUTES
-    }
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:  # a path may have one spec per method (different bodies and answers)
+        paths.setdefault(route.path, {}).update({m: _operation(route, components) for m in route.methods})
     return {
         "openapi": "3.1.0",
         "info": {"title": "Callsight API", "version": "1"},

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 class DeletionReason(StrEnum):
     RETENTION = "retention"
     ERASURE = "erasure"
+    OPT_OUT = "opt_out"  # the number was found on the stop list after the call was recorded
 
 
 class DeletionResult(StrEnum):
@@ -102,7 +103,7 @@ class CallDeleter:
             )
         # An erasure is a person's request: it takes over a lease left by a killed run instead of
         # reporting success while the call's data is still there (every step below is idempotent).
-        take_over = reason is DeletionReason.ERASURE
+        take_over = reason in (DeletionReason.ERASURE, DeletionReason.OPT_OUT)
         if not self.updates.claim_deletion(call_id, reason.value, take_over=take_over):
             return DeletionOutcome(
                 call_id=call_id, result=DeletionResult.GONE, detail="another sweep is deleting it"

@@ -106,13 +106,17 @@ class Compliance:
             found.update(dict.fromkeys(self.calls.ids_of_customer(phone_hash)))
         return list(found)
 
-    def erase_subject(self, phone: str, who: Actor, *, dry_run: bool = False) -> SweepReport:
+    def erase_subject(
+        self, phone: str, who: Actor, *, dry_run: bool = False, fence_until: datetime | None = None
+    ) -> SweepReport:
+        """Delete every call of ``phone``'s subject (held ones kept) and fence their later uploads
+        (until ``fence_until``, or until lifted: :meth:`PolicyStore.lift_subject_erased`)."""
         hashes = self.subject_hashes(phone)
         subject = hashes[0]
         report = SweepReport(dry_run=dry_run)
         if not dry_run:  # first: an upload or message racing this erasure is fenced by ingest
             for phone_hash in hashes:
-                self.policies.set_subject_erased(phone_hash, who.actor)
+                self.policies.set_subject_erased(phone_hash, who.actor, fence_until)
         call_ids = self.subject_calls(hashes)
         for call_id in call_ids:
             report.checked += 1

@@ -19,6 +19,7 @@ class OutcomeKind(StrEnum):
     SIDECAR_WAITING = "sidecar_waiting"  # sidecar stored; its recording has not arrived yet
     SIDECAR_APPLIED = "sidecar_applied"  # late sidecar merged into an existing call
     FENCED = "fenced"  # object of an erased subject: deleted, not recorded (audited)
+    OPTED_OUT = "opted_out"  # number on the stop list: not transcribed; deleted or kept per policy (audited)
 
 
 class IngestOutcome(BaseModel):
@@ -27,6 +28,9 @@ class IngestOutcome(BaseModel):
     call_id: str | None = None
     reason: str | None = None
     detail: str | None = None
+    #: A received call: whether it had a caller number (checked against the stop list) or none
+    #: (nothing to check; counted as ``Ingest_no_caller_number``).
+    caller_number: bool | None = None
 
     # Outcomes are returned to the batch processor and stored in idempotency records: the key is
     # written with its numbers masked, plus a digest that finds the record again (erasure purge).

@@ -1,8 +1,10 @@
 """The ingest rules: one S3 object in, one call record (RECEIVED or QUARANTINED) and maybe one message out.
 
 Order of checks: object still there → size → metadata (sidecar, S3 user metadata, file name) →
-decode → record → transcribe queue. Every rejection becomes a QUARANTINED record carrying the
-reason, so nothing disappears; only infrastructure errors propagate (and the message is retried).
+decode → erased subject (fence) → stop list (consent registry) → record → transcribe queue. Every
+rejection becomes a QUARANTINED record carrying the reason, so nothing disappears; an object of an
+erased subject or of an opted-out number (policy delete) is deleted with an audited receipt instead;
+only infrastructure errors propagate (and the message is retried).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from callsight.compliance.audit import AuditEntry
+from callsight.compliance.deletion import Actor, CallDeleter, DeletionReason
 from callsight.compliance.policies import with_retention
 from callsight.config import Settings
 from callsight.ingest.audio_probe import AudioRejected, probe_audio
@@ -38,6 +42,7 @@ from callsight.models.call import (
     QuarantineReason,
     SourceObject,
 )
+from callsight.models.consent import ConsentEntry, ConsentState, IngestVerdict, OptOutPolicy, ingest_verdict
 from callsight.models.messages import TranscribeRequest
 from callsight.observability import span
 from callsight.phone import mask_phone, phone_forms, phone_lookup_hash
@@ -48,8 +53,10 @@ from callsight.storage.call_repository import (
     CallAlreadyExists,
     CallRepository,
     CallUpdates,
+    IllegalTransition,
     new_status_change,
 )
+from callsight.storage.consent_registry import ConsentRegistry
 from callsight.storage.policy_store import CachedRetentionPolicies, PolicyStore
 from callsight.storage.queues import StageQueue
 from callsight.storage.recordings import ObjectInfo, ObjectMissing, ObjectTooLarge, RecordingStore
@@ -60,6 +67,10 @@ logger = logging.getLogger(__name__)
 MAX_SIDECAR_BYTES = 64 * 1024
 #: The reason of an ignored event whose version a newer upload of the same key replaced.
 SUPERSEDED = "superseded_by_newer_version"
+#: Who ingest's deletions and receipts name in the audit log.
+INGEST = Actor(actor="ingest", role="system")
+#: The audit action of an opted-out recording's receipt (target ``call:<call_id>``).
+OPT_OUT_RECEIPT = "consent.opt_out"
 
 
 class Quarantine(Exception):
@@ -93,6 +104,9 @@ class IngestService:
         self.retention = CachedRetentionPolicies(self.policies)
         self.artefacts = CallArtefacts(settings)
         self.audit = AuditLog(settings)
+        self.consent = ConsentRegistry(settings)
+        self.opt_out_policy = OptOutPolicy(settings.consent_opt_out_policy)
+        self.deleter = CallDeleter(settings)
 
     # --- recordings --------------------------------------------------------------------------------
 
@@ -107,6 +121,10 @@ class IngestService:
         superseded = self._superseded(source, info)
         if superseded is not None:
             return superseded
+        if info is None and existing is None:
+            receipt = self._opt_out_receipt(call_id)
+            if receipt is not None:  # a redelivery of a recording deleted from the stop list
+                return _opted_out_again(source.key, call_id, receipt.outcome)
         metadata = CallMetadata()
         try:
             if info is None:
@@ -271,6 +289,20 @@ class IngestService:
             )
             if fenced is not None:
                 return fenced
+        entry, verdict = self._consent_verdict(metadata.customer_phone or self._filename_phone(source.key))
+        if verdict is IngestVerdict.DELETE:
+            return self._delete_opted_out(call_id, source, existing, entry)
+        if verdict is IngestVerdict.KEEP:
+            assert entry is not None
+            rejected = Quarantine(
+                QuarantineReason.OPTED_OUT,
+                f"the customer's number is on the stop list (opted_out, source {entry.source}): kept, not "
+                + (
+                    "transcribed (CALLSIGHT_CONSENT_OPT_OUT_POLICY=keep)"
+                    if self.opt_out_policy is OptOutPolicy.KEEP
+                    else "transcribed and not deleted (legal hold on the customer)"
+                ),
+            )
         record = self._build_record(call_id, source, metadata, audio, existing, rejected)
         try:
             stored = self.calls.replace(record) if existing else self.calls.create(record)
@@ -280,6 +312,15 @@ class IngestService:
             return self._duplicate(current)
         if existing is None:
             self._retire_older_calls(stored)
+        if verdict is IngestVerdict.KEEP and entry is not None:
+            self._opt_out_receipted(call_id, source.key, entry, "kept", 0)
+            logger.warning(
+                "recording of an opted-out number kept, not transcribed", extra={"call_id": call_id}
+            )
+            return IngestOutcome(
+                kind=OutcomeKind.OPTED_OUT, key=source.key, call_id=call_id, reason=ConsentState.OPTED_OUT.value,
+                detail="the number is on the stop list: kept as a QUARANTINED call, not transcribed",
+            )  # fmt: skip
         if rejected is not None:
             logger.warning(
                 "recording quarantined",
@@ -299,7 +340,10 @@ class IngestService:
             "recording received",
             extra={"call_id": call_id, "key": source.key, "duration_s": audio.duration_s if audio else None},
         )
-        return IngestOutcome(kind=OutcomeKind.RECEIVED, key=source.key, call_id=call_id)
+        return IngestOutcome(
+            kind=OutcomeKind.RECEIVED, key=source.key, call_id=call_id,
+            caller_number=stored.customer_phone_hash is not None,
+        )  # fmt: skip
 
     def _build_record(
         self,
@@ -369,7 +413,11 @@ class IngestService:
         erased. The number comes from the metadata read, else from the file name."""
         phone = phone or self._filename_phone(key)
         _, primary, alt = self._protect_phone(phone)
-        subject = self.policies.subject_erased(primary, alt)
+        subject, reason = self.policies.subject_erased(primary, alt), "subject_erased"
+        if subject is None:  # the registry fences too (an erasure interrupted before its tombstones)
+            listed = self.consent.find(primary, alt)
+            if listed is not None and listed.state is ConsentState.CONSENT_REVOKED:
+                subject, reason = listed.phone_hash, ConsentState.CONSENT_REVOKED.value
         if subject is None or any(self.policies.subject_on_hold(h) for h in (primary, alt)):
             return None  # not erased, or held again since (a hold always wins over deletion)
         doomed = [key] if is_sidecar_key(key) else [key, *sidecar_keys_for(key)]
@@ -378,12 +426,63 @@ class IngestService:
         )
         self.audit.record(
             actor="ingest", role="system", action="erasure.fence", target=f"subject:{subject}", outcome="deleted",
-            details={"reason": "subject_erased", "kind": kind, "key": key_digest(key), "object_versions": versions},
+            details={"reason": reason, "kind": kind, "key": key_digest(key), "object_versions": versions},
         )  # fmt: skip
         logger.warning("object of an erased subject deleted", extra={"key": key, "kind": kind})
         return IngestOutcome(
-            kind=OutcomeKind.FENCED, key=key, reason="subject_erased",
+            kind=OutcomeKind.FENCED, key=key, reason=reason,
             detail=f"the customer's data was erased; this {kind} was deleted ({versions} version(s))",
+        )  # fmt: skip
+
+    # --- the stop list (consent registry) ---------------------------------------------------------
+
+    def _consent_verdict(self, phone: str | None) -> tuple[ConsentEntry | None, IngestVerdict]:
+        """The registry entry of the call's number (likeliest or second reading) and what to do."""
+        _, primary, alt = self._protect_phone(phone)
+        entry = self.consent.find(primary, alt) if primary else None
+        held = entry is not None and any(self.policies.subject_on_hold(h) for h in (primary, alt))
+        return entry, ingest_verdict(entry, self.opt_out_policy, on_hold=held)
+
+    def _opt_out_receipt(self, call_id: str) -> AuditEntry | None:
+        return next(
+            (e for e in self.audit.for_target(f"call:{call_id}") if e.action == OPT_OUT_RECEIPT), None
+        )
+
+    def _opt_out_receipted(
+        self, call_id: str, key: str, entry: ConsentEntry, outcome: str, versions: int
+    ) -> bool:
+        """Write the receipt of an opted-out recording once (a redelivery finds it and writes none);
+        False when one was there already. No PII: the subject's hash, a key digest, counts."""
+        if self._opt_out_receipt(call_id) is not None:
+            return False
+        self.audit.record(
+            actor=INGEST.actor, role=INGEST.role, action=OPT_OUT_RECEIPT, target=f"call:{call_id}", outcome=outcome,
+            details={"subject": entry.phone_hash, "source": entry.source, "policy": self.opt_out_policy.value,
+                     "key": key_digest(key), "object_versions": versions},
+        )  # fmt: skip
+        return True
+
+    def _delete_opted_out(
+        self, call_id: str, source: SourceObject, existing: CallRecord | None, entry: ConsentEntry | None
+    ) -> IngestOutcome:
+        """Policy delete: the receipt first (a crash before the deletion is finished by the redelivery,
+        which finds the receipt and writes no second one), then every version of the recording and
+        its sidecars. A call recorded earlier (quarantined for its sidecar) goes through the deleter."""
+        assert entry is not None
+        if existing is not None:
+            self._opt_out_receipted(call_id, source.key, entry, "deleted", 0)
+            self.deleter.delete(existing.call_id, DeletionReason.OPT_OUT, INGEST)
+            versions = 0
+        else:
+            doomed = [source.key, *sidecar_keys_for(source.key)]
+            found = [v for k in dict.fromkeys(doomed) for v in self.artefacts.key_versions(source.bucket, k)]
+            self._opt_out_receipted(call_id, source.key, entry, "deleted", len(found))
+            versions = sum(self.artefacts.delete_versions(source.bucket, k) for k in dict.fromkeys(doomed))
+        logger.warning("recording of an opted-out number deleted", extra={"call_id": call_id})
+        return IngestOutcome(
+            kind=OutcomeKind.OPTED_OUT, key=source.key, call_id=call_id, reason=ConsentState.OPTED_OUT.value,
+            detail=f"the number is on the stop list: the recording was deleted ({versions} version(s)), not transcribed; "
+            "receipt in the audit log",
         )  # fmt: skip
 
     def _filename_phone(self, key: str) -> str | None:
@@ -502,14 +601,55 @@ class IngestService:
         updated = existing.model_copy(
             update={**changes, "metadata_sources": sources, "updated_at": datetime.now(UTC)}
         )
-        self.calls.replace(CallRecord.model_validate(updated.model_dump()))
+        stored = self.calls.replace(CallRecord.model_validate(updated.model_dump()))
         logger.info(
             "late sidecar applied",
             extra={"call_id": existing.call_id, "key": sidecar_key, "fields": sorted(given)},
         )
+        if fields.customer_phone:  # the number was not known when the call was recorded
+            listed = self._late_listed(stored, sidecar_key, fields.customer_phone)
+            if listed is not None:
+                return listed
         return IngestOutcome(
             kind=OutcomeKind.SIDECAR_APPLIED, key=sidecar_key, call_id=existing.call_id,
             detail=f"updated {', '.join(sorted(given))}",
+        )  # fmt: skip
+
+    def _late_listed(self, call: CallRecord, sidecar_key: str, phone: str) -> IngestOutcome | None:
+        """A late sidecar names a number on the stop list. Not transcribed yet and policy keep (or a
+        legal hold): the call is quarantined (reason opted_out) before the transcriber takes it.
+        Otherwise the call and everything it left go through the deleter (a transcription under way
+        is discarded when it ends); consent revoked: as an erasure."""
+        entry, verdict = self._consent_verdict(phone)
+        if verdict is IngestVerdict.PASS or entry is None:
+            return None
+        if verdict is IngestVerdict.KEEP and call.status is CallStatus.RECEIVED:
+            try:
+                self.calls.transition(
+                    call.call_id, CallStatus.QUARANTINED, reason=QuarantineReason.OPTED_OUT.value,
+                    detail="a late sidecar put the customer's number on the stop list: kept, not transcribed",
+                )  # fmt: skip
+            except IllegalTransition:
+                pass  # the transcriber took it meanwhile: delete below
+            else:
+                self._opt_out_receipted(call.call_id, call.source.key, entry, "kept", 0)
+                return IngestOutcome(
+                    kind=OutcomeKind.OPTED_OUT, key=sidecar_key, call_id=call.call_id,
+                    reason=ConsentState.OPTED_OUT.value, detail="quarantined before transcription (stop list)",
+                )  # fmt: skip
+        fence = verdict is IngestVerdict.FENCE
+        reason = DeletionReason.ERASURE if fence else DeletionReason.OPT_OUT
+        result = self.deleter.delete(call.call_id, reason, INGEST)  # a legal hold keeps it (held)
+        if not fence:
+            self._opt_out_receipted(call.call_id, call.source.key, entry, result.result.value, result.objects)
+        logger.warning(
+            "late sidecar: call of a listed number",
+            extra={"call_id": call.call_id, "result": result.result.value},
+        )
+        return IngestOutcome(
+            kind=OutcomeKind.FENCED if fence else OutcomeKind.OPTED_OUT, key=sidecar_key, call_id=call.call_id,
+            reason=entry.state.value, detail=f"a late sidecar named a number on the stop list: call {result.result.value}"
+            + (f" ({result.detail})" if result.detail else ""),
         )  # fmt: skip
 
     def _recordings_for_sidecar(self, bucket: str, sidecar_key: str) -> list[SourceObject]:
@@ -550,6 +690,13 @@ def _pin_version(source: SourceObject, info: ObjectInfo) -> SourceObject:
             "uploaded_at": source.uploaded_at or info.last_modified,
         }
     )
+
+
+def _opted_out_again(key: str, call_id: str, outcome: str) -> IngestOutcome:
+    return IngestOutcome(
+        kind=OutcomeKind.OPTED_OUT, key=key, call_id=call_id, reason=ConsentState.OPTED_OUT.value,
+        detail=f"a redelivery: this recording of a number on the stop list was {outcome} before (receipt kept)",
+    )  # fmt: skip
 
 
 def _awaits_sidecar_fix(record: CallRecord) -> bool:

@@ -75,6 +75,7 @@ class QuarantineReason(StrEnum):
     OBJECT_DELETED = "object_deleted_before_ingest"
     START_TIME_UNKNOWN = "start_time_unknown"
     UNDECODABLE = "undecodable"
+    OPTED_OUT = "opted_out"  # the number is on the stop list (kept, never transcribed: policy keep)
 
 
 class Direction(StrEnum):

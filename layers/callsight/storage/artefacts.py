@@ -75,6 +75,10 @@ class CallArtefacts:
         self._delete(doomed)
         return len(doomed)
 
+    def key_versions(self, bucket: str, key: str) -> list[tuple[str, str, str]]:
+        """(bucket, key, version id) of every version and delete marker of one key."""
+        return self._versions_of(bucket, key, is_prefix=False)
+
     def _versions_of(self, bucket: str, key: str, is_prefix: bool) -> list[tuple[str, str, str]]:
         found: list[tuple[str, str, str]] = []
         for page in self._s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):

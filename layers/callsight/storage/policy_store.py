@@ -63,17 +63,31 @@ class PolicyStore:
 
     # --- erased subjects (tombstones: ingest fences their later uploads and messages) ------------
     def subject_erased(self, *phone_hashes: str | None) -> str | None:
-        """The first of ``phone_hashes`` whose subject was erased, else None."""
+        """The first of ``phone_hashes`` whose subject was erased (and whose fence has not expired), else None."""
         for phone_hash in phone_hashes:
             if not phone_hash:
                 continue
             with contextlib.suppress(PolicyItem.DoesNotExist):
-                PolicyItem.get(ERASED_SUBJECT, phone_hash)
-                return phone_hash
+                until = PolicyItem.get(ERASED_SUBJECT, phone_hash).document.as_dict().get("fenced_until")
+                if until is None or datetime.fromisoformat(until) > datetime.now(UTC):
+                    return phone_hash
         return None
 
-    def set_subject_erased(self, phone_hash: str, actor: str) -> None:
-        self._put(ERASED_SUBJECT, phone_hash, {"erased_at": datetime.now(UTC).isoformat()}, actor)
+    def set_subject_erased(self, phone_hash: str, actor: str, until: datetime | None = None) -> None:
+        """Leave (or renew) the tombstone; ``until``: the fence lapses then (none: until lifted)."""
+        document = {"erased_at": datetime.now(UTC).isoformat()}
+        if until is not None:
+            document["fenced_until"] = until.astimezone(UTC).isoformat()
+        self._put(ERASED_SUBJECT, phone_hash, document, actor)
+
+    def lift_subject_erased(self, phone_hash: str) -> bool:
+        """Remove the tombstone: later uploads of the subject are recorded again (what was erased
+        stays erased). False when there was none."""
+        try:
+            PolicyItem.get(ERASED_SUBJECT, phone_hash).delete()
+            return True
+        except PolicyItem.DoesNotExist:
+            return False
 
     # --- resumable batch checkpoints ---------------------------------------------------------------
     def checkpoint(self, name: str) -> dict[str, Any] | None:

@@ -326,6 +326,27 @@ class DailyStatsItem(Model):
     calls = NumberAttribute(null=True)
 
 
+class ConsentItem(Model):
+    """One subject on the consent registry / stop list, by the keyed hash of their number (never the
+    number): ``state`` opted_out | consent_revoked, where it came from, when and by whom."""
+
+    class Meta:
+        table_name = "unbound-consent"
+        billing_mode = "PAY_PER_REQUEST"
+
+    phone_hash = UnicodeAttribute(hash_key=True)
+    state = UnicodeAttribute()
+    source = UnicodeAttribute()
+    set_at = UTCDateTimeAttribute()
+    set_by = UnicodeAttribute()
+    phone_masked = UnicodeAttribute()
+    #: Keyed hashes of the other forms the number may be stored under (erasure tombstones are lifted by them).
+    other_hashes = ListAttribute(of=UnicodeAttribute, default=list)
+    #: When the entry stops applying (epoch seconds; read filters on it, TTL removes it later).
+    expires_at = NumberAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+
+
 #: Logical table name (``callsight.resources``) → its model.
 TABLE_MODELS: dict[str, type[Model]] = {
     resources.CALLS_TABLE: CallItem,
@@ -335,6 +356,7 @@ TABLE_MODELS: dict[str, type[Model]] = {
     resources.IDEMPOTENCY_TABLE: IdempotencyItem,
     resources.COUNTERS_TABLE: CounterItem,
     resources.DAILY_STATS_TABLE: DailyStatsItem,
+    resources.CONSENT_TABLE: ConsentItem,
 }
 
 
