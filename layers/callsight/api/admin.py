@@ -19,6 +19,7 @@ from callsight.compliance.policies import RetentionPolicy
 from callsight.compliance.retention import Compliance, InvalidPhone, SweepReport
 from callsight.config import Settings
 from callsight.storage import aws
+from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallNotFound
 
 AUDIO_URL_TTL_S = 300
@@ -56,6 +57,19 @@ class AuditQuery(BaseModel):
     target: str = Field(min_length=3, max_length=200, description="call:<id>, subject:<hash>, report:…")
 
 
+def admin_actor(
+    audit: AuditLog, principal: Principal, action: str, target: str, request_id: str | None
+) -> Actor:
+    """The admin performing ``action``; anyone else is refused (403) and the denial audited."""
+    if not is_admin(principal):
+        audit.record(
+            actor=principal.subject, role=principal.role.value, action=action, target=target,
+            request_id=request_id, outcome="denied",
+        )  # fmt: skip
+        raise Forbidden(f"{action} is for admins")
+    return Actor(actor=principal.subject, role=principal.role.value, request_id=request_id)
+
+
 class AdminApi:
     def __init__(self, settings: Settings, calls: CallsApi) -> None:
         self.calls = calls
@@ -64,13 +78,7 @@ class AdminApi:
         self._agents_may_download = settings.api_agents_may_download_audio
 
     def _admin(self, principal: Principal, action: str, request_id: str | None) -> Actor:
-        if not is_admin(principal):
-            self.compliance.audit.record(
-                actor=principal.subject, role=principal.role.value, action=action, target="admin",
-                request_id=request_id, outcome="denied",
-            )  # fmt: skip
-            raise Forbidden(f"{action} is for admins")
-        return Actor(actor=principal.subject, role=principal.role.value, request_id=request_id)
+        return admin_actor(self.compliance.audit, principal, action, "admin", request_id)
 
     def audio_url(self, principal: Principal, call_id: str, request_id: str | None = None) -> AudioUrl:
         call = self.calls.visible(principal, call_id, "audio.url", request_id)

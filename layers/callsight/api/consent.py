@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from callsight.api.service import BadRequest, Forbidden, NotFound
-from callsight.auth.access import is_admin
+from callsight.api.admin import admin_actor
+from callsight.api.service import BadRequest, NotFound
 from callsight.auth.tokens import Principal
 from callsight.compliance.consent import (
     ConsentChange,
@@ -85,13 +85,7 @@ class ConsentApi:
         self.service = ConsentService(settings)
 
     def _admin(self, principal: Principal, action: str, request_id: str | None) -> Actor:
-        if not is_admin(principal):
-            self.service.audit.record(
-                actor=principal.subject, role=principal.role.value, action=action, target="consent",
-                request_id=request_id, outcome="denied",
-            )  # fmt: skip
-            raise Forbidden(f"{action} is for admins")
-        return Actor(actor=principal.subject, role=principal.role.value, request_id=request_id)
+        return admin_actor(self.service.audit, principal, action, "consent", request_id)
 
     def add(self, principal: Principal, body: ConsentBody, request_id: str | None = None) -> ConsentChange:
         who = self._admin(principal, "consent.add", request_id)
