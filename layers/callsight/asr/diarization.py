@@ -255,6 +255,8 @@ def _phrase_words(phrase: str) -> tuple[tuple[str, bool], ...]:
 @cache
 def agent_phrases(language: str) -> tuple[_Phrase, ...]:
     """The rule pack's agent phrase sets for ``language`` (empty for a language without a pack)."""
+    if not language.isalpha():
+        return ()
     try:
         text = (
             resources.files("callsight")  # not the analysis package: the transcriber image lacks its extras

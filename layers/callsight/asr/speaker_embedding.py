@@ -49,8 +49,10 @@ def _load() -> Any:
     with _lock:
         if _encoder is None:
             with warnings.catch_warnings():
-                # webrtcvad (imported by resemblyzer) announces pkg_resources' deprecation on import.
+                # On import, webrtcvad (through resemblyzer) announces pkg_resources' deprecation and
+                # resemblyzer imports a deprecated scipy namespace: nothing we can act on.
                 warnings.simplefilter("ignore", UserWarning)
+                warnings.simplefilter("ignore", DeprecationWarning)  # scipy.ndimage.morphology
                 from resemblyzer import VoiceEncoder
 
             _encoder = VoiceEncoder("cpu", verbose=False)
@@ -59,10 +61,10 @@ def _load() -> Any:
 
 def embed_windows(audio: Samples, windows: Sequence[Span], speech: Sequence[Span]) -> Embeddings:
     """One L2-normalised 256-d embedding per window (audio scaled so its speech is at -30 dBFS)."""
+    encoder = _load()  # imports resemblyzer first, with its import-time warnings silenced
     import torch
     from resemblyzer.audio import wav_to_mel_spectrogram
 
-    encoder = _load()
     voiced = [audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in speech]
     rms = float(np.sqrt(np.mean(np.concatenate(voiced) ** 2))) if voiced else 0.0
     scaled = (audio * (10 ** (TARGET_DBFS / 20) / max(rms, 1e-6))).astype(np.float32)
