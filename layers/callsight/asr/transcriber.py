@@ -122,7 +122,9 @@ class Transcriber:
         segments, words = merge_channels(per_channel, speakers)
         mono = len(audio.channels) == 1
         diarization = None
-        if mono and options.diarize and words and encoder_available():
+        if mono and options.diarize and words and not encoder_available():
+            note += " (speaker separation is on, but the `diarization` extra is not installed here)"
+        elif mono and options.diarize and words:
             with span("diarize"):
                 separated = separate_speakers(
                     audio.channels[0],
