@@ -6,8 +6,16 @@ STAMP  := $(VENV)/.installed
 # Every dependency version, resolved once by `make lock`: the only source of versions for the venv,
 # CI, the Lambda layers and the transcriber image (pyproject.toml keeps the ranges).
 LOCK   := layers/requirements.lock
+# Left out of the lock: torch's CUDA libraries (the project installs the CPU build, 2.13.0+cpu, which needs
+# none of them; uv resolves PyPI's CUDA build of the same version) and the `typing` backport (resemblyzer
+# asks for it; uv ignores its Requires-Python <3.5 and would pin a release pip cannot install on 3.11).
+LOCK_NO_EMIT := typing triton cuda-bindings cuda-pathfinder cuda-toolkit nvidia-cublas nvidia-cuda-cupti \
+	nvidia-cuda-nvrtc nvidia-cuda-runtime nvidia-cudnn-cu13 nvidia-cufft nvidia-cufile nvidia-curand \
+	nvidia-cusolver nvidia-cusparse nvidia-cusparselt-cu13 nvidia-nccl-cu13 nvidia-nvjitlink \
+	nvidia-nvshmem-cu13 nvidia-nvtx
 LOCK_COMMAND := uv pip compile pyproject.toml --extra dev --python-version 3.11 \
-	--python-platform x86_64-manylinux_2_28 --custom-compile-command 'make lock' --quiet -o $(LOCK)
+	--python-platform x86_64-manylinux_2_28 --custom-compile-command 'make lock' --quiet \
+	$(addprefix --no-emit-package ,$(LOCK_NO_EMIT)) -o $(LOCK)
 
 .PHONY: demo test lint typecheck unit integration clean samples bench bench-quick layers lock test-isas
 

@@ -149,6 +149,17 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='JSON: {"<queue>": {"language": "ru", "hotwords": "...", "initial_prompt": "..."}, "*": {...}}',
     )
+    diarization_enabled: bool = Field(
+        default=True,
+        description="Mono: tell agent and customer apart by voice (needs the `diarization` extra; "
+        "without it, or when off, mono speakers stay 'unknown').",
+    )
+    diarization_min_confidence: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Mono: the two-voice split is used at or above this confidence; below it speakers stay 'unknown'.",
+    )
 
     # --- analysis (callsight.analysis) --------------------------------------------------------------
     label_model: Literal["tenant", "shipped", "off"] = Field(

@@ -155,11 +155,13 @@ def test_stereo_turns_are_attributed_to_the_right_speaker(
 
 
 @pytest.mark.parametrize("sample", MONO, ids=lambda s: s.name[:24])
-def test_mono_speakers_are_unknown_and_turns_split_on_pauses(
-    sample: Sample, transcripts: dict[str, Transcript]
+def test_mono_speakers_are_unknown_without_separation_and_turns_split_on_pauses(
+    sample: Sample, transcriber: Transcriber, asr_settings: Settings
 ) -> None:
-    transcript = transcripts[sample.name]
-    assert transcript.speaker_attribution is SpeakerAttribution.NONE
+    # Speaker separation by voice (on by default) is tested in tests/asr/test_diarization.py.
+    options = TranscriptionOptions.from_settings(asr_settings, diarize=False)
+    transcript = transcriber.transcribe_file(sample.path, options)
+    assert transcript.speaker_attribution is SpeakerAttribution.NONE and transcript.diarization is None
     assert "not attributed" in transcript.speaker_note
     assert {w.speaker for w in transcript.words} == {Speaker.UNKNOWN}
     assert all(t.channel is None and t.speaker is Speaker.UNKNOWN for t in transcript.turns)

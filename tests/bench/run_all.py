@@ -1,7 +1,7 @@
 """``make bench``: run every benchmark (or some), then print ONE table of all figures with the machine
 they ran on and write ``tests/bench/results/summary.json`` (never pass/fail).
 
-    .venv/bin/python tests/bench/run_all.py [--quick] [--only asr,analysis,ingest,pipeline,api,search]
+    .venv/bin/python tests/bench/run_all.py [--quick] [--only asr,diarization,analysis,ingest,pipeline,api,search]
         [--skip ...] [--summary-only]
 
 Each benchmark runs in its own process and writes its own JSON under ``results/``; this script
@@ -39,6 +39,13 @@ BENCHMARKS: dict[str, dict[str, Any]] = {
         "quick": ["--threads", "2", "--configs", "beam 5, VAD", "--out", "asr-cpu-quick.json"],
         "result": "asr-cpu.json",
         "quick_result": "asr-cpu-quick.json",
+    },
+    "diarization": {
+        "script": "diarization_benchmark.py",
+        "full": ["--threads", "2"],
+        "quick": ["--threads", "2", "--out", "diarization-quick.json"],
+        "result": "diarization.json",
+        "quick_result": "diarization-quick.json",
     },
     "analysis": {
         "script": "analysis_benchmark.py",
@@ -223,6 +230,14 @@ def figures(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:  # noqa
     if gpu:
         for r in gpu["results"]:
             add("ASR (GPU)", f"{r['config']}: RTF", r["rtf"], "× audio time", gpu, gsrc)
+    diarization, src = result("diarization")
+    if diarization:
+        group = "mono speaker separation (2 threads)"
+        for r in diarization["samples"]:
+            name = f"{r['script'].split('/')[-1].removesuffix('.txt')} ({r['outcome']})"
+            add(group, f"{name}: DER / words right", f"{r['der']} / {r['words_right']}", "", diarization, src)
+            add(group, f"{name}: separation time", r["separation_s_per_audio_min"], "s per audio min",
+                diarization, src)  # fmt: skip
     analysis, src = result("analysis")
     if analysis:
         for lang in ("ru", "en"):

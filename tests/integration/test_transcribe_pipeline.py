@@ -32,6 +32,7 @@ from tests.integration.conftest import Stack
 PIPELINE = ("ingest", "transcribe")
 EN_STEREO = "out-14155550147-201-20261116-151500-1794842100.21.wav"
 RU_QUEUE = "q-600-+79031234567-20261121-094500-1795254300.3.wav"
+EN_MONO = "external-15035550188-+12125550199-20261125-163000-1795624200.41.wav"
 PIPELINE_RU_COLLAPSE_WER = 0.4
 
 
@@ -127,6 +128,23 @@ def test_uploaded_recordings_end_transcribed_with_the_transcript_in_s3(env: Stac
     assert env.drain_queue("transcribe-dlq") == []
     loads = handler_module().transcriber.cache_info()
     assert loads.misses == 1 and loads.hits >= 1, "the model must load once per environment, not per call"
+
+
+def test_a_mono_call_gets_agent_and_customer_turns_by_voice(env: Stack) -> None:
+    # The real speaker encoder (resemblyzer, torch CPU) and Whisper run in the handler; nothing mocked.
+    upload_sample(env, EN_MONO)
+    runner = env.runner(stages=PIPELINE)
+    assert runner.drain(max_seconds=300)
+    call = call_for(env, EN_MONO)
+    assert call.status is CallStatus.TRANSCRIBED
+    facts = call.transcription
+    assert facts is not None and facts.speaker_attribution is SpeakerAttribution.VOICE
+    transcript = TranscriptStore(env.settings).get(facts.transcript_key, facts.transcript_version_id)
+    assert transcript.diarization is not None and transcript.diarization.outcome == "separated"
+    assert transcript.turns[0].speaker.value == "agent"  # "Callsight Electronics, Sarah speaking."
+    assert {t.speaker.value for t in transcript.turns} == {"agent", "customer"}
+    assert all(t.channel is None for t in transcript.turns)
+    assert [m.call_id for m in analyze_requests(env)] == [call.call_id]
 
 
 def test_redelivery_never_transcribes_twice(env: Stack) -> None:

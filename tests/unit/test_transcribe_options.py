@@ -66,3 +66,16 @@ def test_agent_side_from_the_message_then_the_call_then_configuration(service: T
     assert service.options_for(call(), request(agent_channel="left")).agent_channel == "left"
     assert service.options_for(call(agent_channel="left"), request()).agent_channel == "left"
     assert service.options_for(call(), request()).agent_channel == "right"
+
+
+def test_mono_speaker_separation_follows_its_settings() -> None:
+    from callsight.asr.transcriber import TranscriptionOptions
+
+    default = TranscriptionOptions.from_settings(Settings())
+    assert default.diarize and default.diarization_min_confidence == 0.5
+    off = TranscriptionOptions.from_settings(
+        Settings(diarization_enabled=False, diarization_min_confidence=0.8)
+    )
+    assert not off.diarize and off.diarization_min_confidence == 0.8
+    with pytest.raises(ValueError, match="less than or equal to 1"):
+        Settings(diarization_min_confidence=1.5)

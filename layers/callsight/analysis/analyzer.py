@@ -101,9 +101,13 @@ class Analyzer:
                 "talk metrics computed"
             )
             return self._metrics_only(transcript, call_id, metrics, warnings)
-        mono = transcript.speaker_attribution is not SpeakerAttribution.CHANNEL
+        mono = not transcript.speaker_attribution.names_speakers
         if mono:
             warnings.append("speakers are not separated: speaker-specific rules were applied to all speech")
+        elif transcript.speaker_attribution is SpeakerAttribution.VOICE:
+            warnings.append(
+                "mono recording: agent and customer were told apart by voice; a word's speaker can be wrong"
+            )
         turns = turn_views(transcript, pack)
         context = _Context(
             transcript, pack, turns, mono, self._sentiment(turns, pack, transcript, mono), metrics

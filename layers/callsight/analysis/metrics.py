@@ -13,6 +13,7 @@ from callsight.models.analysis import TalkMetrics
 from callsight.models.transcript import Speaker, SpeakerAttribution, Transcript, Word
 
 NO_SPEAKERS = "mono recording (or unknown agent channel): speakers are not separated"
+NO_OVERLAP = "mono recording separated by voice: overlapping speech cannot be measured on one channel"
 #: Overlapping speech shorter than this is timing jitter, not an interruption.
 MIN_OVERLAP_S = 0.3
 
@@ -62,6 +63,13 @@ def talk_metrics(transcript: Transcript, short_call_s: float) -> TalkMetrics:
         longest_monologue_s=round(longest_turn.end - longest_turn.start, 2) if longest_turn else 0.0,
         longest_monologue_speaker=longest_turn.speaker if longest_turn else Speaker.UNKNOWN,
     )
+    if transcript.speaker_attribution is SpeakerAttribution.VOICE:
+        # One channel: who spoke is known, overlapping speech is not (one voice wins each window).
+        unavailable = dict.fromkeys(("overtalk_s", "interruptions", "agent_interruptions"), NO_OVERLAP)
+        speaker = _speaker_metrics(transcript)
+        return metrics.model_copy(
+            update={k: v for k, v in speaker.items() if k not in unavailable} | {"unavailable": unavailable}
+        )
     if transcript.speaker_attribution is not SpeakerAttribution.CHANNEL:
         unavailable = dict.fromkeys(
             ("agent_talk_s", "customer_talk_s", "talk_listen_ratio", "overtalk_s", "interruptions",

@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from callsight.asr.audio import DecodedAudio, decode_channels
+from callsight.asr.diarization import DEFAULT_MIN_CONFIDENCE
 from callsight.asr.engine import AsrEngine
+from callsight.asr.mono_speakers import separate_speakers
+from callsight.asr.speaker_embedding import encoder_available
 from callsight.asr.turns import build_turns, channel_speakers, channel_summaries, merge_channels
 from callsight.config import Settings
 from callsight.models.transcript import LanguageInfo, LanguageSource, Transcript, Vocabulary
@@ -43,6 +46,9 @@ class TranscriptionOptions:
     turn_pause_s: float = 1.0
     mono_turn_pause_s: float = 0.4
     max_duration_s: float | None = None
+    #: Mono: separate agent and customer by voice (callsight.asr.mono_speakers) when the encoder is installed.
+    diarize: bool = True
+    diarization_min_confidence: float = DEFAULT_MIN_CONFIDENCE
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> TranscriptionOptions:
@@ -52,6 +58,8 @@ class TranscriptionOptions:
             "turn_pause_s": settings.asr_turn_pause_s,
             "mono_turn_pause_s": settings.asr_mono_turn_pause_s,
             "max_duration_s": settings.asr_max_duration_s,
+            "diarize": settings.diarization_enabled,
+            "diarization_min_confidence": settings.diarization_min_confidence,
         }
         return cls(**(defaults | overrides))
 
@@ -113,6 +121,23 @@ class Transcriber:
             report(audio.duration_s)
         segments, words = merge_channels(per_channel, speakers)
         mono = len(audio.channels) == 1
+        diarization = None
+        if mono and options.diarize and words and not encoder_available():
+            note += " (speaker separation is on, but the `diarization` extra is not installed here)"
+        elif mono and options.diarize and words:
+            with span("diarize"):
+                separated = separate_speakers(
+                    audio.channels[0],
+                    words,
+                    segments,
+                    language.code,
+                    vad_threshold=self.engine.config.vad_threshold,
+                    min_confidence=options.diarization_min_confidence,
+                )
+            words, segments, attribution, note = (
+                separated.words, separated.segments, separated.attribution, separated.note,
+            )  # fmt: skip
+            diarization = separated.info
         processing_s = time.perf_counter() - started
         return Transcript(
             call_id=call_id,
@@ -120,6 +145,7 @@ class Transcriber:
             duration_s=round(audio.duration_s, 3),
             speaker_attribution=attribution,
             speaker_note=note,
+            diarization=diarization,
             channels=channel_summaries(words, speakers),
             model=self.engine.info,
             vocabulary=options.vocabulary,

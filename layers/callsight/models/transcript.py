@@ -26,7 +26,15 @@ class SpeakerAttribution(StrEnum):
     """How speakers were told apart."""
 
     CHANNEL = "channel"  # stereo: one party per channel, mapped by the PBX's agent channel
+    #: mono: two voices told apart by speaker embeddings, the agent named by the rule pack's phrases
+    #: (callsight.asr.diarization); words without a clear vote stay "unknown"
+    VOICE = "voice"
     NONE = "none"  # mono, or stereo without a known agent channel: speaker is "unknown"
+
+    @property
+    def names_speakers(self) -> bool:
+        """Words carry agent/customer (channel mapping or voice separation)."""
+        return self is not SpeakerAttribution.NONE
 
 
 class LanguageSource(StrEnum):
@@ -114,6 +122,26 @@ class ChannelInfo(BaseModel):
     speech_s: float = Field(description="Seconds covered by this channel's words.")
 
 
+class DiarizationInfo(BaseModel):
+    """How a mono call's speakers were told apart, or why they were not (callsight.asr.diarization)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Literal["separated", "low_confidence", "no_agent_phrases", "too_little_speech"]
+    confidence: float | None = Field(default=None, description="0..1; trusted at or above min_confidence.")
+    min_confidence: float
+    windows: int = 0
+    centroid_similarity: float | None = None
+    silhouette: float | None = None
+    switch_rate: float | None = None
+    minority_share: float | None = None
+    #: Agent-phrase weight said by the group named agent and by the other group.
+    agent_phrase_weight: tuple[int, int] | None = None
+    unattributed_words: int = 0
+    processing_s: float = 0.0
+    detail: str
+
+
 class Transcript(BaseModel):
     """What was said in a call, word by word, with who said it and when."""
 
@@ -123,6 +151,8 @@ class Transcript(BaseModel):
     duration_s: float
     speaker_attribution: SpeakerAttribution
     speaker_note: str
+    #: Mono calls only, when speaker separation ran (absent: stereo, or separation turned off).
+    diarization: DiarizationInfo | None = None
     channels: list[ChannelInfo]
     model: ModelInfo
     vocabulary: Vocabulary
