@@ -36,12 +36,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from callsight import resources
-from callsight.config import Settings, get_settings, reset_settings
+from callsight.config import Settings, reset_settings
 from callsight.consent_command import consent_app
 from callsight.models.call import CallRecord
 from callsight.reconcile.command import reconcile_command
 from callsight.storage import aws
 from callsight.storage.call_repository import CallRepository
+from callsight.storage.secrets import resolved_settings
 from callsight.storage.transcripts import TranscriptStore
 from callsight.train_command import train_command
 
@@ -212,7 +213,7 @@ def _start_local(port: int, verbose: bool) -> tuple[Any, Settings]:
     os.environ["CALLSIGHT_AWS_ENDPOINT"] = endpoint
     reset_settings()
     aws.reset_clients()
-    settings = get_settings()
+    settings = resolved_settings()
     with console.status("creating buckets, queues and tables on the emulator"):
         provision(settings)
     console.print(
@@ -354,27 +355,29 @@ def _demo_compliance(settings: Settings, calls: list[CallRecord]) -> None:
     """Fast-forward the clock: masking after its 30-day window, retention after 180 days, one call on hold."""
     from datetime import UTC, datetime, timedelta
 
-    from callsight.compliance.masking_sweep import MaskingSweep
-    from callsight.compliance.retention import Compliance
+    from callsight.sweeps.audit_verify import AuditVerifier
+    from callsight.sweeps.holds import LegalHolds
+    from callsight.sweeps.masking_sweep import MaskingSweep
+    from callsight.sweeps.retention import RetentionSweep
 
-    compliance = Compliance(settings)
+    retention = RetentionSweep(settings)
     operator = _operator("demo")
     held = next((c for c in calls if c.queue), calls[0] if calls else None)
     if held is None:
         return
     console.rule("compliance: the same sweeps the schedules run, with the clock moved forward")
-    compliance.hold_call(held.call_id, operator, reason="demo: a dispute about this call")
+    LegalHolds(settings).hold_call(held.call_id, operator, reason="demo: a dispute about this call")
     console.print(f"legal hold set on {held.call_id} ({Path(held.source.key).name})")
     now = datetime.now(UTC)
     print_masking_report(MaskingSweep(settings).run(now=now + timedelta(days=31), who=operator))
     print_sweep_report(
-        compliance.retention_sweep(now=now + timedelta(days=400), who=operator),
+        retention.run(now=now + timedelta(days=400), who=operator),
         "Retention sweep, 400 days later",
     )
     receipts = [
         e
         for c in calls
-        for e in compliance.audit.for_target(f"call:{c.call_id}")
+        for e in retention.audit.for_target(f"call:{c.call_id}")
         if e.action.endswith(".delete")
     ]
     for receipt in receipts:
@@ -386,7 +389,7 @@ def _demo_compliance(settings: Settings, calls: list[CallRecord]) -> None:
             highlight=False,
         )
     today = now.date()
-    checked, broken = compliance.verify_audit(today, today)
+    checked, broken = AuditVerifier(settings, retention.audit).first_problem(today, today)
     console.print(
         f"audit log: {checked} entries, chains {'intact' if broken is None else f'BROKEN at {broken}'}"
     )
@@ -488,7 +491,7 @@ def _anchor_before_stopping(settings: Settings) -> None:
     """Anchor today's audit chain heads to the file mirror too, so the loss is visible after a restart."""
     from datetime import UTC, datetime
 
-    from callsight.compliance.audit_verify import AuditVerifier
+    from callsight.sweeps.audit_verify import AuditVerifier
 
     try:
         anchor = AuditVerifier(settings).anchor(datetime.now(UTC).date(), skip_empty=True)
@@ -505,7 +508,7 @@ def _anchor_before_stopping(settings: Settings) -> None:
 @app.command("ingest")
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Recordings, sidecars or folders.")]) -> None:
     """Upload recordings (and their sidecar JSON) to the recordings bucket."""
-    settings = get_settings()
+    settings = resolved_settings()
     keys = upload(settings, _files(paths))
     console.print(f"uploaded {len(keys)} objects; ingest runs on their S3 events")
 
@@ -513,7 +516,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Recordings, sidecar
 @calls_app.command("list")
 def calls_list(limit: Annotated[int, typer.Option(min=1, max=1000)] = 50) -> None:
     """The most recently changed calls."""
-    console.print(calls_table(get_settings(), limit))
+    console.print(calls_table(resolved_settings(), limit))
 
 
 @app.command("transcribe")
@@ -537,7 +540,7 @@ def transcribe(
     from callsight.asr.transcriber import AudioTooLong, Transcriber, TranscriptionOptions
     from callsight.models.transcript import Vocabulary
 
-    settings = get_settings()
+    settings = resolved_settings()
     try:
         with console.status(f"loading speech model {settings.asr_model!r}"):
             engine = AsrEngine(EngineConfig.from_settings(settings))
@@ -611,7 +614,7 @@ def model_prepare(
 
 
 def _operator(actor: str | None) -> Any:
-    from callsight.compliance.deletion import Actor
+    from callsight.sweeps.deletion import Actor
 
     return Actor(
         actor=actor or os.environ.get("USER", "operator"), role="admin", request_id=f"cli-{os.getpid()}"
@@ -650,11 +653,9 @@ def sweep_retention(
     actor: Annotated[str | None, typer.Option(help="Who runs it (audit log).")] = None,
 ) -> None:
     """Delete every expired call and its artefacts, except calls under legal hold."""
-    from callsight.compliance.retention import Compliance
+    from callsight.sweeps.retention import RetentionSweep
 
-    report = Compliance(get_settings()).retention_sweep(
-        now=_as_of(as_of), dry_run=dry_run, who=_operator(actor)
-    )
+    report = RetentionSweep(resolved_settings()).run(now=_as_of(as_of), dry_run=dry_run, who=_operator(actor))
     print_sweep_report(report, "Retention sweep")
 
 
@@ -665,9 +666,9 @@ def sweep_masking(
     actor: Annotated[str | None, typer.Option(help="Who runs it (audit log).")] = None,
 ) -> None:
     """Mask PII in transcripts and bleep it in a redacted audio copy, for calls past the masking window."""
-    from callsight.compliance.masking_sweep import MaskingSweep
+    from callsight.sweeps.masking_sweep import MaskingSweep
 
-    report = MaskingSweep(get_settings()).run(now=_as_of(as_of), dry_run=dry_run, who=_operator(actor))
+    report = MaskingSweep(resolved_settings()).run(now=_as_of(as_of), dry_run=dry_run, who=_operator(actor))
     print_masking_report(report)
 
 
@@ -683,7 +684,7 @@ def stats_rollup(
     from datetime import UTC, date, datetime, timedelta
 
     from callsight.stats.cells import period_days
-    from callsight.stats.rollup import StatsRollup
+    from callsight.sweeps.stats_rollup import StatsRollup
 
     days = None
     if since is not None:
@@ -691,7 +692,7 @@ def stats_rollup(
         days = period_days(date.fromisoformat(since), last)
         if not days:
             raise typer.BadParameter("--until is before --since")
-    report = StatsRollup(get_settings()).run(days=days)
+    report = StatsRollup(resolved_settings()).run(days=days)
     console.print(
         f"rolled up {len(report.rolled_up)} day(s): {report.calls} call(s) into {report.cells} cell(s) "
         f"in {report.seconds:.1f} s"
@@ -721,10 +722,10 @@ def erase(
     actor: Annotated[str | None, typer.Option(help="Who requests it (audit log).")] = None,
 ) -> None:
     """Erase every call of a customer (consent revoked); calls under legal hold are kept and listed."""
-    from callsight.compliance.retention import Compliance, InvalidPhone
+    from callsight.sweeps.erasure import InvalidPhone, SubjectErasure
 
     try:
-        report = Compliance(get_settings()).erase_subject(phone, _operator(actor), dry_run=dry_run)
+        report = SubjectErasure(resolved_settings()).erase(phone, _operator(actor), dry_run=dry_run)
     except InvalidPhone as exc:
         raise typer.BadParameter(str(exc), param_hint="--phone") from exc
     print_sweep_report(report, "Erasure")
@@ -758,18 +759,19 @@ def hold_release(
 
 
 def _hold(call: str | None, phone: str | None, reason: str, actor: str | None, *, release: bool) -> None:
-    from callsight.compliance.retention import Compliance, InvalidPhone
     from callsight.storage.call_repository import CallNotFound
+    from callsight.sweeps.erasure import InvalidPhone
+    from callsight.sweeps.holds import LegalHolds
 
     if (call is None) == (phone is None):
         raise typer.BadParameter("give exactly one of --call or --phone")
-    compliance = Compliance(get_settings())
+    holds = LegalHolds(resolved_settings())
     try:
         if call is not None:
-            compliance.hold_call(call, _operator(actor), release=release, reason=reason)
+            holds.hold_call(call, _operator(actor), release=release, reason=reason)
         else:
             assert phone is not None
-            compliance.hold_subject(phone, _operator(actor), release=release, reason=reason)
+            holds.hold_subject(phone, _operator(actor), release=release, reason=reason)
     except (CallNotFound, InvalidPhone) as exc:
         raise typer.BadParameter(str(exc)) from exc
     console.print(f"legal hold {'released' if release else 'set'}")
@@ -784,12 +786,12 @@ def audit_verify(
     every broken link, missing chain or missing day if any."""
     from datetime import UTC, date, datetime, timedelta
 
-    from callsight.compliance.audit_verify import AuditVerifier
+    from callsight.sweeps.audit_verify import AuditVerifier
 
     today = datetime.now(UTC).date()
     first = date.fromisoformat(since) if since else today - timedelta(days=30)
     last = date.fromisoformat(until) if until else today
-    report = AuditVerifier(get_settings()).verify(first, last)
+    report = AuditVerifier(resolved_settings()).verify(first, last)
     for problem in report.problems:
         console.print(
             f"[red]audit chain {problem.chain_id} broken at entry {problem.seq}: {problem.reason}[/]"
@@ -817,10 +819,10 @@ def audit_anchor(
     it daily for yesterday and today)."""
     from datetime import UTC, date, datetime
 
-    from callsight.compliance.audit_verify import AuditVerifier
+    from callsight.sweeps.audit_verify import AuditVerifier
 
     which = date.fromisoformat(day) if day else datetime.now(UTC).date()
-    anchor = AuditVerifier(get_settings()).anchor(which)
+    anchor = AuditVerifier(resolved_settings()).anchor(which)
     console.print(f"anchored {which}: {len(anchor.heads)} chains, {sum(h.seq for h in anchor.heads)} entries")
 
 
@@ -855,7 +857,7 @@ def token(
     try:
         print(
             mint_local_token(
-                get_settings(),
+                resolved_settings(),
                 subject=sub,
                 role=Role(role),
                 teams=team,
@@ -872,7 +874,7 @@ def local_provision() -> None:
     """Create every resource on ``CALLSIGHT_AWS_ENDPOINT`` (e.g. a LocalStack you started)."""
     from callsight.local.provision import provision
 
-    settings = get_settings()
+    settings = resolved_settings()
     if not settings.aws_endpoint:
         raise typer.BadParameter("set CALLSIGHT_AWS_ENDPOINT first; this command never touches real AWS")
     started = time.monotonic()

@@ -24,12 +24,12 @@ from callsight.api.models import (
 )
 from callsight.api.stats import Stats, StatsQuery
 from callsight.compliance.audit import AuditEntry
-from callsight.compliance.consent import ConsentChange, ConsentPage, ConsentRemoval
 from callsight.compliance.policies import RetentionPolicy
-from callsight.compliance.retention import SweepReport
 from callsight.models.feedback import LabelCorrection, LabelReview
 from callsight.models.transcript import Transcript
 from callsight.reports.weekly import WeeklyQuery, WeeklyReport
+from callsight.sweeps.consent import ConsentChange, ConsentPage, ConsentRemoval
+from callsight.sweeps.deletion import SweepReport
 
 
 @dataclass(frozen=True)

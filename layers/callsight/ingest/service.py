@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from callsight.compliance.audit import AuditEntry
-from callsight.compliance.deletion import Actor, CallDeleter, DeletionReason
 from callsight.compliance.policies import with_retention
 from callsight.config import Settings
 from callsight.ingest.audio_probe import AudioRejected, probe_audio
@@ -60,6 +59,7 @@ from callsight.storage.consent_registry import ConsentRegistry
 from callsight.storage.policy_store import CachedRetentionPolicies, PolicyStore
 from callsight.storage.queues import StageQueue
 from callsight.storage.recordings import ObjectInfo, ObjectMissing, ObjectTooLarge, RecordingStore
+from callsight.sweeps.deletion import Actor, CallDeleter, DeletionReason
 
 logger = logging.getLogger(__name__)
 
