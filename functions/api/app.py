@@ -293,7 +293,7 @@ def agent_voiceprint(agent_id: str) -> Any:
 
     def handle(principal: Principal) -> Any:
         if method == "POST":
-            return voiceprints.opt_in(principal, agent_id, _body(), _request_id())
+            return voiceprints.opt_in(principal, agent_id, _body, _request_id())
         if method == "DELETE":
             return voiceprints.remove(principal, agent_id, _request_id())
         return voiceprints.show(principal, agent_id, _request_id())

@@ -10,6 +10,7 @@ and maps domain errors to 400/404. No answer ever carries the vector.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,12 +59,16 @@ class VoicePrintApi:
         return admin_actor(self.service.audit, principal, action, target(agent_id), request_id)
 
     def opt_in(
-        self, principal: Principal, agent_id: str, raw_body: dict[str, Any], request_id: str | None = None
+        self,
+        principal: Principal,
+        agent_id: str,
+        read_body: Callable[[], dict[str, Any]],
+        request_id: str | None = None,
     ) -> VoicePrintChange:
-        """``raw_body`` is validated after the role check: a non-admin learns nothing but 403."""
+        """The body is read and validated after the role check: a non-admin learns nothing but 403."""
         who = self._admin(principal, "voiceprint.opt_in", agent_id, request_id)
         _agent(agent_id)
-        body = VoicePrintOptIn.model_validate(raw_body)
+        body = VoicePrintOptIn.model_validate(read_body())
         if not body.consent_confirmed:
             self.service.audit.record(
                 actor=who.actor, role=who.role, action="voiceprint.opt_in", target=target(agent_id),
