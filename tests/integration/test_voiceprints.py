@@ -70,7 +70,8 @@ def upload_with_agent(env: Stack, sample: str, agent: str, *, as_name: str | Non
     """The sample recording with a sidecar naming its agent (sidecar first, as a PBX writes it)."""
     name = as_name or sample
     env.put(name + ".json", json.dumps({"agent_id": agent}).encode())
-    return env.put(name, (SAMPLES / "recordings" / sample).read_bytes())["key"]
+    key: str = env.put(name, (SAMPLES / "recordings" / sample).read_bytes())["key"]
+    return key
 
 
 def transcript_of(env: Stack, key: str) -> Transcript:
@@ -227,6 +228,7 @@ def test_an_opted_in_agents_print_names_them_on_a_mono_call_until_erased(
     assert info.outcome == "separated" and info.agent_chosen_by == "voice_print", info
     assert info.voice_print_similarity is not None
     agent_sim, other_sim = info.voice_print_similarity
+    assert info.voice_print_min_similarity is not None and info.voice_print_min_margin is not None
     assert (
         agent_sim >= info.voice_print_min_similarity and agent_sim - other_sim >= info.voice_print_min_margin
     )
@@ -322,4 +324,3 @@ def test_a_message_for_a_call_deleted_before_transcription_is_dropped_not_dead_l
     unknown = transcribe_event(request_for(call).model_copy(update={"call_id": "never-existed"}))
     failures = invoke(env, unknown)["batchItemFailures"]
     assert [f["itemIdentifier"] for f in failures] == [unknown["Records"][0]["messageId"]]
-

@@ -21,14 +21,14 @@ RNG = np.random.default_rng(20)
 
 
 def unit(vector: np.ndarray) -> np.ndarray:
-    return vector / np.linalg.norm(vector)
+    return np.asarray(vector / np.linalg.norm(vector))
 
 
 def voice_with_similarity(reference: np.ndarray, similarity: float) -> np.ndarray:
     """A unit vector at exactly ``similarity`` (cosine) from ``reference``."""
     other = unit(RNG.normal(size=EMBEDDING_DIM))
     other = unit(other - (other @ reference) * reference)  # orthogonal to the reference
-    return similarity * reference + np.sqrt(1 - similarity**2) * other
+    return np.asarray(similarity * reference + np.sqrt(1 - similarity**2) * other)
 
 
 AGENT = unit(RNG.normal(size=EMBEDDING_DIM))
