@@ -3,7 +3,7 @@
 Routes (the table in ``callsight.api.openapi`` documents each): health, OpenAPI, calls (list with
 filters and opaque cursors, detail, transcript masked unless the role holds PII, presigned audio),
 search, stats, weekly report (JSON or CSV), CRM feed, QA label corrections, and the admin routes (legal
-hold, erasure, retention policies, audit log). Errors share one shape: ``{"error": code, "message": text}``.
+hold, erasure, consent registry, agents' voice prints, retention policies, audit log). Errors share one shape: ``{"error": code, "message": text}``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from callsight.api.models import ApiError, FeedQuery, ListQuery, SearchQuery
 from callsight.api.openapi import openapi_document
 from callsight.api.service import BadRequest, CallsApi, Conflict, Forbidden, NotFound
 from callsight.api.stats import StatsQuery, read_stats
+from callsight.api.voiceprints import VoicePrintApi
 from callsight.auth.tokens import Principal, Role, TokenVerifier, Unauthorized
 from callsight.compliance.policies import RetentionPolicy
 from callsight.observability import function_telemetry
@@ -40,6 +41,7 @@ verifier = TokenVerifier(settings)
 calls = CallsApi(settings)
 admin = AdminApi(settings, calls)
 consent = ConsentApi(settings)
+voiceprints = VoicePrintApi(settings)
 labels = LabelsApi(calls, load_rules(settings.analysis_rules or DEFAULT_RULES))  # the analyzer's rule set
 daily_stats = DailyStatsStore(settings)
 DOCUMENT = openapi_document()
@@ -279,6 +281,22 @@ def consent_registry() -> Any:
                 principal, ConsentRemoveBody.model_validate(_body(required=True)), _request_id()
             )
         return consent.list(principal, ConsentQuery.model_validate(_params()), _request_id())
+
+    return _guarded(lambda p: handle(p).model_dump(mode="json"))
+
+
+@app.route("/agents/{agent_id}/voiceprint", methods=["GET", "POST", "DELETE"])
+def agent_voiceprint(agent_id: str) -> Any:
+    """An agent's voice print (biometric, opt-in): opt in with recorded consent (POST), show state and
+    dates (GET), withdraw and erase (DELETE). Never the vector."""
+    method = app.current_request.method if app.current_request else "GET"
+
+    def handle(principal: Principal) -> Any:
+        if method == "POST":
+            return voiceprints.opt_in(principal, agent_id, _body, _request_id())
+        if method == "DELETE":
+            return voiceprints.remove(principal, agent_id, _request_id())
+        return voiceprints.show(principal, agent_id, _request_id())
 
     return _guarded(lambda p: handle(p).model_dump(mode="json"))
 

@@ -4,7 +4,8 @@ One image, two ways: on a GPU (Lambda Managed Instances with an accelerator) the
 float16 and the batched pipeline; as a plain CPU Lambda it picks int8. The model is loaded once per
 execution environment, on the first message that needs it, and reused by every later invocation.
 Each message is processed once (Powertools idempotency keyed by call id); a failed attempt is
-retried by the queue, and the last one marks the call FAILED with the error before the DLQ.
+retried by the queue, and the last one marks the call FAILED with the error before the DLQ. A message
+for a call deleted on purpose before transcription is acknowledged and counted (``Transcribe_call_deleted``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def transcribe_call(request: TranscribeRequest) -> dict[str, Any]:
         metrics.add_metric(name=PipelineMetric.CALLS_QUARANTINED, unit=MetricUnit.Count, value=1)
     if outcome.kind is TranscribeOutcomeKind.TRANSCRIBED:
         metrics.add_metric(name=PipelineMetric.CALLS_TRANSCRIBED, unit=MetricUnit.Count, value=1)
+        if outcome.voice_print_enrolled:
+            metrics.add_metric(name="VoicePrintsEnrolled", unit=MetricUnit.Count, value=1)
         if outcome.audio_s and outcome.real_time_factor:
             metrics.add_metric(
                 name=PipelineMetric.AUDIO_SECONDS, unit=MetricUnit.Seconds, value=outcome.audio_s

@@ -11,6 +11,7 @@
     callsight erase --phone N       delete every call of a customer [--dry-run]
     callsight hold set|release      legal hold on a call (--call) or a customer (--phone)
     callsight consent add|remove|list   the stop list: opted_out / consent_revoked numbers (audited)
+    callsight voiceprint opt-in|show|remove   an agent's voice print: opt-in, state, erasure (audited)
     callsight audit verify          check the audit log's hash chains
     callsight audit anchor          anchor today's chain heads (write-once bucket)
     callsight train [--from-feedback]   rebuild the learned label model; print the dev/test table
@@ -45,6 +46,7 @@ from callsight.storage.call_repository import CallRepository
 from callsight.storage.secrets import resolved_settings
 from callsight.storage.transcripts import TranscriptStore
 from callsight.train_command import train_command
+from callsight.voiceprint_command import voiceprint_app
 
 app = typer.Typer(
     help="Callsight: call recordings in, searchable, compliant calls out.", no_args_is_help=True
@@ -827,6 +829,7 @@ def audit_anchor(
 
 
 app.add_typer(consent_app, name="consent")
+app.add_typer(voiceprint_app, name="voiceprint")
 app.command(
     "reconcile",
     help="Check that every recording has exactly one call in a terminal or explained state; exit 1 on problems.",

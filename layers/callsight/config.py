@@ -160,6 +160,21 @@ class Settings(BaseSettings):
         le=1,
         description="Mono: the two-voice split is used at or above this confidence; below it speakers stay 'unknown'.",
     )
+    voice_print_min_margin: float = Field(
+        default=0.05,
+        ge=0,
+        le=2,
+        description="Mono call of an agent with an enrolled voice print (opt-in, `callsight voiceprint`): the "
+        "voice whose centre is at least this much closer (cosine similarity) to the print is the agent, even "
+        "against the rule pack's phrases; a smaller margin leaves the choice to the phrases.",
+    )
+    voice_print_min_similarity: float = Field(
+        default=0.905,
+        ge=-1,
+        le=1,
+        description="Mono call with an enrolled voice print: the voice named agent by the print must also be at "
+        "least this similar (cosine) to it, else the print names nobody (its owner may not be in the call).",
+    )
 
     # --- analysis (callsight.analysis) --------------------------------------------------------------
     label_model: Literal["tenant", "shipped", "off"] = Field(

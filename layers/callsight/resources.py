@@ -106,6 +106,8 @@ COUNTERS_TABLE = "counters"
 DAILY_STATS_TABLE = "daily-stats"
 #: The consent registry / stop list (``callsight.storage.consent_registry``), by keyed phone hash.
 CONSENT_TABLE = "consent"
+#: Per-agent enrolled voice prints, opt-in and erasable (``callsight.storage.voiceprints``), by agent id.
+VOICEPRINTS_TABLE = "voiceprints"
 TABLES: tuple[str, ...] = (
     CALLS_TABLE,
     SEARCH_INDEX_TABLE,
@@ -115,6 +117,7 @@ TABLES: tuple[str, ...] = (
     COUNTERS_TABLE,
     DAILY_STATS_TABLE,
     CONSENT_TABLE,
+    VOICEPRINTS_TABLE,
 )
 
 

@@ -88,6 +88,9 @@ def test_samples_invoke_locally() -> None:
         "api=events/api/consent_add.json": lambda r: (
             r["statusCode"] == 200 and json.loads(r["body"])["entry"]["phone_masked"] == "+7903*****67"
         ),
+        "api=events/api/voiceprint_opt_in.json": lambda r: (
+            r["statusCode"] == 200 and json.loads(r["body"])["entry"]["state"] == "opted_in"
+        ),
         "erasure=events/erasure/erase_subject_dry_run.json": lambda r: (
             r["dry_run"] is True and r["checked"] == 0
         ),

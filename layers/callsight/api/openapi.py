@@ -23,13 +23,16 @@ from callsight.api.models import (
     SearchResults,
 )
 from callsight.api.stats import Stats, StatsQuery
+from callsight.api.voiceprints import VoicePrintOptIn
 from callsight.compliance.audit import AuditEntry
 from callsight.compliance.policies import RetentionPolicy
 from callsight.models.feedback import LabelCorrection, LabelReview
 from callsight.models.transcript import Transcript
+from callsight.models.voiceprint import VoicePrintView
 from callsight.reports.weekly import WeeklyQuery, WeeklyReport
 from callsight.sweeps.consent import ConsentChange, ConsentPage, ConsentRemoval
 from callsight.sweeps.deletion import SweepReport
+from callsight.sweeps.voiceprints import VoicePrintChange, VoicePrintRemoval
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,27 @@ ROUTES: tuple[RouteSpec, ...] = (
         body=ConsentRemoveBody,
         missing="No entry for that subject",
     ),
+    RouteSpec(
+        "/agents/{agent_id}/voiceprint",
+        "An agent's voice-print entry: state, consent, enrollment dates, source call (never the vector); admin",
+        VoicePrintView,
+        missing="The agent is not opted in (no entry)",
+    ),
+    RouteSpec(
+        "/agents/{agent_id}/voiceprint",
+        "Opt an agent in to a voice print (consent_confirmed must be true); their next stereo call "
+        "enrolls it; admin",
+        VoicePrintChange,
+        methods=("post",),
+        body=VoicePrintOptIn,
+    ),
+    RouteSpec(
+        "/agents/{agent_id}/voiceprint",
+        "Withdraw an agent's opt-in and erase their voice print; admin",
+        VoicePrintRemoval,
+        methods=("delete",),
+        missing="The agent has no entry",
+    ),
     RouteSpec("/policies/retention", "Retention policies; admin", RetentionPolicy, many=True),
     RouteSpec(
         "/policies/retention/{policy_id}",
@@ -156,12 +180,12 @@ def _operation(route: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     parameters = _query_parameters(route.query) if route.query is not None else []
     parameters += [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in ("call_id", "policy_id")
+        for name in ("call_id", "policy_id", "agent_id")
         if "{" + name + "}" in route.path
     ]
     if parameters:
         operation["parameters"] = parameters
-    if route.query is not None or route.body is not None:
+    if route.query is not None or route.body is not None or "{agent_id}" in route.path:
         responses["400"] = {"description": "Invalid query or body", **error}
     if route.body is not None:
         operation["requestBody"] = {

@@ -4,8 +4,9 @@ Called by the transcriber after recognition, for mono calls when ``CALLSIGHT_DIA
 (the default). Either every word gets agent/customer (``unknown`` where the windows' vote is even)
 and the transcript says ``speaker_attribution: voice``, or nothing changes (``none``) and
 :class:`~callsight.models.transcript.DiarizationInfo` says why: too little speech, a split not
-confident enough (one voice, or two voices the encoder cannot tell apart), or no agent phrase that
-names one side.
+confident enough (one voice, or two voices the encoder cannot tell apart), or neither the agent's
+enrolled voice print (when there is one) nor the rule pack's agent phrases name one side
+(:func:`callsight.asr.voice_print.choose_agent`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from callsight.asr import diarization
+import numpy.typing as npt
+
+from callsight.asr import diarization, voice_print
 from callsight.asr.audio import Samples
 from callsight.asr.speaker_embedding import embed_windows, speech_spans
 from callsight.models.transcript import DiarizationInfo, Segment, Speaker, SpeakerAttribution, Word
@@ -24,9 +28,12 @@ MIN_WINDOWS = 6
 
 VOICE_NOTE = (
     "mono recording: the two voices were told apart by speaker embeddings (confidence {confidence:.2f}) "
-    "and the agent is the one who said the rule pack's greeting/need-discovery/closing phrases; "
-    "words without a clear vote stay 'unknown'"
+    "and the agent is {named_by}; words without a clear vote stay 'unknown'"
 )
+NAMED_BY = {
+    "phrases": "the one who said the rule pack's greeting/need-discovery/closing phrases",
+    "voice_print": "the voice closer to the agent's enrolled voice print (similarity {agent:.2f} vs {other:.2f})",
+}
 NOT_SEPARATED_NOTE = (
     "mono recording: both parties share one channel and the voices could not be told apart "
     "with confidence ({detail}), so words are not attributed (speaker 'unknown'); turns are split on pauses"
@@ -50,16 +57,22 @@ def separate_speakers(
     *,
     vad_threshold: float,
     min_confidence: float = diarization.DEFAULT_MIN_CONFIDENCE,
+    agent_print: npt.ArrayLike | None = None,
+    print_min_margin: float = voice_print.DEFAULT_MIN_MARGIN,
+    print_min_similarity: float = voice_print.DEFAULT_MIN_SIMILARITY,
 ) -> MonoSpeakers:
+    """``agent_print``: the call's agent's enrolled voice print, if any (see
+    :func:`callsight.asr.voice_print.choose_agent` for how it and the phrases name the agent)."""
     started = time.perf_counter()
     speech = speech_spans(audio, vad_threshold)
     windows, window_spans = diarization.analysis_windows(speech)
     if len(windows) < MIN_WINDOWS:
         detail = f"{len(windows)} speech windows, fewer than {MIN_WINDOWS}"
         return _unchanged(words, segments, "too_little_speech", detail, min_confidence, started, len(windows))
-    fit = diarization.cluster_two(embed_windows(audio, windows, speech), window_spans)
+    embeddings = embed_windows(audio, windows, speech)
+    fit = diarization.cluster_two(embeddings, window_spans)
     verdict = diarization.two_speaker_confidence(fit)
-    figures = {
+    figures: dict[str, Any] = {
         "confidence": verdict.confidence,
         "centroid_similarity": round(fit.centroid_similarity, 4),
         "silhouette": round(fit.silhouette, 4),
@@ -77,12 +90,34 @@ def separate_speakers(
     scores = diarization.agent_scores(
         [(w.start, w.text, g) for w, g in zip(words, groups, strict=True)], language
     )
-    agent = diarization.agent_group(scores)
+    match = (
+        voice_print.match_print(
+            voice_print.group_centres(embeddings, fit.labels),
+            agent_print,
+            print_min_margin,
+            print_min_similarity,
+        )
+        if agent_print is not None
+        else None
+    )
+    choice = voice_print.choose_agent(match, diarization.agent_group(scores))
+    agent = choice.group
+    if match is not None:
+        figures["voice_print_min_margin"] = print_min_margin
+        figures["voice_print_min_similarity"] = print_min_similarity
+        figures["voice_print_agrees_with_phrases"] = choice.agree
     if agent is None:
         detail = f"no agent phrase tells the two voices apart (phrase weight {scores[0]} vs {scores[1]})"
+        if match is not None:
+            detail += (
+                f" and the agent's voice print does not either (similarity {match.similarities[0]:.3f} "
+                f"vs {match.similarities[1]:.3f}; needs {print_min_similarity} and a margin of {print_min_margin})"
+            )
+            figures["voice_print_similarity"] = match.similarities
         return _unchanged(
             words, segments, "no_agent_phrases", detail, min_confidence, started, len(windows), figures
         )
+    similarity = (match.similarities[agent], match.similarities[1 - agent]) if match is not None else None
     speakers = [
         Speaker.UNKNOWN if group is None else (Speaker.AGENT if group == agent else Speaker.CUSTOMER)
         for group in groups
@@ -93,6 +128,8 @@ def separate_speakers(
         min_confidence=min_confidence,
         windows=len(windows),
         agent_phrase_weight=(scores[agent], scores[1 - agent]),
+        agent_chosen_by=choice.chosen_by,
+        voice_print_similarity=similarity,
         unattributed_words=speakers.count(Speaker.UNKNOWN),
         processing_s=round(time.perf_counter() - started, 3),
         detail=f"two voices, confidence {verdict.confidence:.2f}",
@@ -102,7 +139,12 @@ def separate_speakers(
         words=named,
         segments=_segment_speakers(segments, named),
         attribution=SpeakerAttribution.VOICE,
-        note=VOICE_NOTE.format(confidence=verdict.confidence),
+        note=VOICE_NOTE.format(
+            confidence=verdict.confidence,
+            named_by=NAMED_BY[choice.chosen_by or "phrases"].format(
+                agent=similarity[0] if similarity else 0.0, other=similarity[1] if similarity else 0.0
+            ),
+        ),
         info=info,
     )
 
@@ -128,7 +170,7 @@ def _unchanged(
     min_confidence: float,
     started: float,
     windows: int,
-    figures: dict[str, float] | None = None,
+    figures: dict[str, Any] | None = None,
 ) -> MonoSpeakers:
     info = DiarizationInfo.model_validate(
         {

@@ -20,6 +20,7 @@ from callsight.asr.engine import AsrEngine
 from callsight.asr.mono_speakers import separate_speakers
 from callsight.asr.speaker_embedding import encoder_available
 from callsight.asr.turns import build_turns, channel_speakers, channel_summaries, merge_channels
+from callsight.asr.voice_print import DEFAULT_MIN_MARGIN, DEFAULT_MIN_SIMILARITY
 from callsight.config import Settings
 from callsight.models.transcript import LanguageInfo, LanguageSource, Transcript, Vocabulary
 from callsight.observability import span
@@ -49,6 +50,10 @@ class TranscriptionOptions:
     #: Mono: separate agent and customer by voice (callsight.asr.mono_speakers) when the encoder is installed.
     diarize: bool = True
     diarization_min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    #: Mono: the call's agent's enrolled voice print (callsight.asr.voice_print), when they have one.
+    agent_voice_print: tuple[float, ...] | None = None
+    voice_print_min_margin: float = DEFAULT_MIN_MARGIN
+    voice_print_min_similarity: float = DEFAULT_MIN_SIMILARITY
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> TranscriptionOptions:
@@ -60,6 +65,8 @@ class TranscriptionOptions:
             "max_duration_s": settings.asr_max_duration_s,
             "diarize": settings.diarization_enabled,
             "diarization_min_confidence": settings.diarization_min_confidence,
+            "voice_print_min_margin": settings.voice_print_min_margin,
+            "voice_print_min_similarity": settings.voice_print_min_similarity,
         }
         return cls(**(defaults | overrides))
 
@@ -133,6 +140,9 @@ class Transcriber:
                     language.code,
                     vad_threshold=self.engine.config.vad_threshold,
                     min_confidence=options.diarization_min_confidence,
+                    agent_print=options.agent_voice_print,
+                    print_min_margin=options.voice_print_min_margin,
+                    print_min_similarity=options.voice_print_min_similarity,
                 )
             words, segments, attribution, note = (
                 separated.words, separated.segments, separated.attribution, separated.note,

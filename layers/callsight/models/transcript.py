@@ -137,6 +137,17 @@ class DiarizationInfo(BaseModel):
     minority_share: float | None = None
     #: Agent-phrase weight said by the group named agent and by the other group.
     agent_phrase_weight: tuple[int, int] | None = None
+    #: How the agent's voice was named: the agent's enrolled voice print, or the rule pack's phrases.
+    agent_chosen_by: Literal["voice_print", "phrases"] | None = None
+    #: The call's agent had an enrolled voice print: cosine similarity of the print to the voice named
+    #: agent and to the other one (no agent named: to the two voices in clustering order).
+    voice_print_similarity: tuple[float, float] | None = None
+    #: The similarity margin the print needed to name the agent (CALLSIGHT_VOICE_PRINT_MIN_MARGIN).
+    voice_print_min_margin: float | None = None
+    #: The similarity the voice named agent by the print needed (CALLSIGHT_VOICE_PRINT_MIN_SIMILARITY).
+    voice_print_min_similarity: float | None = None
+    #: Print and phrases both named a voice: the same one? (null: at most one of them named one.)
+    voice_print_agrees_with_phrases: bool | None = None
     unattributed_words: int = 0
     processing_s: float = 0.0
     detail: str

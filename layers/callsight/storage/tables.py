@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     ListAttribute,
     MapAttribute,
@@ -347,6 +348,28 @@ class ConsentItem(Model):
     ttl = TTLAttribute(null=True)
 
 
+class VoicePrintItem(Model):
+    """One agent's enrolled voice print (or their recorded consent awaiting one), by agent id.
+
+    ``embedding``: the L2-normalised speaker embedding as float16 bytes (biometric data: never
+    logged, never returned by the API; ``callsight.models.voiceprint``)."""
+
+    class Meta:
+        table_name = "unbound-voiceprints"
+        billing_mode = "PAY_PER_REQUEST"
+
+    agent_id = UnicodeAttribute(hash_key=True)
+    state = UnicodeAttribute()
+    consented_by = UnicodeAttribute()
+    consented_at = UTCDateTimeAttribute()
+    note = UnicodeAttribute(null=True)
+    embedding = BinaryAttribute(null=True, legacy_encoding=False)
+    encoder = UnicodeAttribute(null=True)
+    enrolled_at = UTCDateTimeAttribute(null=True)
+    source_call_id = UnicodeAttribute(null=True)
+    speech_s = NumberAttribute(null=True)
+
+
 #: Logical table name (``callsight.resources``) → its model.
 TABLE_MODELS: dict[str, type[Model]] = {
     resources.CALLS_TABLE: CallItem,
@@ -357,6 +380,7 @@ TABLE_MODELS: dict[str, type[Model]] = {
     resources.COUNTERS_TABLE: CounterItem,
     resources.DAILY_STATS_TABLE: DailyStatsItem,
     resources.CONSENT_TABLE: ConsentItem,
+    resources.VOICEPRINTS_TABLE: VoicePrintItem,
 }
 
 

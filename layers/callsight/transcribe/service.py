@@ -8,7 +8,12 @@ puts the call back to RECEIVED (retry) or FAILED (last attempt, error stored).
 Re-delivery is safe at every point: a TRANSCRIBED call is not transcribed again (only its analyze
 message is re-sent, in case the previous attempt stopped right before sending it); an interrupted
 attempt (still TRANSCRIBING) is resumed; stale messages for quarantined, failed or deleted calls
-are dropped.
+are dropped. A message for a call whose record is gone because it was deleted on purpose (erased,
+opted out, expired: the audit log holds its deletion receipt) is acknowledged and dropped
+(``call_deleted``), not retried into the DLQ; a call that never existed still fails.
+
+Voice prints (:mod:`callsight.transcribe.voice_prints`): a mono call's agent's enrolled print goes
+into the speaker separation; a stereo call of an opted-in agent enrolls one once TRANSCRIBED.
 """
 
 from __future__ import annotations
@@ -30,10 +35,12 @@ from callsight.models.messages import AnalyzeRequest, TranscribeRequest
 from callsight.models.transcript import LanguageSource, Transcript, TranscriptionFacts, Vocabulary
 from callsight.resources import ANALYZE_QUEUE
 from callsight.storage.artefacts import CallArtefacts
+from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallNotFound, CallRepository, IllegalTransition
 from callsight.storage.queues import StageQueue
 from callsight.storage.recordings import ObjectMissing, RecordingStore
 from callsight.storage.transcripts import TranscriptStore
+from callsight.transcribe.voice_prints import AgentVoicePrints
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +50,9 @@ class TranscribeOutcomeKind(StrEnum):
     QUARANTINED = "quarantined"
     ANALYZE_RESENT = "analyze_resent"  # already TRANSCRIBED: only the analyze message was sent again
     SKIPPED = "skipped"  # stale message (call analysed, quarantined, failed or deleted)
+    CALL_DELETED = (
+        "call_deleted"  # the call's record is gone: deleted on purpose (receipt) before transcription
+    )
 
 
 class TranscribeOutcome(BaseModel):
@@ -54,6 +64,8 @@ class TranscribeOutcome(BaseModel):
     processing_s: float | None = None
     real_time_factor: float | None = None
     transcript_key: str | None = None
+    #: A voice print of the call's agent was enrolled from this (stereo) call.
+    voice_print_enrolled: bool = False
 
 
 class TranscribeService:
@@ -75,11 +87,34 @@ class TranscribeService:
         self.transcripts = transcripts or TranscriptStore(settings)
         self.analyze_queue = analyze_queue or StageQueue(ANALYZE_QUEUE, settings)
         self.artefacts = CallArtefacts(settings)
+        self.voice_prints = AgentVoicePrints(settings)
+        self._audit: AuditLog | None = None
+
+    def _deletion_receipt(self, call_id: str) -> str | None:
+        """The action of the audit log's deletion receipt of ``call_id`` (``erasure.delete``,
+        ``retention.delete``, ``opt_out.delete``), or None: the call was never deleted on purpose."""
+        if self._audit is None:
+            self._audit = AuditLog(self.settings)
+        receipts = [
+            e.action for e in self._audit.for_target(f"call:{call_id}") if e.action.endswith(".delete")
+        ]
+        return receipts[0] if receipts else None
 
     def handle(self, request: TranscribeRequest) -> TranscribeOutcome:
         call = self.calls.get(request.call_id)
         if call is None:
-            raise CallNotFound(f"no call record {request.call_id} for this transcribe message")
+            receipt = self._deletion_receipt(request.call_id)
+            if receipt is None:
+                raise CallNotFound(f"no call record {request.call_id} for this transcribe message")
+            logger.info(
+                "transcribe message for a call deleted before transcription dropped",
+                extra={"deleted_by": receipt},
+            )
+            return TranscribeOutcome(
+                kind=TranscribeOutcomeKind.CALL_DELETED,
+                call_id=request.call_id,
+                detail=f"the call was deleted before transcription ({receipt}); nothing to transcribe",
+            )
         if call.status is CallStatus.TRANSCRIBED and call.transcription is not None:
             self._send_analyze(call.call_id, call.transcription)
             return TranscribeOutcome(kind=TranscribeOutcomeKind.ANALYZE_RESENT, call_id=call.call_id)
@@ -110,6 +145,7 @@ class TranscribeService:
             language_source=source,
             vocabulary=Vocabulary(hotwords=profile.hotwords, initial_prompt=profile.initial_prompt),
             agent_channel=request.agent_channel or call.agent_channel or self.settings.agent_channel,
+            agent_voice_print=self.voice_prints.print_for(call),
         )
 
     def _transcribe(self, call: CallRecord, request: TranscribeRequest) -> TranscribeOutcome:
@@ -127,6 +163,7 @@ class TranscribeService:
                 return self._quarantine(call, QuarantineReason.UNDECODABLE, str(exc))
             except AudioTooLong as exc:
                 return self._quarantine(call, QuarantineReason.TOO_LONG, str(exc))
+            enrollment = self.voice_prints.enrollment_for(call, local, options.agent_channel)
         facts = self._store(transcript)
         try:
             self.calls.transition(call.call_id, CallStatus.TRANSCRIBED, transcription=facts)
@@ -142,6 +179,7 @@ class TranscribeService:
                 detail="the call was deleted while it was transcribed; its transcript was discarded",
             )  # fmt: skip
         self._send_analyze(call.call_id, facts)
+        enrolled = enrollment is not None and self.voice_prints.enroll(call, enrollment)
         logger.info(
             "call transcribed",
             extra={"language": facts.language, "words": facts.word_count, "rtf": facts.real_time_factor},
@@ -154,6 +192,7 @@ class TranscribeService:
             processing_s=transcript.processing_s,
             real_time_factor=transcript.real_time_factor,
             transcript_key=facts.transcript_key,
+            voice_print_enrolled=enrolled,
         )
 
     def _store(self, transcript: Transcript) -> TranscriptionFacts:
