@@ -191,7 +191,7 @@ def sample_dir(count: int, workdir: Path) -> Path:
 
 
 def run_once(clock: StageClock, samples: Path) -> dict[str, Any]:
-    from callsight.cli import _files, upload
+    from callsight.cli.calls import recording_files, upload
     from callsight.config import get_settings, reset_settings
     from callsight.local.emulator import EmbeddedEmulator
     from callsight.local.provision import provision
@@ -207,7 +207,7 @@ def run_once(clock: StageClock, samples: Path) -> dict[str, Any]:
         provision(settings)
         runner = LocalRunner(settings, visibility_timeout_s=30)
         started = time.perf_counter()
-        keys = upload(settings, _files([samples]))
+        keys = upload(settings, recording_files([samples]))
         drained = runner.drain(max_seconds=1800)
         wall = time.perf_counter() - started
         calls = list(CallRepository(settings).recent(100))

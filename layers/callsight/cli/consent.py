@@ -32,7 +32,7 @@ if not console.is_terminal:
 STATES = ", ".join(s.value for s in ConsentState)
 
 
-def _operator(actor: str | None) -> Actor:
+def operator_of(actor: str | None) -> Actor:
     return Actor(actor=actor or getpass.getuser(), role="admin", request_id=f"cli-{os.getpid()}")
 
 
@@ -57,7 +57,7 @@ def consent_add(
     until = datetime.fromisoformat(expires).replace(tzinfo=UTC) if expires else None
     try:
         change = ConsentService(resolved_settings()).add(
-            phone, _state(state), source, _operator(actor), expires_at=until
+            phone, _state(state), source, operator_of(actor), expires_at=until
         )
     except InvalidSubjectPhone as exc:
         raise typer.BadParameter(str(exc), param_hint="--phone") from exc
@@ -87,7 +87,7 @@ def consent_remove(
         raise typer.BadParameter("give exactly one of --phone or --hash")
     try:
         removal = ConsentService(resolved_settings()).remove(
-            _operator(actor), phone=phone, phone_hash=phone_hash
+            operator_of(actor), phone=phone, phone_hash=phone_hash
         )
     except InvalidSubjectPhone as exc:
         raise typer.BadParameter(str(exc), param_hint="--phone") from exc
@@ -109,7 +109,7 @@ def consent_list(
 ) -> None:
     """Registry entries: masked number, hash, state, source, when and by whom."""
     page = ConsentService(resolved_settings()).list(
-        _operator(actor), limit=limit, cursor=cursor, state=_state(state) if state else None
+        operator_of(actor), limit=limit, cursor=cursor, state=_state(state) if state else None
     )
     table = Table(title="Consent registry")
     for column in ("number", "hash", "state", "source", "set (UTC)", "by", "expires"):
