@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import signal
 import sys
@@ -17,9 +16,8 @@ from callsight import resources
 from callsight.cli.apps import console, local_app, operator_of
 from callsight.cli.calls import calls_table, print_transcripts, recording_files, upload
 from callsight.cli.compliance import print_masking_report, print_sweep_report
-from callsight.config import Settings, reset_settings
+from callsight.config import Settings
 from callsight.models.call import CallRecord
-from callsight.storage import aws
 from callsight.storage.call_repository import CallRepository
 from callsight.storage.secrets import resolved_settings
 
@@ -28,25 +26,14 @@ SAMPLES_DIR = Path(__file__).resolve().parents[3] / "events" / "samples" / "reco
 
 
 def _start_local(port: int, verbose: bool) -> tuple[Any, Settings]:
-    from callsight.local.emulator import EmbeddedEmulator
-    from callsight.local.provision import provision
+    from callsight.local.bootstrap import provisioned, quiet_telemetry, start_emulator
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    if not verbose:
-        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Callsight")
-    emulator = EmbeddedEmulator(port=port)
-    endpoint = emulator.start()
-    os.environ["CALLSIGHT_AWS_ENDPOINT"] = endpoint
-    reset_settings()
-    aws.reset_clients()
-    settings = resolved_settings()
+    quiet_telemetry(verbose)
+    emulator = start_emulator(port)
     with console.status("creating buckets, queues and tables on the emulator"):
-        provision(settings)
+        settings = provisioned()
     console.print(
-        f"[green]embedded AWS emulator[/] at {endpoint} — resources from callsight.resources created"
+        f"[green]embedded AWS emulator[/] at {emulator.endpoint} — resources from callsight.resources created"
     )
     return emulator, settings
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 
 from callsight.config import Settings, get_settings, reset_settings
@@ -28,6 +29,7 @@ def quiet_telemetry(verbose: bool = False) -> None:
     if not verbose:
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 def use_endpoint(endpoint: str) -> None:
