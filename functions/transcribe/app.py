@@ -21,13 +21,13 @@ from callsight.asr.engine import AsrEngine, EngineConfig
 from callsight.asr.transcriber import Transcriber
 from callsight.models.messages import TranscribeRequest
 from callsight.observability import PipelineMetric, function_telemetry
-from callsight.queue_stage import QueueStage
 from callsight.resources import TRANSCRIBE_QUEUE
+from callsight.stages.queue import QueueStage
+from callsight.stages.transcribe.service import TranscribeOutcomeKind, TranscribeService
 from callsight.storage.idempotency import idempotency_for
 from callsight.storage.secrets import resolved_settings
-from callsight.transcribe.service import TranscribeOutcomeKind, TranscribeService
 
-logger, tracer, metrics = function_telemetry("transcribe", "callsight.transcribe", "callsight.asr")
+logger, tracer, metrics = function_telemetry("transcribe", "callsight.stages.transcribe", "callsight.asr")
 
 settings = resolved_settings()
 idempotency, persistence = idempotency_for(settings, "[call_id, version_id]")

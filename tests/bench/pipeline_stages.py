@@ -116,11 +116,12 @@ class StageClock:
 
 def instrument(clock: StageClock) -> None:
     from callsight.analysis.analyzer import Analyzer
-    from callsight.analyze.service import AnalyzeService
     from callsight.asr import transcriber as transcriber_module
     from callsight.asr.transcriber import Transcriber
-    from callsight.ingest.call_id import derive_call_id
-    from callsight.ingest.service import IngestService
+    from callsight.stages.analyze.service import AnalyzeService
+    from callsight.stages.ingest.call_id import derive_call_id
+    from callsight.stages.ingest.service import IngestService
+    from callsight.stages.transcribe.service import TranscribeService
     from callsight.storage.analyses import AnalysisStore
     from callsight.storage.call_repository import CallRepository
     from callsight.storage.notifications import AlertPublisher, EventPublisher, HourlyCounter
@@ -128,7 +129,6 @@ def instrument(clock: StageClock) -> None:
     from callsight.storage.recordings import RecordingStore
     from callsight.storage.search_index import SearchIndex
     from callsight.storage.transcripts import TranscriptStore
-    from callsight.transcribe.service import TranscribeService
 
     clock.wrap_entry(
         IngestService, "ingest_recording", "ingest",

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from callsight.analysis.analyzer import Analyzer
 from callsight.analysis.rules import load_rules
-from callsight.analyze.service import AnalyzeService
 from callsight.api.labels import label_feedback
 from callsight.auth.tokens import Role
 from callsight.models.call import CallRecord, CallStatus
 from callsight.models.messages import AnalyzeRequest
+from callsight.stages.analyze.service import AnalyzeService
 from callsight.storage.transcripts import TranscriptStore
 from callsight.sweeps.erasure import SubjectErasure
 from chalice.test import Client

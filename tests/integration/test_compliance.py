@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from callsight.analysis.analyzer import Analyzer
 from callsight.analysis.rules import load_rules
-from callsight.analyze.service import AnalyzeService
 from callsight.compliance.policies import RetentionPolicy
 from callsight.models.call import CallRecord, CallStatus
 from callsight.models.messages import AnalyzeRequest
 from callsight.resources import BUCKETS, TABLES
+from callsight.stages.analyze.service import AnalyzeService
 from callsight.storage import aws
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository, CallUpdates

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 from callsight.auth.tokens import Role
-from callsight.ingest.call_id import derive_call_id
-from callsight.ingest.service import IngestService
 from callsight.models.call import CallStatus, SourceObject
 from callsight.models.consent import ConsentEntry, ConsentState, OptOutPolicy
+from callsight.stages.ingest.call_id import derive_call_id
+from callsight.stages.ingest.service import IngestService
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.consent_registry import ConsentRegistry
 from callsight.storage.policy_store import PolicyStore

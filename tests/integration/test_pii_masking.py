@@ -22,12 +22,12 @@ from callsight.analysis.index_terms import index_terms
 from callsight.analysis.languages import language_pack
 from callsight.analysis.rules import load_rules
 from callsight.analysis.text import turn_views
-from callsight.analyze.service import AnalyzeService
 from callsight.auth.access import Owner
 from callsight.auth.tokens import Role
 from callsight.compliance.masking import MaskedSpan
 from callsight.models.messages import AnalyzeRequest
 from callsight.models.transcript import Transcript
+from callsight.stages.analyze.service import AnalyzeService
 from callsight.storage.search_index import SearchIndex
 from callsight.storage.tables import SearchEntryItem
 from callsight.storage.transcripts import TranscriptStore

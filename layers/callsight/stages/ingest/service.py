@@ -17,21 +17,6 @@ from pathlib import Path, PurePosixPath
 from callsight.compliance.audit import AuditEntry
 from callsight.compliance.policies import with_retention
 from callsight.config import Settings
-from callsight.ingest.audio_probe import AudioRejected, probe_audio
-from callsight.ingest.call_id import derive_call_id
-from callsight.ingest.metadata import (
-    SIDECAR_SUFFIX,
-    MetadataError,
-    MetadataFields,
-    is_sidecar_key,
-    merge_metadata,
-    parse_filename,
-    parse_sidecar,
-    parse_user_metadata,
-    resolve_start_time,
-    sidecar_keys_for,
-)
-from callsight.ingest.outcome import IngestOutcome, OutcomeKind
 from callsight.models.call import (
     AudioFacts,
     CallMetadata,
@@ -46,6 +31,21 @@ from callsight.models.messages import TranscribeRequest
 from callsight.observability import span
 from callsight.phone import mask_phone, phone_forms, phone_lookup_hash
 from callsight.resources import TRANSCRIBE_QUEUE
+from callsight.stages.ingest.audio_probe import AudioRejected, probe_audio
+from callsight.stages.ingest.call_id import derive_call_id
+from callsight.stages.ingest.metadata import (
+    SIDECAR_SUFFIX,
+    MetadataError,
+    MetadataFields,
+    is_sidecar_key,
+    merge_metadata,
+    parse_filename,
+    parse_sidecar,
+    parse_user_metadata,
+    resolve_start_time,
+    sidecar_keys_for,
+)
+from callsight.stages.ingest.outcome import IngestOutcome, OutcomeKind
 from callsight.storage.artefacts import CallArtefacts, key_digest
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import (
