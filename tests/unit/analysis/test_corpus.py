@@ -1,6 +1,6 @@
 """The analyzer on the labelled corpus (``tests/fixtures/analysis/corpus``): calls it was not tuned on.
 
-415 RU/EN calls written by five other authors (the first 255 made consistent by a sixth) without sight
+535 RU/EN calls written by six authors (the first 255 made consistent by a reviewer) without sight
 of the phrase lists, in deliberately varied styles (paraphrase, colloquial speech, ASR-like text,
 numbers as words, long and very short calls, pranks and social engineering, genuine fraud reports,
 mono recordings), labelled by the definitions in ``corpus/LABELS.md``. The split is fixed by each
@@ -31,7 +31,8 @@ CATEGORIES = (
 )  # fmt: skip
 #: Dev split, rules only, 2026-12-04. First 78 dev calls: categories micro F1 0.63 (P 0.80, R 0.52),
 #: outcome 0.55, customer mood 0.54 (test: F1 0.61, outcome 0.61, mood 0.53). The grown corpus's 129
-#: dev calls: F1 0.63, outcome 0.49, mood 0.46 (the new calls are harder for the rules). Entity recall
+#: dev calls: F1 0.63, outcome 0.49, mood 0.46 (the new calls are harder for the rules); the 162 of the
+#: 535-call corpus: F1 0.60 (P 0.78 R 0.49), outcome 0.49, mood 0.46. Entity recall
 #: after issue 17 item 3 and the spoken price forms, spelled letters and booking cues: dev money
 #: 0.34 -> 0.98, order numbers 0.87 -> 0.98, e-mail 0.60 -> 0.80 (78 dev calls).
 DEV_FLOORS = {"categories_f1": 0.58, "outcome": 0.45, "customer_sentiment": 0.42}
@@ -45,10 +46,14 @@ DEV_FLOORS = {"categories_f1": 0.58, "outcome": 0.45, "customer_sentiment": 0.42
 #: money and order numbers 0.85 -- all met but categories. 2026-12-05: the model may overrule a rule's
 #: category (per-category veto), purpose reads the whole call, refusal reason the customer's words
 #: (all chosen on dev): test categories F1 0.81 (P 0.80 R 0.82), purpose 0.81, outcome 0.86, mood
-#: 0.77, refusal reason 0.44 (11/25; 0.52 before -- a handful of calls either way).
+#: 0.77, refusal reason 0.44 (11/25; 0.52 before -- a handful of calls either way). Then 120 more calls
+#: (corpus 535: train 221 + 48 fixtures, dev 162, test 152) and the model refitted, same
+#: hyper-parameters (no variant beat them on both dev and train cross-validation): test categories F1
+#: 0.83 (P 0.81 R 0.85), outcome 0.88, mood 0.80, purpose 0.84, refusal reason 0.55 (21/38); money
+#: recall 0.91, order numbers 0.84 (issue 17's 0.85 missed by one or two numbers, as is categories F1).
 #: The floors sit a little under the measurement so that a worse model or rule change fails here.
 TEST_FLOORS = {
-    "categories_f1": 0.78, "outcome": 0.82, "customer_sentiment": 0.73, "money": 0.88, "order_number": 0.83,
+    "categories_f1": 0.80, "outcome": 0.85, "customer_sentiment": 0.77, "money": 0.88, "order_number": 0.81,
 }  # fmt: skip
 
 
