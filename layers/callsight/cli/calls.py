@@ -10,12 +10,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from callsight import resources
 from callsight.cli.apps import app, calls_app, console, model_app
 from callsight.config import Settings
 from callsight.models.call import CallRecord
-from callsight.storage import aws
 from callsight.storage.call_repository import CallRepository
+from callsight.storage.recordings import RecordingUploads
 from callsight.storage.secrets import resolved_settings
 from callsight.storage.transcripts import TranscriptStore
 
@@ -40,18 +39,13 @@ def recording_files(paths: list[Path]) -> list[Path]:
 
 def upload(settings: Settings, files: list[Path]) -> list[str]:
     """Put each file under the recordings prefix, with a progress bar; returns the keys."""
-    s3: Any = aws.client("s3", settings)
-    bucket = resources.RECORDINGS_BUCKET.physical(settings)
+    uploads = RecordingUploads(settings)
     keys: list[str] = []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("uploading", total=len(files))
         for path in files:
-            key = settings.recordings_prefix + path.name
-            s3.upload_file(
-                str(path), bucket, key,
-                ExtraArgs={"ContentType": AUDIO_CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")},
-            )  # fmt: skip
-            keys.append(key)
+            content_type = AUDIO_CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
+            keys.append(uploads.upload(path, content_type))
             progress.advance(task)
     return keys
 
