@@ -19,11 +19,9 @@ import argparse
 import contextlib
 import io
 import json
-import logging
 import os
 import re
 import sys
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,13 +30,9 @@ TOKEN_PLACEHOLDER = re.compile(r"\{\{token:(admin|qa|agent|crm)\}\}")
 
 
 def _quiet_powertools(verbose: bool) -> None:
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon here
-    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Callsight")
-    if not verbose:
-        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-        warnings.filterwarnings("ignore", message="No application metrics to publish")
+    from callsight.local.bootstrap import quiet_telemetry
+
+    quiet_telemetry(verbose)
 
 
 @contextlib.contextmanager
@@ -48,18 +42,11 @@ def aws_endpoint(endpoint: str | None) -> Iterator[str]:
         os.environ["CALLSIGHT_AWS_ENDPOINT"] = endpoint
         yield endpoint
         return
-    from callsight.config import get_settings, reset_settings
-    from callsight.local.emulator import EmbeddedEmulator
-    from callsight.local.provision import provision
+    from callsight.local.bootstrap import local_stack
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request log
-    with EmbeddedEmulator() as emulator:
-        os.environ["CALLSIGHT_AWS_ENDPOINT"] = emulator.endpoint
-        os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
-        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-        reset_settings()
-        provision(get_settings())
-        yield emulator.endpoint
+    with local_stack() as settings:
+        assert settings.aws_endpoint is not None
+        yield settings.aws_endpoint
 
 
 def with_tokens(text: str) -> str:

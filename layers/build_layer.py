@@ -107,10 +107,9 @@ PRUNE_PATHS = {
     # Callsight's own tools that run on a workstation, never in a function (their dependencies, typer,
     # rich, moto and scikit-learn, are not in any layer): tests/infrastructure/test_layer.py checks that
     # no function's imports reach them.
-    "callsight/cli.py": "developer CLI",
+    "callsight/cli": "developer CLI (its command groups, consent, voice prints, training)",
     "callsight/local": "embedded emulator and local runner",
     "callsight/reconcile": "reconciler (run from the CLI)",
-    "callsight/train_command.py": "label-model training command",
     "callsight/analysis/learned/trainer.py": "label-model training (scikit-learn)",
     "callsight/analysis/learned/training.py": "label-model training (scikit-learn)",
     "callsight/analysis/learned/evaluation.py": "label-model evaluation",

@@ -37,23 +37,17 @@ def emulator_endpoint() -> Iterator[str]:
     if external:
         yield external
         return
-    from callsight.local.emulator import EmbeddedEmulator
+    from callsight.local.bootstrap import start_emulator
 
-    emulator = EmbeddedEmulator()
-    endpoint = emulator.start()
-    os.environ["CALLSIGHT_AWS_ENDPOINT"] = endpoint
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    yield endpoint
+    emulator = start_emulator()
+    yield emulator.endpoint
     emulator.stop()
 
 
 @pytest.fixture
 def stack(emulator_endpoint: str) -> Any:
     """Settings of a freshly reset and provisioned local stack."""
-    from callsight.config import get_settings, reset_settings
-    from callsight.local.provision import provision
-    from callsight.storage import aws
+    from callsight.local.bootstrap import provisioned
 
     if "127.0.0.1" in emulator_endpoint or "localhost" in emulator_endpoint:
         import urllib.request
@@ -62,11 +56,7 @@ def stack(emulator_endpoint: str) -> Any:
         # Not moto (LocalStack): resources are recreated idempotently instead.
         with contextlib.suppress(OSError), urllib.request.urlopen(request, timeout=10):  # noqa: S310
             pass
-    reset_settings()
-    aws.reset_clients()
-    settings = get_settings()
-    provision(settings)
-    return settings
+    return provisioned()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -1,6 +1,6 @@
 """Access-anomaly alerts (EventBridge schedule, hourly): the last whole window of the audit log checked
 for principals reading or exporting far more calls than usual, reading out of working hours, or being
-denied again and again (``callsight.compliance.access_check``); alerts on the access-alerts topic. Thin.
+denied again and again (``callsight.sweeps.access_check``); alerts on the access-alerts topic. Thin.
 
 The window is the last whole one before the scheduled event's ``time``, so a retried invocation checks
 the same window and sends nothing twice. A direct invocation may name ``{"window_end": "2026-12-04T13:00:00Z"}``
@@ -14,15 +14,15 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from callsight.compliance.access_check import AccessAnomalyCheck
-from callsight.compliance.deletion import Actor
-from callsight.config import get_settings
 from callsight.observability import function_telemetry
+from callsight.storage.secrets import resolved_settings
+from callsight.sweeps.access_check import AccessAnomalyCheck
+from callsight.sweeps.deletion import Actor
 from pydantic import BaseModel, ConfigDict, Field
 
 logger, tracer, metrics = function_telemetry("access-anomaly", "callsight.compliance")
 
-check = AccessAnomalyCheck(get_settings())
+check = AccessAnomalyCheck(resolved_settings())
 
 
 class AccessCheckEvent(BaseModel):

@@ -16,19 +16,19 @@ from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from callsight.analysis.analyzer import Analyzer
 from callsight.analysis.rules import DEFAULT_RULES, load_rules
-from callsight.analyze.service import AnalyzeOutcomeKind, AnalyzeService
-from callsight.config import get_settings
 from callsight.models.messages import AnalyzeRequest
 from callsight.observability import PipelineMetric, function_telemetry
 from callsight.phone import phone_lookup_hash
-from callsight.queue_stage import QueueStage
 from callsight.resources import ANALYZE_QUEUE
+from callsight.stages.analyze.service import AnalyzeOutcomeKind, AnalyzeService
+from callsight.stages.queue import QueueStage
 from callsight.storage.idempotency import idempotency_for
 from callsight.storage.label_models import label_model_for
+from callsight.storage.secrets import resolved_settings
 
-logger, tracer, metrics = function_telemetry("analyze", "callsight.analyze", "callsight.analysis")
+logger, tracer, metrics = function_telemetry("analyze", "callsight.stages.analyze", "callsight.analysis")
 
-settings = get_settings()
+settings = resolved_settings()
 rules = load_rules(
     settings.analysis_rules or DEFAULT_RULES
 )  # RuleFileError here = the function does not start

@@ -24,11 +24,11 @@ from callsight.api.stats import StatsQuery, read_stats
 from callsight.api.voiceprints import VoicePrintApi
 from callsight.auth.tokens import Principal, Role, TokenVerifier, Unauthorized
 from callsight.compliance.policies import RetentionPolicy
-from callsight.config import get_settings
 from callsight.observability import function_telemetry
-from callsight.reports.service import weekly_report_for
 from callsight.reports.weekly import WeeklyQuery, report_csv
 from callsight.storage.daily_stats import DailyStatsStore
+from callsight.storage.secrets import resolved_settings
+from callsight.sweeps.weekly_reports import weekly_report_for
 from callsight.ui import asset as ui_asset_file
 from callsight.ui import security_headers
 from chalice.app import BadRequestError, Chalice, Response
@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 app = Chalice(app_name="callsight-api")
 logger, tracer, metrics = function_telemetry("api", "callsight.api", "callsight.reports", "callsight.auth")
-settings = get_settings()
+settings = resolved_settings()
 verifier = TokenVerifier(settings)
 calls = CallsApi(settings)
 admin = AdminApi(settings, calls)

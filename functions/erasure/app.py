@@ -11,15 +11,15 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from callsight.compliance.deletion import Actor, DeletionResult
-from callsight.compliance.retention import Compliance, InvalidPhone
-from callsight.config import get_settings
 from callsight.observability import function_telemetry
+from callsight.storage.secrets import resolved_settings
+from callsight.sweeps.deletion import Actor, DeletionResult
+from callsight.sweeps.erasure import InvalidPhone, SubjectErasure
 from pydantic import BaseModel
 
 logger, tracer, metrics = function_telemetry("erasure", "callsight.compliance")
 
-compliance = Compliance(get_settings())
+erasure = SubjectErasure(resolved_settings())
 
 
 class ErasureRequest(BaseModel):
@@ -36,7 +36,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     request = ErasureRequest.model_validate(event)
     who = Actor(actor=request.requested_by, role=request.role, request_id=context.aws_request_id)
     try:
-        report = compliance.erase_subject(request.phone, who, dry_run=request.dry_run)
+        report = erasure.erase(request.phone, who, dry_run=request.dry_run)
     except InvalidPhone as exc:
         return {"error": "invalid_phone", "message": str(exc)}
     for result in DeletionResult:

@@ -2,7 +2,7 @@
 
 Each SQS record is processed on its own (Powertools batch processing, partial batch failure);
 each S3 object is processed once (Powertools idempotency keyed by bucket/key/version/etag).
-The rules live in ``callsight.ingest``.
+The rules live in ``callsight.stages.ingest``.
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from callsight.config import get_settings
-from callsight.ingest.call_id import derive_call_id
-from callsight.ingest.events import ObjectEvent, parse_body, route_object_event
-from callsight.ingest.outcome import OutcomeKind
-from callsight.ingest.service import IngestService
 from callsight.observability import PipelineMetric, function_telemetry
+from callsight.stages.ingest.call_id import derive_call_id
+from callsight.stages.ingest.events import ObjectEvent, parse_body, route_object_event
+from callsight.stages.ingest.outcome import OutcomeKind
+from callsight.stages.ingest.service import IngestService
 from callsight.storage.idempotency import idempotency_for
+from callsight.storage.secrets import resolved_settings
 
-logger, tracer, metrics = function_telemetry("ingest", "callsight.ingest")
+logger, tracer, metrics = function_telemetry("ingest", "callsight.stages.ingest")
 
-settings = get_settings()
+settings = resolved_settings()
 service = IngestService(settings)
 idempotency, persistence = idempotency_for(settings, "[bucket, key, version_id, etag]")
 

@@ -7,14 +7,14 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from callsight.compliance.deletion import Actor
-from callsight.compliance.masking_sweep import MaskingSweep
-from callsight.config import get_settings
 from callsight.observability import function_telemetry
+from callsight.storage.secrets import resolved_settings
+from callsight.sweeps.deletion import Actor
+from callsight.sweeps.masking_sweep import MaskingSweep
 
 logger, tracer, metrics = function_telemetry("masking-sweep", "callsight.compliance")
 
-sweep = MaskingSweep(get_settings())
+sweep = MaskingSweep(resolved_settings())
 
 
 @logger.inject_lambda_context(log_event=True)

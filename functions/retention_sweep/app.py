@@ -12,15 +12,15 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from callsight.compliance.audit_verify import AuditVerifier
-from callsight.compliance.deletion import Actor, DeletionResult
-from callsight.compliance.retention import Compliance
-from callsight.config import get_settings
 from callsight.observability import function_telemetry
+from callsight.storage.secrets import resolved_settings
+from callsight.sweeps.audit_verify import AuditVerifier
+from callsight.sweeps.deletion import Actor, DeletionResult
+from callsight.sweeps.retention import RetentionSweep
 
 logger, tracer, metrics = function_telemetry("retention-sweep", "callsight.compliance")
 
-compliance = Compliance(get_settings())
+retention = RetentionSweep(resolved_settings())
 
 
 @logger.inject_lambda_context(log_event=True)
@@ -28,14 +28,14 @@ compliance = Compliance(get_settings())
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     who = Actor(actor="retention-sweep", role="system", request_id=context.aws_request_id)
-    report = compliance.retention_sweep(dry_run=bool(event.get("dry_run")), who=who)
+    report = retention.run(dry_run=bool(event.get("dry_run")), who=who)
     for result in DeletionResult:
         metrics.add_metric(
             name=f"Retention_{result.value}", unit=MetricUnit.Count, value=report.count(result)
         )
     if not event.get("dry_run"):
         today = datetime.now(UTC).date()
-        anchors = AuditVerifier(compliance.settings, compliance.audit)
+        anchors = AuditVerifier(retention.settings, retention.audit)
         for day in (today - timedelta(days=1), today):
             anchors.anchor(day)
     return report.model_dump(mode="json")

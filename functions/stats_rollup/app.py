@@ -1,5 +1,5 @@
 """Daily statistics rollup (EventBridge schedule, hourly): fold yesterday's calls into cells once it
-has closed, and re-fold every earlier day whose calls changed since (``callsight.stats.rollup``). Thin.
+has closed, and re-fold every earlier day whose calls changed since (``callsight.sweeps.stats_rollup``). Thin.
 
 The event may name days to rebuild (``{"days": ["2026-11-20", "2026-11-21"]}``), e.g. a backfill.
 """
@@ -11,14 +11,14 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from callsight.config import get_settings
 from callsight.observability import function_telemetry
-from callsight.stats.rollup import StatsRollup
+from callsight.storage.secrets import resolved_settings
+from callsight.sweeps.stats_rollup import StatsRollup
 from pydantic import BaseModel, Field
 
 logger, tracer, metrics = function_telemetry("stats-rollup", "callsight.stats")
 
-rollup = StatsRollup(get_settings())
+rollup = StatsRollup(resolved_settings())
 
 
 class RollupEvent(BaseModel):

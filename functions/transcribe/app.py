@@ -19,17 +19,17 @@ from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from callsight.asr.engine import AsrEngine, EngineConfig
 from callsight.asr.transcriber import Transcriber
-from callsight.config import get_settings
 from callsight.models.messages import TranscribeRequest
 from callsight.observability import PipelineMetric, function_telemetry
-from callsight.queue_stage import QueueStage
 from callsight.resources import TRANSCRIBE_QUEUE
+from callsight.stages.queue import QueueStage
+from callsight.stages.transcribe.service import TranscribeOutcomeKind, TranscribeService
 from callsight.storage.idempotency import idempotency_for
-from callsight.transcribe.service import TranscribeOutcomeKind, TranscribeService
+from callsight.storage.secrets import resolved_settings
 
-logger, tracer, metrics = function_telemetry("transcribe", "callsight.transcribe", "callsight.asr")
+logger, tracer, metrics = function_telemetry("transcribe", "callsight.stages.transcribe", "callsight.asr")
 
-settings = get_settings()
+settings = resolved_settings()
 idempotency, persistence = idempotency_for(settings, "[call_id, version_id]")
 
 

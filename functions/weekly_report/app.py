@@ -10,15 +10,15 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from callsight.compliance.deletion import Actor
-from callsight.config import get_settings
 from callsight.observability import function_telemetry
-from callsight.reports.service import WeeklyReports
 from callsight.reports.weekly import WeeklyQuery
+from callsight.storage.secrets import resolved_settings
+from callsight.sweeps.deletion import Actor
+from callsight.sweeps.weekly_reports import WeeklyReports
 
 logger, tracer, metrics = function_telemetry("weekly-report", "callsight.reports")
 
-reports = WeeklyReports(get_settings())
+reports = WeeklyReports(resolved_settings())
 
 
 @logger.inject_lambda_context(log_event=True)

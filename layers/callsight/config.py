@@ -348,10 +348,11 @@ class Settings(BaseSettings):
     def name(self, suffix: str) -> str:
         return f"{self.prefix}-{suffix}"
 
-    def with_secrets(self) -> Settings:
-        """These settings with every ``*_secret_arn`` resolved from Secrets Manager (the deployed
-        template passes ARNs, so no key sits in a function's environment or configuration)."""
-        wanted = {
+    def secret_arns(self) -> dict[str, str]:
+        """The settings given as a Secrets Manager ARN (the deployed template passes ARNs, so no key
+        sits in a function's environment or configuration): field name -> ARN. Resolved by
+        :func:`callsight.storage.secrets.with_secrets`."""
+        return {
             field: arn
             for field, arn in (
                 ("phone_hash_key", self.phone_hash_key_secret_arn),
@@ -360,18 +361,6 @@ class Settings(BaseSettings):
             )
             if arn
         }
-        if not wanted:
-            return self
-        import boto3  # only deployed functions get here
-
-        client = boto3.client(
-            "secretsmanager", region_name=self.region, endpoint_url=self.endpoint_for("secretsmanager")
-        )
-        values = {
-            field: SecretStr(client.get_secret_value(SecretId=arn)["SecretString"])
-            for field, arn in wanted.items()
-        }
-        return self.model_copy(update=values)
 
 
 #: ``CALLSIGHT_*`` variables that are not settings: read by the test suite and CI scripts only.
@@ -416,10 +405,11 @@ def check_environment(environ: Mapping[str, str] = os.environ) -> None:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (secrets resolved), after refusing misspelt ``CALLSIGHT_*``
-    variables; call :func:`reset_settings` after changing the environment."""
+    """The process-wide settings from the environment, after refusing misspelt ``CALLSIGHT_*``
+    variables; call :func:`reset_settings` after changing the environment. Settings given as secret
+    ARNs are not read here: deployed functions call :func:`callsight.storage.secrets.resolved_settings`."""
     check_environment()
-    return Settings().with_secrets()
+    return Settings()
 
 
 def reset_settings() -> None:

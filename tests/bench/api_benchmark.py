@@ -258,7 +258,7 @@ def clear_rollups() -> None:
 
 def roll_up_week(settings: Any) -> dict[str, Any]:
     """Run the statistics rollup over the stats route's week (what the hourly schedule would have done)."""
-    from callsight.stats.rollup import StatsRollup
+    from callsight.sweeps.stats_rollup import StatsRollup
 
     started = time.perf_counter()
     report = StatsRollup(settings).run(days=stats_week())

@@ -55,7 +55,6 @@ from callsight.analysis.languages import language_pack
 from callsight.analysis.rules import load_rules
 from callsight.auth.access import Owner
 from callsight.config import Settings
-from callsight.ingest.call_id import derive_call_id
 from callsight.models.analysis import AnalysisSummary, CustomerQuestion, StoredEntity, TalkMetrics
 from callsight.models.call import (
     AudioFacts,
@@ -67,6 +66,7 @@ from callsight.models.call import (
 )
 from callsight.models.transcript import LanguageSource, SpeakerAttribution, TranscriptionFacts
 from callsight.phone import mask_phone, phone_lookup_hash
+from callsight.stages.ingest.call_id import derive_call_id
 from callsight.storage.analyses import analysis_key
 from callsight.storage.call_repository import _to_item  # production's CallRecord → item
 from callsight.storage.search_index import entry_items

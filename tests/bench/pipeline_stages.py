@@ -116,11 +116,12 @@ class StageClock:
 
 def instrument(clock: StageClock) -> None:
     from callsight.analysis.analyzer import Analyzer
-    from callsight.analyze.service import AnalyzeService
     from callsight.asr import transcriber as transcriber_module
     from callsight.asr.transcriber import Transcriber
-    from callsight.ingest.call_id import derive_call_id
-    from callsight.ingest.service import IngestService
+    from callsight.stages.analyze.service import AnalyzeService
+    from callsight.stages.ingest.call_id import derive_call_id
+    from callsight.stages.ingest.service import IngestService
+    from callsight.stages.transcribe.service import TranscribeService
     from callsight.storage.analyses import AnalysisStore
     from callsight.storage.call_repository import CallRepository
     from callsight.storage.notifications import AlertPublisher, EventPublisher, HourlyCounter
@@ -128,7 +129,6 @@ def instrument(clock: StageClock) -> None:
     from callsight.storage.recordings import RecordingStore
     from callsight.storage.search_index import SearchIndex
     from callsight.storage.transcripts import TranscriptStore
-    from callsight.transcribe.service import TranscribeService
 
     clock.wrap_entry(
         IngestService, "ingest_recording", "ingest",
@@ -191,7 +191,7 @@ def sample_dir(count: int, workdir: Path) -> Path:
 
 
 def run_once(clock: StageClock, samples: Path) -> dict[str, Any]:
-    from callsight.cli import _files, upload
+    from callsight.cli.calls import recording_files, upload
     from callsight.config import get_settings, reset_settings
     from callsight.local.emulator import EmbeddedEmulator
     from callsight.local.provision import provision
@@ -207,7 +207,7 @@ def run_once(clock: StageClock, samples: Path) -> dict[str, Any]:
         provision(settings)
         runner = LocalRunner(settings, visibility_timeout_s=30)
         started = time.perf_counter()
-        keys = upload(settings, _files([samples]))
+        keys = upload(settings, recording_files([samples]))
         drained = runner.drain(max_seconds=1800)
         wall = time.perf_counter() - started
         calls = list(CallRepository(settings).recent(100))

@@ -12,7 +12,6 @@ from urllib.parse import quote_plus
 
 import pytest
 import typer
-from callsight.ingest.call_id import derive_call_id
 from callsight.models.call import CallStatus, QuarantineReason
 from callsight.reconcile.command import reconcile_command
 from callsight.reconcile.inventory import call_entry, dead_letter
@@ -20,6 +19,7 @@ from callsight.reconcile.logic import default_thresholds, reconcile, uniform_thr
 from callsight.reconcile.models import CallEntry, DeadLetter, Inventory, ObjectVersion, QueueDepth
 from callsight.reconcile.service import run_reconcile
 from callsight.resources import ANALYZE_QUEUE, INGEST_QUEUE, TRANSCRIBE_QUEUE
+from callsight.stages.ingest.call_id import derive_call_id
 from typer.testing import CliRunner
 
 from tests.faults.harness import PIPELINE, drain, pipeline, upload, use_fake_transcriber

@@ -18,12 +18,11 @@ import pytest
 from callsight.api.models import ListQuery
 from callsight.api.service import CallsApi
 from callsight.auth.tokens import Principal, Role
-from callsight.compliance.deletion import Actor, DeletionReason
-from callsight.compliance.masking_sweep import MaskingSweep
-from callsight.compliance.retention import Compliance
 from callsight.models.call import CallStatus
 from callsight.reconcile.logic import uniform_thresholds
 from callsight.reconcile.service import run_reconcile
+from callsight.sweeps.deletion import Actor, CallDeleter, DeletionReason
+from callsight.sweeps.masking_sweep import MaskingSweep
 
 from tests.audio_factory import pcm_wav
 from tests.faults.harness import drain, pipeline, recording_name, use_fake_transcriber
@@ -87,7 +86,7 @@ def test_a_later_reupload_supersedes_the_first_call_and_the_sweeps_spare_the_win
     assert listed[first.call_id].superseded_by == winner.call_id
 
     # the superseded call's deletion (retention, erasure) leaves the winner's recording alone
-    outcome = Compliance(env.settings).deleter.delete(
+    outcome = CallDeleter(env.settings).delete(
         first.call_id, DeletionReason.RETENTION, Actor(actor="test", role="system")
     )
     assert outcome.result.value == "deleted"  # its own transcript, analysis and index entries

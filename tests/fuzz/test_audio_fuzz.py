@@ -16,8 +16,8 @@ from pathlib import Path
 
 from callsight.asr.audio import AudioUndecodable, decode_channels
 from callsight.config import Settings
-from callsight.ingest.audio_probe import AudioRejected, probe_audio
 from callsight.models.call import CallStatus, QuarantineReason
+from callsight.stages.ingest.audio_probe import AudioRejected, probe_audio
 from hypothesis import HealthCheck, example, given, settings
 
 from tests.audio_factory import pcm_wav

@@ -13,8 +13,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC
 
-from callsight.ingest.metadata import MetadataError, MetadataFields, parse_sidecar
 from callsight.models.call import CallStatus, QuarantineReason
+from callsight.stages.ingest.metadata import MetadataError, MetadataFields, parse_sidecar
 from hypothesis import HealthCheck, example, given, settings
 
 from tests.audio_factory import pcm_wav

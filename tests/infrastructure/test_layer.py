@@ -219,7 +219,7 @@ assert callable(getattr(module, attribute)), attribute
 done = []
 if "audio" in probes:
     from callsight.config import Settings
-    from callsight.ingest.audio_probe import probe_audio
+    from callsight.stages.ingest.audio_probe import probe_audio
     settings = Settings()
     for path in sorted(Path(probes["audio"]).glob("*")):
         if path.suffix in {".wav", ".flac"}:

@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
-from callsight.config import Settings, get_settings, reset_settings
+from callsight.config import Settings
+from callsight.local.bootstrap import fresh_settings
 from callsight.local.emulator import forget_prefix
 from callsight.local.provision import provision
 from callsight.local.runner import LambdaContext, LocalRunner, load_handler
@@ -189,9 +190,7 @@ if BACKEND == "localstack":
     @pytest.fixture
     def stack(emulator_endpoint: str, worker_prefix: str) -> Settings:
         """Overrides ``tests/conftest.py``'s: this worker's prefix emptied, then provisioned afresh."""
-        reset_settings()
-        aws.reset_clients()
-        settings = get_settings()
+        settings = fresh_settings()
         forget_prefix(settings)
         provision(settings)
         return settings

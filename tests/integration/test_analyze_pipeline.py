@@ -195,7 +195,7 @@ def test_unsupported_language_and_mono_are_analysed_with_warnings(
 def test_a_rate_alert_fires_once_when_its_hourly_count_is_reached(env: Stack) -> None:
     from callsight.analysis.analyzer import Analyzer
     from callsight.analysis.rules import parse_rules
-    from callsight.analyze.service import AnalyzeService
+    from callsight.stages.analyze.service import AnalyzeService
 
     rules = parse_rules(
         "version: rate-test\nrules:\n  - id: price_complaint\n    any: [{phrases: ['@price_complaint']}]\n"
@@ -255,7 +255,7 @@ def test_a_call_without_the_recording_notice_alerts_unless_the_deployment_turned
     recording starts sets CALLSIGHT_ALERTS_DISABLED and gets the checkpoint but no alert."""
     from callsight.analysis.analyzer import Analyzer
     from callsight.analysis.rules import load_rules
-    from callsight.analyze.service import AnalyzeService
+    from callsight.stages.analyze.service import AnalyzeService
 
     analyzer = Analyzer(load_rules(), "RU", lambda phone: phone[-4:])
     taps = listen(env)

@@ -146,8 +146,8 @@ def test_transcripts_are_masked_unless_the_role_holds_pii(env: Stack, client: Cl
 def analysed_call(env: Stack, name: str, text: str, **upload: Any) -> Any:
     from callsight.analysis.analyzer import Analyzer
     from callsight.analysis.rules import load_rules
-    from callsight.analyze.service import AnalyzeService
     from callsight.models.messages import AnalyzeRequest
+    from callsight.stages.analyze.service import AnalyzeService
 
     call = env.ingest(name, pcm_wav(seconds=1), **upload)
     turns = [

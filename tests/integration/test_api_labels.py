@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from callsight.analysis.analyzer import Analyzer
 from callsight.analysis.rules import load_rules
-from callsight.analyze.service import AnalyzeService
 from callsight.api.labels import label_feedback
 from callsight.auth.tokens import Role
-from callsight.compliance.retention import Compliance
 from callsight.models.call import CallRecord, CallStatus
 from callsight.models.messages import AnalyzeRequest
+from callsight.stages.analyze.service import AnalyzeService
 from callsight.storage.transcripts import TranscriptStore
+from callsight.sweeps.erasure import SubjectErasure
 from chalice.test import Client
 
 from tests.analysis_fixtures import build_transcript
@@ -201,7 +201,7 @@ def test_erasure_takes_the_review_with_the_call(env: Stack, client: Client) -> N
     assert marker in everything(env)
 
     # When the subject is erased
-    report = Compliance(env.settings).erase_subject(PHONE, ADMIN)
+    report = SubjectErasure(env.settings).erase(PHONE, ADMIN)
     assert [(o.call_id, o.result.value) for o in report.outcomes] == [(call.call_id, "deleted")]
 
     # Then the review is gone with the call: not stored, not a training example, and the call is a 404

@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 from callsight.cli import app
 from callsight.compliance.audit import AuditAnchor, AuditEntry, ChainHead
-from callsight.compliance.audit_verify import AuditVerifier
-from callsight.compliance.retention import Compliance
 from callsight.config import reset_settings
 from callsight.resources import AUDIT_ANCHORS_BUCKET
 from callsight.storage import aws
 from callsight.storage.audit_anchors import AuditAnchorStore
 from callsight.storage.audit_log import _entry
 from callsight.storage.tables import AuditEntryItem
+from callsight.sweeps.audit_verify import AuditVerifier
 from typer.testing import CliRunner
 
 from tests.integration.conftest import Stack
@@ -61,7 +60,7 @@ def test_an_intact_anchored_log_verifies(env: Stack) -> None:
     report = verifier.verify(TODAY, TODAY)
     assert report.intact, report.problems
     assert report.checked == 40 and report.anchors == 1 and report.unanchored_days == []
-    assert Compliance(env.settings).verify_audit(TODAY, TODAY) == (40, None)
+    assert AuditVerifier(env.settings).first_problem(TODAY, TODAY) == (40, None)
 
 
 @pytest.mark.parametrize("seal", ["sha256", "other-key"])

@@ -17,17 +17,22 @@ from typing import Any
 import pytest
 from callsight.analysis.analyzer import Analyzer
 from callsight.analysis.rules import load_rules
-from callsight.analyze.service import AnalyzeService
-from callsight.compliance.deletion import Actor, DeletionResult
 from callsight.compliance.policies import RetentionPolicy
-from callsight.compliance.retention import Compliance, InvalidPhone
 from callsight.models.call import CallRecord, CallStatus
 from callsight.models.messages import AnalyzeRequest
 from callsight.resources import BUCKETS, TABLES
+from callsight.stages.analyze.service import AnalyzeService
 from callsight.storage import aws
+from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository, CallUpdates
+from callsight.storage.policy_store import PolicyStore
 from callsight.storage.tables import AuditEntryItem, CallItem
 from callsight.storage.transcripts import TranscriptStore
+from callsight.sweeps.audit_verify import AuditVerifier
+from callsight.sweeps.deletion import Actor, DeletionResult
+from callsight.sweeps.erasure import InvalidPhone, SubjectErasure
+from callsight.sweeps.holds import LegalHolds
+from callsight.sweeps.retention import RetentionSweep
 from pydantic import ValidationError
 
 from tests.analysis_fixtures import build_transcript
@@ -100,12 +105,12 @@ def test_the_retention_sweep_deletes_every_trace_of_expired_calls_only(env: Stac
     before = everything(env)
     assert all(t in before for t in traces(old, "+79031234567", "лимонадзвезда"))
 
-    dry = Compliance(env.settings).retention_sweep(dry_run=True)
+    dry = RetentionSweep(env.settings).run(dry_run=True)
     assert [(o.call_id, o.result) for o in dry.outcomes] == [(old.call_id, DeletionResult.WOULD_DELETE)]
     assert dry.outcomes[0].objects == 4  # recording, two transcript versions, analysis document
     assert env.calls.get(old.call_id) is not None
 
-    report = Compliance(env.settings).retention_sweep()
+    report = RetentionSweep(env.settings).run()
     assert [(o.call_id, o.result) for o in report.outcomes] == [(old.call_id, DeletionResult.DELETED)]
     after = everything(env)
     for trace in traces(old, "+79031234567", "лимонадзвезда"):
@@ -115,30 +120,27 @@ def test_the_retention_sweep_deletes_every_trace_of_expired_calls_only(env: Stac
     for trace in traces(fresh, "+79161234567", "апельсинкомета"):
         assert trace in after, f"{trace!r} of the fresh call was touched"
     [receipt] = [
-        e
-        for e in Compliance(env.settings).audit.for_target(f"call:{old.call_id}")
-        if e.action == "retention.delete"
+        e for e in AuditLog(env.settings).for_target(f"call:{old.call_id}") if e.action == "retention.delete"
     ]
     assert receipt.details["policy"] == "default" and receipt.details["index_entries"] > 0
     assert sum(receipt.details["object_versions"].values()) == 4
     assert "9031234567" not in json.dumps(receipt.model_dump(mode="json"))  # receipts carry no PII
 
-    again = Compliance(env.settings).retention_sweep()  # safe to run twice
+    again = RetentionSweep(env.settings).run()  # safe to run twice
     assert again.outcomes == []
 
 
 def test_legal_hold_blocks_retention_until_released(env: Stack) -> None:
     old = make_call(env, "+79031234567", days_ago=400, secret="x1")
-    compliance = Compliance(env.settings)
-    compliance.hold_call(old.call_id, ADMIN, reason="litigation 42")
-    report = compliance.retention_sweep()
+    LegalHolds(env.settings).hold_call(old.call_id, ADMIN, reason="litigation 42")
+    report = RetentionSweep(env.settings).run()
     assert [(o.result, o.detail) for o in report.outcomes] == [
         (DeletionResult.HELD, "legal hold on the call")
     ]
     assert env.calls.get(old.call_id) is not None
-    compliance.hold_call(old.call_id, ADMIN, release=True)
-    assert compliance.retention_sweep().count(DeletionResult.DELETED) == 1
-    actions = [e.action for e in compliance.audit.for_target(f"call:{old.call_id}")]
+    LegalHolds(env.settings).hold_call(old.call_id, ADMIN, release=True)
+    assert RetentionSweep(env.settings).run().count(DeletionResult.DELETED) == 1
+    actions = [e.action for e in AuditLog(env.settings).for_target(f"call:{old.call_id}")]
     assert actions[:4] == ["legal_hold.set", "retention.skip", "legal_hold.release", "retention.delete"]
 
 
@@ -146,7 +148,6 @@ def test_a_sweep_killed_halfway_is_finished_by_the_next_one(
     env: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = make_call(env, "+79031234567", days_ago=200, secret="kill1")
-    compliance = Compliance(env.settings)
 
     def crash(self: Any, call_id: str) -> bool:
         raise RuntimeError("Lambda timed out")
@@ -155,21 +156,21 @@ def test_a_sweep_killed_halfway_is_finished_by_the_next_one(
         CallUpdates, "delete", crash
     )  # the process dies after S3 and the index, before the item
     with pytest.raises(RuntimeError):
-        compliance.retention_sweep()
+        RetentionSweep(env.settings).run()
     half = env.calls.get(old.call_id)
     assert half is not None and half.status is CallStatus.DELETED  # claimed, still findable
     monkeypatch.undo()
-    early = Compliance(env.settings).retention_sweep()  # the crashed sweep's lease still runs
+    early = RetentionSweep(env.settings).run()  # the crashed sweep's lease still runs
     assert [o.detail for o in early.outcomes] == ["another sweep is deleting it"]
     item = CallItem.get(old.call_id)
     item.update(
         actions=[CallItem.deletion_lease.set(int(datetime.now(UTC).timestamp()) - 1)]
     )  # 15 minutes later
-    report = Compliance(env.settings).retention_sweep()
+    report = RetentionSweep(env.settings).run()
     assert report.count(DeletionResult.DELETED) == 1
     assert old.call_id not in everything(env)
     receipts = [
-        e for e in compliance.audit.for_target(f"call:{old.call_id}") if e.action == "retention.delete"
+        e for e in AuditLog(env.settings).for_target(f"call:{old.call_id}") if e.action == "retention.delete"
     ]
     assert len(receipts) == 1
 
@@ -180,7 +181,7 @@ def test_concurrent_sweeps_delete_each_call_once(env: Stack) -> None:
 
     def sweep() -> None:
         try:
-            Compliance(env.settings).retention_sweep()
+            RetentionSweep(env.settings).run()
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -191,7 +192,7 @@ def test_concurrent_sweeps_delete_each_call_once(env: Stack) -> None:
         thread.join()
     assert errors == []
     remaining = everything(env)
-    audit = Compliance(env.settings).audit
+    audit = AuditLog(env.settings)
     for call in calls:
         assert call.call_id not in remaining
         receipts = [e for e in audit.for_target(f"call:{call.call_id}") if e.action == "retention.delete"]
@@ -203,9 +204,10 @@ def test_erasure_by_phone_removes_the_subject_everywhere_except_held_calls(env: 
     second = make_call(env, "+79031234567", days_ago=1, secret="erase2")
     held = make_call(env, "+79031234567", days_ago=2, secret="erase3")
     other = make_call(env, "+79161234567", days_ago=5, secret="keep1")
-    compliance = Compliance(env.settings)
-    compliance.hold_call(held.call_id, ADMIN, reason="court order")
-    report = compliance.erase_subject("8 (903) 123-45-67", ADMIN)  # another spelling of the same number
+    LegalHolds(env.settings).hold_call(held.call_id, ADMIN, reason="court order")
+    report = SubjectErasure(env.settings).erase(
+        "8 (903) 123-45-67", ADMIN
+    )  # another spelling of the same number
     results = {o.call_id: o.result for o in report.outcomes}
     assert results == {first.call_id: DeletionResult.DELETED, second.call_id: DeletionResult.DELETED,
                        held.call_id: DeletionResult.HELD}  # fmt: skip
@@ -213,32 +215,32 @@ def test_erasure_by_phone_removes_the_subject_everywhere_except_held_calls(env: 
     for call, secret in ((first, "erase1"), (second, "erase2")):
         assert call.call_id not in remaining and secret not in remaining
     assert held.call_id in remaining and other.call_id in remaining and "keep1" in remaining
-    subject = compliance.subject_hash("+79031234567")
-    [request] = compliance.audit.for_target(f"subject:{subject}")
+    subject = SubjectErasure(env.settings).subject_hash("+79031234567")
+    [request] = AuditLog(env.settings).for_target(f"subject:{subject}")
     assert request.action == "erasure.request" and request.details["held"] == [held.call_id]
     assert "9031234567" not in json.dumps(request.model_dump(mode="json"))
 
 
 def test_erasure_of_an_unknown_or_malformed_phone(env: Stack) -> None:
-    compliance = Compliance(env.settings)
-    report = compliance.erase_subject("+79990001122", ADMIN)
+    report = SubjectErasure(env.settings).erase("+79990001122", ADMIN)
     assert report.outcomes == []
-    [entry] = compliance.audit.for_target(f"subject:{compliance.subject_hash('+79990001122')}")
+    [entry] = AuditLog(env.settings).for_target(
+        f"subject:{SubjectErasure(env.settings).subject_hash('+79990001122')}"
+    )
     assert entry.outcome == "no_calls_found"
     with pytest.raises(InvalidPhone, match="not a valid phone number"):
-        compliance.erase_subject("call me maybe", ADMIN)
+        SubjectErasure(env.settings).erase("call me maybe", ADMIN)
 
 
 def test_a_subject_hold_blocks_erasure(env: Stack) -> None:
     call = make_call(env, "+79031234567", days_ago=5, secret="sh1")
-    compliance = Compliance(env.settings)
-    compliance.hold_subject("+7 903 123 45 67", ADMIN, reason="regulator inquiry")
-    report = compliance.erase_subject("+79031234567", ADMIN)
+    LegalHolds(env.settings).hold_subject("+7 903 123 45 67", ADMIN, reason="regulator inquiry")
+    report = SubjectErasure(env.settings).erase("+79031234567", ADMIN)
     assert [(o.result, o.detail) for o in report.outcomes] == [
         (DeletionResult.HELD, "legal hold on the customer")
     ]
-    compliance.hold_subject("+79031234567", ADMIN, release=True)
-    assert compliance.erase_subject("+79031234567", ADMIN).count(DeletionResult.DELETED) == 1
+    LegalHolds(env.settings).hold_subject("+79031234567", ADMIN, release=True)
+    assert SubjectErasure(env.settings).erase("+79031234567", ADMIN).count(DeletionResult.DELETED) == 1
     assert call.call_id not in everything(env)
 
 
@@ -248,7 +250,6 @@ def test_a_longer_policy_recomputes_expiries_resumably(env: Stack, monkeypatch: 
     )
     plain = make_call(env, "+79161234567", days_ago=10, secret="p1")
     assert "cancellation_refund" in finance.tags and "cancellation_refund" not in plain.tags
-    compliance = Compliance(env.settings)
     policy = RetentionPolicy(policy_id="finance", days=3 * 365, tags=["cancellation_refund"])
     reads = {"n": 0}
     original = CallRepository.get
@@ -261,19 +262,21 @@ def test_a_longer_policy_recomputes_expiries_resumably(env: Stack, monkeypatch: 
 
     monkeypatch.setattr(CallRepository, "get", crash_on_second_page)
     with pytest.raises(RuntimeError):
-        compliance.set_retention_policy(policy, ADMIN, page_size=1)
-    assert compliance.policies.checkpoint("recompute-expiries") is not None
+        RetentionSweep(env.settings).set_policy(policy, ADMIN, page_size=1)
+    assert PolicyStore(env.settings).checkpoint("recompute-expiries") is not None
     reads["n"] = 10
-    compliance.recompute_expiries(ADMIN, page_size=1)  # resumes from the checkpoint
+    RetentionSweep(env.settings).recompute_expiries(ADMIN, page_size=1)  # resumes from the checkpoint
     assert reads["n"] == 11, "the rerun read only the call the crashed run had not reached"
     monkeypatch.undo()
-    assert compliance.policies.checkpoint("recompute-expiries") is None
+    assert PolicyStore(env.settings).checkpoint("recompute-expiries") is None
     after = env.calls.get(finance.call_id)
     assert after is not None and after.retention_policy == "finance"
     assert after.expires_at is not None and after.expires_at > datetime.now(UTC) + timedelta(days=900)
     unchanged = env.calls.get(plain.call_id)
     assert unchanged is not None and unchanged.retention_policy == "default"
-    assert [e.action for e in compliance.audit.for_target("policy:finance")] == ["retention_policy.update"]
+    assert [e.action for e in AuditLog(env.settings).for_target("policy:finance")] == [
+        "retention_policy.update"
+    ]
 
 
 @pytest.mark.parametrize("days", [0, -30])
@@ -283,9 +286,8 @@ def test_a_policy_with_a_non_positive_period_is_rejected(days: int) -> None:
 
 
 def test_the_audit_chain_detects_tampering_and_missing_entries(env: Stack) -> None:
-    compliance = Compliance(env.settings)
     writers = [
-        threading.Thread(target=lambda i=i: [compliance.audit.record(actor=f"user{i}", role="qa", action="call.read", target=f"call:{j}") for j in range(10)])
+        threading.Thread(target=lambda i=i: [AuditLog(env.settings).record(actor=f"user{i}", role="qa", action="call.read", target=f"call:{j}") for j in range(10)])
         for i in range(4)
     ]  # fmt: skip
     for thread in writers:
@@ -293,17 +295,17 @@ def test_the_audit_chain_detects_tampering_and_missing_entries(env: Stack) -> No
     for thread in writers:
         thread.join()
     today = datetime.now(UTC).date()
-    checked, broken = compliance.verify_audit(today, today)
+    checked, broken = AuditVerifier(env.settings).first_problem(today, today)
     assert (checked, broken) == (40, None)  # 40 entries over 8 shard chains: some have 3+
 
     items = list(AuditEntryItem.scan())
     long_chains = {i.chain_id for i in items if i.seq == 3}  # deleting a chain's last entry is not detectable
     victim = next(item for item in items if item.seq == 2 and item.chain_id in long_chains)
     victim.update(actions=[AuditEntryItem.actor.set("someone-else")])  # rewrite history
-    _, broken = compliance.verify_audit(today, today)
+    _, broken = AuditVerifier(env.settings).first_problem(today, today)
     assert broken is not None and broken.chain_id == victim.chain_id and broken.seq == 2
     assert "changed" in broken.reason
 
     victim.delete()
-    _, broken = compliance.verify_audit(today, today)
+    _, broken = AuditVerifier(env.settings).first_problem(today, today)
     assert broken is not None and broken.seq == 2 and "missing" in broken.reason

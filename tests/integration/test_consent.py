@@ -18,15 +18,15 @@ from typing import Any
 
 import pytest
 from callsight.auth.tokens import Role
-from callsight.compliance.consent import ConsentService
-from callsight.compliance.retention import Compliance
-from callsight.ingest.call_id import derive_call_id
-from callsight.ingest.service import IngestService
 from callsight.models.call import CallStatus, SourceObject
 from callsight.models.consent import ConsentEntry, ConsentState, OptOutPolicy
+from callsight.stages.ingest.call_id import derive_call_id
+from callsight.stages.ingest.service import IngestService
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.consent_registry import ConsentRegistry
 from callsight.storage.policy_store import PolicyStore
+from callsight.sweeps.consent import ConsentService
+from callsight.sweeps.holds import LegalHolds
 from chalice.test import Client
 
 from tests.audio_factory import pcm_wav
@@ -284,7 +284,7 @@ def test_keep_policy_keeps_the_recording_quarantined_and_untranscribed(
 
 def test_a_legal_hold_keeps_an_opted_out_recording_instead_of_deleting_it(env: Stack) -> None:
     ConsentService(env.settings).add(NUMBER, ConsentState.OPTED_OUT, "crm", ADMIN)
-    Compliance(env.settings).hold_subject(NUMBER, ADMIN, reason="regulator inquiry")
+    LegalHolds(env.settings).hold_subject(NUMBER, ADMIN, reason="regulator inquiry")
     obj = env.put("in-204-+79031234567-20261120-113000-4.1.wav", pcm_wav(seconds=1))
     assert [o["kind"] for o in deliver(env, obj)] == ["opted_out"]
     [call] = env.all_calls()
@@ -359,7 +359,7 @@ def test_a_sidecar_arriving_after_the_audio_stops_the_call_it_shows_to_be_opted_
 
 def test_a_late_sidecar_of_a_held_customer_leaves_a_call_under_way_alone(env: Stack) -> None:
     ConsentService(env.settings).add(NUMBER, ConsentState.OPTED_OUT, "crm", ADMIN)
-    Compliance(env.settings).hold_subject(NUMBER, ADMIN, reason="court order")
+    LegalHolds(env.settings).hold_subject(NUMBER, ADMIN, reason="court order")
     call = env.ingest("exten-203-20261120-120000-21.1.wav", pcm_wav(seconds=1))
     env.calls.transition(call.call_id, CallStatus.TRANSCRIBING)  # the transcriber has it
     sidecar = {"customer_phone": NUMBER}

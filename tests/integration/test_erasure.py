@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 from callsight.auth.tokens import Role
-from callsight.compliance.deletion import DeletionResult
-from callsight.compliance.retention import Compliance, InvalidPhone
 from callsight.models.call import CallStatus
 from callsight.storage.artefacts import CallArtefacts
+from callsight.storage.audit_log import AuditLog
+from callsight.sweeps.deletion import DeletionResult
+from callsight.sweeps.erasure import InvalidPhone, SubjectErasure
+from callsight.sweeps.holds import LegalHolds
 from chalice.test import Client
 
 from tests.audio_factory import pcm_wav
@@ -54,7 +56,7 @@ def test_an_erasure_killed_after_its_claim_is_finished_by_a_rerun_and_the_call_i
 
     monkeypatch.setattr(CallArtefacts, "delete_all", killed)
     with pytest.raises(RuntimeError):
-        Compliance(env.settings).erase_subject("+79031234567", ADMIN)
+        SubjectErasure(env.settings).erase("+79031234567", ADMIN)
     monkeypatch.undo()
     half = env.calls.get(call.call_id)
     assert half is not None and half.status is CallStatus.DELETED
@@ -78,14 +80,13 @@ def test_an_erasure_killed_after_its_claim_is_finished_by_a_rerun_and_the_call_i
     assert result.exit_code == 0, result.output
     assert "deleted" in result.output and "another sweep" not in result.output
     assert call.call_id not in everything(env) and "resume1" not in everything(env)
-    compliance = Compliance(env.settings)
     requests = [
-        e for e in compliance.audit.for_target(f"subject:{compliance.subject_hash('+79031234567')}")
+        e for e in AuditLog(env.settings).for_target(f"subject:{SubjectErasure(env.settings).subject_hash('+79031234567')}")
         if e.action == "erasure.request"
     ]  # fmt: skip
     assert requests[-1].outcome == "ok" and requests[-1].details["deleted"] == 1
     receipts = [
-        e for e in compliance.audit.for_target(f"call:{call.call_id}") if e.action == "erasure.delete"
+        e for e in AuditLog(env.settings).for_target(f"call:{call.call_id}") if e.action == "erasure.delete"
     ]
     assert len(receipts) == 1 and receipts[0].details["index_entries"] > 0
 
@@ -95,8 +96,7 @@ def test_an_erasure_killed_after_its_claim_is_finished_by_a_rerun_and_the_call_i
 
 def test_an_erasure_preview_is_audited_and_counts_what_the_run_deletes(env: Stack, client: Client) -> None:
     call = make_call(env, "+79031234567", days_ago=5, secret="preview1")
-    compliance = Compliance(env.settings)
-    subject = compliance.subject_hash("+79031234567")
+    subject = SubjectErasure(env.settings).subject_hash("+79031234567")
 
     from callsight.cli import app
     from typer.testing import CliRunner
@@ -109,12 +109,14 @@ def test_an_erasure_preview_is_audited_and_counts_what_the_run_deletes(env: Stac
     assert status == 200
     [preview] = api["outcomes"]
     assert preview["result"] == DeletionResult.WOULD_DELETE.value
-    previews = [e for e in compliance.audit.for_target(f"subject:{subject}") if e.action == "erasure.preview"]
+    previews = [
+        e for e in AuditLog(env.settings).for_target(f"subject:{subject}") if e.action == "erasure.preview"
+    ]
     assert len(previews) == 2 and all(e.details["calls"] == 1 for e in previews)
     assert "9031234567" not in json.dumps([e.model_dump(mode="json") for e in previews])
     assert env.calls.get(call.call_id) is not None  # a preview deletes nothing
 
-    report = compliance.erase_subject("+79031234567", ADMIN)
+    report = SubjectErasure(env.settings).erase("+79031234567", ADMIN)
     [done] = report.outcomes
     assert done.result is DeletionResult.DELETED
     assert (preview["objects"], preview["index_entries"]) == (done.objects, done.index_entries)
@@ -160,7 +162,7 @@ def test_erasure_by_the_real_number_finds_calls_whose_names_wrote_it_without_a_p
 
     # An ambiguous spelling is refused rather than guessed (it could erase someone else)
     with pytest.raises(InvalidPhone, match="ambiguous"):
-        Compliance(env.settings).erase_subject("84955551234", ADMIN)
+        SubjectErasure(env.settings).erase("84955551234", ADMIN)
 
     # Then those calls are gone and the other subject's call is untouched
     remaining = everything(env)
@@ -222,9 +224,8 @@ def test_messages_of_an_erased_subject_arriving_later_are_fenced_and_leave_nothi
     call = make_call(env, "+79031234567", days_ago=2, secret="fence1")
     source = call.source
     delivered = {"key": source.key, "etag": source.etag, "version_id": source.version_id, "size": source.size}
-    compliance = Compliance(env.settings)
-    compliance.erase_subject("+79031234567", ADMIN)
-    subject = compliance.subject_hash("+79031234567")
+    SubjectErasure(env.settings).erase("+79031234567", ADMIN)
+    subject = SubjectErasure(env.settings).subject_hash("+79031234567")
 
     # When the recording's event is delivered again, a sidecar (retry) arrives for it, and the PBX
     # uploads a new call of the subject (national spelling)
@@ -247,7 +248,9 @@ def test_messages_of_an_erased_subject_arriving_later_are_fenced_and_leave_nothi
         assert form not in remaining, (
             f"{form!r} left: ...{remaining[max(0, remaining.find(form) - 200) : remaining.find(form) + 50]}"
         )
-    fenced = [e for e in compliance.audit.for_target(f"subject:{subject}") if e.action == "erasure.fence"]
+    fenced = [
+        e for e in AuditLog(env.settings).for_target(f"subject:{subject}") if e.action == "erasure.fence"
+    ]
     assert len(fenced) == 3 and all(e.details["reason"] == "subject_erased" for e in fenced)
     assert "9031234567" not in json.dumps([e.model_dump(mode="json") for e in fenced])
 
@@ -346,7 +349,7 @@ def test_erasure_deletes_a_sidecar_named_after_the_recordings_stem(env: Stack) -
     assert call.customer_phone_masked == "+1415*****47"  # the sidecar was read
 
     # When the subject is erased
-    [outcome] = Compliance(env.settings).erase_subject("+14155550147", ADMIN).outcomes
+    [outcome] = SubjectErasure(env.settings).erase("+14155550147", ADMIN).outcomes
 
     # Then the sidecar, which holds the number, is gone with every version
     assert outcome.result is DeletionResult.DELETED
@@ -366,7 +369,7 @@ def test_a_transcription_running_while_its_subject_is_erased_leaves_no_transcrip
 
     def erase_meanwhile(call_id: str) -> None:
         erased.append(call_id)
-        Compliance(env.settings).erase_subject("+79031234567", ADMIN)
+        SubjectErasure(env.settings).erase("+79031234567", ADMIN)
 
     use_fake_transcriber(monkeypatch, FakeTranscriber(before=erase_meanwhile))
     # When the transcriber finishes afterwards
@@ -393,11 +396,10 @@ def _outcomes(env: Stack, name: str) -> list[dict[str, Any]]:
 
 def test_a_legal_hold_wins_over_the_fence(env: Stack) -> None:
     # Given an erased subject who is put under legal hold afterwards (a regulator asks)
-    compliance = Compliance(env.settings)
-    compliance.erase_subject("+79031234567", ADMIN)
+    SubjectErasure(env.settings).erase("+79031234567", ADMIN)
     fenced = _outcomes(env, "in-204-+79031234567-20261121-100000-31.1.wav")
     assert [o["kind"] for o in fenced] == ["fenced"]
-    compliance.hold_subject("+79031234567", ADMIN, reason="regulator inquiry")
+    LegalHolds(env.settings).hold_subject("+79031234567", ADMIN, reason="regulator inquiry")
     # When the PBX uploads another call of theirs, then it is recorded, not deleted
     kept = _outcomes(env, "in-204-+79031234567-20261121-110000-32.1.wav")
     assert [o["kind"] for o in kept] == ["received"]

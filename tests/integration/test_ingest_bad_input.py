@@ -11,8 +11,8 @@ import threading
 from typing import Any
 
 import pytest
-from callsight.ingest.service import IngestService
 from callsight.models.call import CallStatus, QuarantineReason
+from callsight.stages.ingest.service import IngestService
 
 from tests.audio_factory import pcm_wav, reencode
 from tests.conftest import load_event

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 from callsight.cli import app
-from callsight.compliance.audit_verify import AuditVerifier
 from callsight.config import Settings, reset_settings
 from callsight.local import api_server
 from callsight.local import runner as local_runner
@@ -31,6 +30,7 @@ from callsight.resources import RECORDINGS_BUCKET
 from callsight.storage import aws
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.tables import AuditEntryItem, CallItem
+from callsight.sweeps.audit_verify import AuditVerifier
 from typer.testing import CliRunner
 
 from tests.audio_factory import pcm_wav

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import av
 import numpy as np
 import pytest
-from callsight.compliance.masking_sweep import MaskingSweep
 from callsight.storage.call_repository import CallUpdates
 from callsight.storage.transcripts import TranscriptStore
+from callsight.sweeps.masking_sweep import MaskingSweep
 
 from tests.analysis_fixtures import build_transcript
 from tests.audio_factory import pcm_wav

@@ -22,17 +22,17 @@ from callsight.analysis.index_terms import index_terms
 from callsight.analysis.languages import language_pack
 from callsight.analysis.rules import load_rules
 from callsight.analysis.text import turn_views
-from callsight.analyze.service import AnalyzeService
 from callsight.auth.access import Owner
 from callsight.auth.tokens import Role
-from callsight.compliance import masking_sweep
 from callsight.compliance.masking import MaskedSpan
-from callsight.compliance.masking_sweep import MaskingSweep
 from callsight.models.messages import AnalyzeRequest
 from callsight.models.transcript import Transcript
+from callsight.stages.analyze.service import AnalyzeService
 from callsight.storage.search_index import SearchIndex
 from callsight.storage.tables import SearchEntryItem
 from callsight.storage.transcripts import TranscriptStore
+from callsight.sweeps import masking_sweep
+from callsight.sweeps.masking_sweep import MaskingSweep
 from chalice.test import Client
 
 from tests.analysis_fixtures import whisper_transcript, word_indices

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from callsight.config import Settings
 from callsight.storage import aws
+from callsight.storage.secrets import with_secrets
 
 from tests.integration.conftest import Stack
 
@@ -24,15 +25,15 @@ def test_secret_arns_are_resolved_from_secrets_manager(env: Stack) -> None:
             "audit_key_secret_arn": audit,
         }
     )
-    resolved = plain.with_secrets()
+    resolved = with_secrets(plain)
     assert resolved.phone_hash_key.get_secret_value() == "k" * 64
     assert resolved.auth_local_secret.get_secret_value() == "t" * 64
     assert resolved.audit_key.get_secret_value() == "a" * 64
     assert "k" * 64 not in repr(resolved)  # SecretStr: never printed
-    assert env.settings.with_secrets() is env.settings  # nothing to resolve: no AWS call
+    assert with_secrets(env.settings) is env.settings  # nothing to resolve: no AWS call
 
 
 def test_a_missing_secret_stops_the_function_from_starting(env: Stack) -> None:
     arn = f"arn:aws:secretsmanager:{env.settings.region}:123456789012:secret:missing-AbCdEf"
     with pytest.raises(Exception, match="ResourceNotFoundException"):
-        Settings.model_validate(env.settings.model_dump() | {"phone_hash_key_secret_arn": arn}).with_secrets()
+        with_secrets(Settings.model_validate(env.settings.model_dump() | {"phone_hash_key_secret_arn": arn}))

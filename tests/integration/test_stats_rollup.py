@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from callsight.auth.tokens import Role
-from callsight.stats.rollup import StatsRollup
 from callsight.storage.call_repository import CallUpdates
 from callsight.storage.daily_stats import DailyStatsStore
+from callsight.sweeps.stats_rollup import StatsRollup
 from chalice.test import Client
 
 from tests.integration.conftest import DynamoDBRequests, Stack

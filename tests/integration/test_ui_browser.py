@@ -68,8 +68,8 @@ def load_samples(env: Stack) -> dict[str, Any]:
     from callsight.analysis.analyzer import Analyzer
     from callsight.analysis.learned.model import LabelModel
     from callsight.analysis.rules import load_rules
-    from callsight.analyze.service import AnalyzeService
     from callsight.models.messages import AnalyzeRequest
+    from callsight.stages.analyze.service import AnalyzeService
 
     service = AnalyzeService(
         env.settings, Analyzer(load_rules(), "RU", lambda p: p[-4:], label_model=LabelModel.shipped())

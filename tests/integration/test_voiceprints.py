@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from callsight.auth.tokens import Role
-from callsight.compliance.deletion import CallDeleter, DeletionReason
 from callsight.models.call import CallStatus
 from callsight.models.transcript import Speaker, SpeakerAttribution, Transcript
 from callsight.models.voiceprint import VoicePrintState
@@ -26,6 +25,7 @@ from callsight.storage.audit_log import AuditLog
 from callsight.storage.tables import VoicePrintItem
 from callsight.storage.transcripts import TranscriptStore
 from callsight.storage.voiceprints import VoicePrintStore
+from callsight.sweeps.deletion import CallDeleter, DeletionReason
 from chalice.test import Client
 
 from tests.conftest import SAMPLES
@@ -269,8 +269,8 @@ def test_an_agent_not_opted_in_never_gets_a_print(env: Stack) -> None:
 
 def test_a_withdrawal_during_transcription_wins_over_the_enrollment(env: Stack) -> None:
     # The store's conditional write: a print is only stored while the agent is still opted in.
-    from callsight.compliance.voiceprints import VoicePrintService
     from callsight.models.voiceprint import EMBEDDING_DIM
+    from callsight.sweeps.voiceprints import VoicePrintService
 
     service = VoicePrintService(env.settings)
     service.opt_in(AGENT, ADMIN)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from callsight.config import Settings
-from callsight.ingest.audio_probe import AudioRejected, probe_audio
 from callsight.models.call import QuarantineReason
+from callsight.stages.ingest.audio_probe import AudioRejected, probe_audio
 
 from tests.audio_factory import pcm_wav, reencode, write
 from tests.conftest import SAMPLES

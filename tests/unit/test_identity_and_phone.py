@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from callsight.ingest.call_id import derive_call_id
 from callsight.phone import lookup_forms, mask_phone, normalize_phone, phone_forms, phone_lookup_hash
+from callsight.stages.ingest.call_id import derive_call_id
 
 
 def test_call_id_is_stable_for_the_same_object_version() -> None:

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from callsight.config import FREEPBX_FILENAME_PATTERN
-from callsight.ingest.metadata import (
+from callsight.models.call import CallMetadata, Direction, MetadataSource
+from callsight.stages.ingest.metadata import (
     MetadataError,
     MetadataFields,
     merge_metadata,
@@ -17,7 +18,6 @@ from callsight.ingest.metadata import (
     resolve_start_time,
     sidecar_keys_for,
 )
-from callsight.models.call import CallMetadata, Direction, MetadataSource
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import json
 import pytest
 from callsight import resources
 from callsight.config import Settings
-from callsight.ingest.events import PoisonMessage, parse_body
 from callsight.models.call import ALLOWED_TRANSITIONS, CallStatus, can_transition
+from callsight.stages.ingest.events import PoisonMessage, parse_body
 from callsight.storage.tables import TABLE_MODELS, CallItem
 
 from tests.conftest import load_event

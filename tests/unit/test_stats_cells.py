@@ -232,7 +232,7 @@ def test_each_checkpoint_is_counted_and_the_notice_stays_out_of_the_script_avera
 
 
 def test_notice_shares_per_period_agent_and_team() -> None:
-    from callsight.api.stats import build_stats
+    from callsight.stats.summary import build_stats
 
     notice = {"greeting": True, "recording_notice": True}
     silent = {"greeting": True, "recording_notice": False}

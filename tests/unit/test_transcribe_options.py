@@ -10,7 +10,7 @@ from callsight.config import QueueProfile, Settings
 from callsight.models.call import CallRecord, CallStatus, SourceObject
 from callsight.models.messages import TranscribeRequest
 from callsight.models.transcript import LanguageSource, Vocabulary
-from callsight.transcribe.service import TranscribeService
+from callsight.stages.transcribe.service import TranscribeService
 
 PROFILES = {
     "600": QueueProfile(language="ru", hotwords="Электроника", initial_prompt="Магазин Электроника."),

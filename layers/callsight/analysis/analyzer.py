@@ -1,8 +1,9 @@
 """One transcript in, one :class:`~callsight.models.analysis.CallAnalysis` out. Pure; no AWS.
 
-Order: sanity checks → language module → turns → sentiment → talk metrics → rules (categories,
-purpose, outcome, refusal reason, checkpoints, risk triggers, in file order) → keyword hits →
-entities → dissatisfaction risk. Unsupported languages still get talk metrics and a warning saying
+Order: sanity checks → language module → turns → sentiment (:mod:`sentiment`) → talk metrics →
+rules (:mod:`rule_evaluation`: categories, purpose, outcome, refusal reason, checkpoints, risk
+triggers, in file order) → the learned layer → keyword hits → entities → dissatisfaction risk
+(:mod:`risk`). Unsupported languages still get talk metrics and a warning saying
 what was skipped. A call with no words at all is ``no_speech``: talk metrics only, and no language,
 sentiment, purpose, outcome or risk (silence is not a neutral call in some language).
 """
@@ -11,9 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from statistics import fmean
 from typing import Literal
 
 from callsight.analysis.entities import EntityExtractor
@@ -23,40 +22,30 @@ from callsight.analysis.languages.base import LanguagePack
 from callsight.analysis.learned.combine import combine_categories, decide, mood_of, overruled_categories
 from callsight.analysis.learned.features import SpokenTurn
 from callsight.analysis.learned.model import LabelModel, Scores
-from callsight.analysis.metrics import long_pauses, talk_metrics
+from callsight.analysis.metrics import talk_metrics
 from callsight.analysis.pii import pii_spans
 from callsight.analysis.questions import customer_questions
-from callsight.analysis.rules import FALLBACK_VALUES, Condition, Rule, RulePack
-from callsight.analysis.text import Occurrence, Pattern, TurnView, expand_phrases, find, turn_views
+from callsight.analysis.risk import dissatisfaction_risk
+from callsight.analysis.rule_evaluation import CallContext, RuleEvaluator
+from callsight.analysis.rules import FALLBACK_VALUES, RulePack
+from callsight.analysis.sentiment import sentiment_summary
+from callsight.analysis.text import Occurrence, turn_views
 from callsight.models.analysis import (
     CallAnalysis,
     CategoryMatch,
-    Evidence,
     KeywordHit,
     Risk,
     SentimentSummary,
     TalkMetrics,
 )
-from callsight.models.transcript import Speaker, SpeakerAttribution, Transcript
+from callsight.models.transcript import SpeakerAttribution, Transcript
 
-#: A turn scoring within this of zero says nothing about the speaker's mood.
-NEUTRAL_TURN = 0.05
 #: Longer than a day is not a phone call: a broken transcript, refused with a reason.
 MAX_CALL_DURATION_S = 24 * 3600
 
 
 class TranscriptRejected(ValueError):
     """The transcript cannot be analysed (absurd duration or timings); the message says why."""
-
-
-@dataclass(frozen=True)
-class _Context:
-    transcript: Transcript
-    pack: LanguagePack
-    turns: list[TurnView]
-    mono: bool
-    sentiment: SentimentSummary
-    metrics: TalkMetrics
 
 
 class Analyzer:
@@ -77,8 +66,7 @@ class Analyzer:
         self.rules = rules
         self.phone_region = phone_region
         self.phone_hash = phone_hash
-        self._patterns: dict[tuple[str, int], list[Pattern]] = {}
-        self._firsts: dict[int, frozenset[str] | None] = {}
+        self.evaluator = RuleEvaluator(rules)
         self._extractors: dict[str, EntityExtractor] = {}
 
     @property
@@ -109,10 +97,10 @@ class Analyzer:
                 "mono recording: agent and customer were told apart by voice; a word's speaker can be wrong"
             )
         turns = turn_views(transcript, pack)
-        context = _Context(
-            transcript, pack, turns, mono, self._sentiment(turns, pack, transcript, mono), metrics
+        context = CallContext(
+            transcript, pack, turns, mono, sentiment_summary(turns, pack, transcript, mono), metrics
         )
-        matches, occurrences = self._evaluate(context)
+        matches, occurrences = self.evaluator.evaluate(context)
         scores = None
         label_model = self.label_model
         overruled: list[CategoryMatch] = []
@@ -141,152 +129,11 @@ class Analyzer:
             for i in range(s.first, s.last + 1)
         }
 
-    # --- sentiment ------------------------------------------------------------------------------------
-
-    def _sentiment(
-        self, turns: list[TurnView], pack: LanguagePack, transcript: Transcript, mono: bool
-    ) -> SentimentSummary:
-        scores = [pack.sentiment(t.text) for t in turns]
-        weights = [max(1, len(t.tokens)) for t in turns]
-
-        def mean(selected: list[int]) -> float | None:
-            """Token-weighted mean over the turns that carry any sentiment (neutral turns such as
-            "order 51734" would otherwise dilute one furious turn to nothing); 0 when none do."""
-            if not selected:
-                return None
-            toned = [i for i in selected if abs(scores[i]) >= NEUTRAL_TURN] or selected
-            total = sum(weights[i] for i in toned)
-            return round(sum(scores[i] * weights[i] for i in toned) / total, 4)
-
-        agent = mean([i for i, t in enumerate(turns) if t.speaker is Speaker.AGENT])
-        customer = mean([i for i, t in enumerate(turns) if t.speaker is Speaker.CUSTOMER])
-        focus = [i for i, t in enumerate(turns) if mono or t.speaker is Speaker.CUSTOMER] or list(
-            range(len(turns))
-        )
-        third = transcript.duration_s / 3
-        first = [scores[i] for i in focus if turns[i].start < third]
-        last = [scores[i] for i in focus if turns[i].start >= 2 * third]
-        first_third = round(fmean(first), 4) if first else 0.0
-        last_third = round(fmean(last), 4) if last else first_third
-        return SentimentSummary(
-            per_turn=scores,
-            agent=agent,
-            customer=customer,
-            overall=mean(list(range(len(turns)))) or 0.0,
-            trend=round(last_third - first_third, 4),
-            first_third=first_third,
-            last_third=last_third,
-        )
-
-    # --- rules ----------------------------------------------------------------------------------------
-
-    def _patterns_for(self, condition: Condition, pack: LanguagePack) -> list[Pattern]:
-        key = (pack.code, id(condition))
-        if key not in self._patterns:
-            self._patterns[key] = expand_phrases(condition.phrases_for(pack.code), pack)
-        return self._patterns[key]
-
-    def _post_negations(self, pack: LanguagePack) -> list[Pattern]:
-        key = (pack.code, -1)
-        if key not in self._patterns:
-            self._patterns[key] = (
-                expand_phrases(["@post_negations"], pack) if "post_negations" in pack.phrase_sets else []
-            )
-        return self._patterns[key]
-
-    def _first_stems(self, patterns: list[Pattern]) -> frozenset[str] | None:
-        """The stems the patterns start with; None when one starts with a prefix (any turn may match)."""
-        key = id(patterns)
-        if key not in self._firsts:
-            stems = [p.words[0].stem for p in patterns]
-            self._firsts[key] = None if any(s is None for s in stems) else frozenset(s for s in stems if s)
-        return self._firsts[key]
-
-    def _occurrences(self, condition: Condition, context: _Context) -> list[Occurrence]:
-        bounds = condition.window.bounds(context.transcript.duration_s) if condition.window else None
-        found: list[Occurrence] = []
-        patterns = self._patterns_for(condition, context.pack)
-        firsts = self._first_stems(patterns)
-        for turn in context.turns:
-            if condition.speaker != "any" and not context.mono and turn.speaker.value != condition.speaker:
-                continue
-            if firsts is not None and firsts.isdisjoint(turn.stems):
-                continue  # no pattern can start in this turn
-            stems = turn.stems
-            for pattern in [p for p in patterns if p.words[0].stem is None or p.words[0].stem in stems]:
-                for occurrence in find(
-                    pattern,
-                    turn,
-                    context.pack,
-                    self.rules.negation_window,
-                    self._post_negations(context.pack),
-                ):
-                    if bounds and not bounds[0] <= occurrence.time <= bounds[1]:
-                        continue
-                    if occurrence.question and not condition.questions:
-                        continue
-                    if condition.negated != "any" and occurrence.negated != condition.negated:
-                        continue
-                    found.append(occurrence)
-        return found
-
-    def _holds(
-        self, condition: Condition, context: _Context, matched: dict[str, CategoryMatch]
-    ) -> tuple[bool, list[Occurrence]]:
-        if condition.phrases is not None:
-            occurrences = self._occurrences(condition, context)
-            return len(occurrences) >= condition.min_count, occurrences
-        if condition.category is not None:
-            return condition.category in matched, []
-        if condition.sentiment is not None:
-            return _sentiment_holds(condition, context), []
-        metrics = context.metrics
-        if condition.silence_at_least_s is not None:
-            return metrics.longest_silence_s >= condition.silence_at_least_s, []
-        if condition.interruptions_at_least is not None:
-            return (metrics.interruptions or 0) >= condition.interruptions_at_least, []
-        assert condition.duration_below_s is not None
-        return metrics.duration_s < condition.duration_below_s, []
-
-    def _evaluate(self, context: _Context) -> tuple[dict[str, CategoryMatch], dict[str, list[Occurrence]]]:
-        matched: dict[str, CategoryMatch] = {}
-        occurrences: dict[str, list[Occurrence]] = {}
-        for rule in self.rules.rules:
-            result = self._rule(rule, context, matched)
-            if result is not None:
-                evidence, seen = result
-                matched[rule.id] = CategoryMatch(
-                    id=rule.id, kind=rule.kind, value=rule.value, evidence=evidence
-                )
-                occurrences[rule.id] = seen
-        return matched, occurrences
-
-    def _rule(
-        self, rule: Rule, context: _Context, matched: dict[str, CategoryMatch]
-    ) -> tuple[list[Evidence], list[Occurrence]] | None:
-        seen: list[Occurrence] = []
-        for condition in rule.all:
-            holds, found = self._holds(condition, context, matched)
-            if not holds:
-                return None
-            seen.extend(found)
-        if rule.any:
-            results = [self._holds(c, context, matched) for c in rule.any]
-            if not any(holds for holds, _ in results):
-                return None
-            seen.extend(o for holds, found in results if holds for o in found)
-        if any(self._holds(c, context, matched)[0] for c in rule.none):
-            return None
-        evidence = [
-            Evidence(turn=o.turn, speaker=o.speaker, start=round(o.time, 2), text=o.text) for o in seen[:5]
-        ]
-        return evidence, seen
-
     # --- the result -----------------------------------------------------------------------------------
 
     def _build(
         self,
-        context: _Context,
+        context: CallContext,
         call_id: str | None,
         matched: dict[str, CategoryMatch],
         occurrences: dict[str, list[Occurrence]],
@@ -332,7 +179,7 @@ class Analyzer:
             entities=entities,
             keyword_hits=self._keyword_hits(context, occurrences),
             metrics=context.metrics,
-            risk=self._risk(context, matched, occurrences),
+            risk=dissatisfaction_risk(self.rules, context, matched, occurrences),
             warnings=warnings,
             analyzed_at=datetime.now(UTC),
             customer_questions=customer_questions(
@@ -342,7 +189,9 @@ class Analyzer:
             decisions=decisions,
         )
 
-    def _keyword_hits(self, context: _Context, occurrences: dict[str, list[Occurrence]]) -> list[KeywordHit]:
+    def _keyword_hits(
+        self, context: CallContext, occurrences: dict[str, list[Occurrence]]
+    ) -> list[KeywordHit]:
         duration = context.transcript.duration_s
         edge = duration * self.rules.stage_fraction
         hits: list[KeywordHit] = []
@@ -362,45 +211,6 @@ class Analyzer:
                     )
                 )
         return sorted(hits, key=lambda h: h.start)
-
-    def _risk(
-        self, context: _Context, matched: dict[str, CategoryMatch], occurrences: dict[str, list[Occurrence]]
-    ) -> Risk:
-        parts: list[tuple[float, str]] = []
-        sentiment = context.sentiment
-        customer = sentiment.customer if sentiment.customer is not None else sentiment.overall
-        if customer < -0.05:
-            parts.append((min(1.0, -customer) * 0.6, f"customer sentiment {customer:+.2f}"))
-        if sentiment.trend < -0.2:
-            parts.append(
-                (
-                    min(1.0, -sentiment.trend) * 0.4,
-                    f"sentiment fell by {-sentiment.trend:.2f} from the first to the last third",
-                )
-            )
-        pauses = long_pauses(context.transcript, self.rules.long_pause_s)
-        if pauses:
-            spans = ", ".join(f"{a:.0f}-{b:.0f} s" for a, b in pauses[:3])
-            parts.append(
-                (
-                    min(0.3, 0.1 * len(pauses)),
-                    f"{len(pauses)} long pause(s) of {self.rules.long_pause_s:.0f} s or more: {spans}",
-                )
-            )
-        for rule in self.rules.of_kind("risk_trigger"):
-            found = occurrences.get(rule.id, [])
-            if found:
-                said = "; ".join(
-                    f"turn {o.turn} ({o.speaker.value}, {o.time:.1f} s): {o.text!r}" for o in found[:3]
-                )
-                parts.append((min(0.6, 0.3 * len(found)), f"trigger words: {said}"))
-        if "profanity" in matched:
-            parts.append((0.5, "profanity"))
-        score = 1 - math.prod(1 - weight for weight, _ in parts)
-        level: Literal["low", "medium", "high"] = (
-            "high" if score >= 0.7 else "medium" if score >= 0.4 else "low"
-        )
-        return Risk(score=round(score, 3), level=level, evidence=[reason for _, reason in parts])
 
     def _metrics_only(
         self, transcript: Transcript, call_id: str | None, metrics: TalkMetrics, warnings: list[str]
@@ -426,15 +236,6 @@ class Analyzer:
             ],
             analyzed_at=datetime.now(UTC),
         )  # fmt: skip
-
-
-def _sentiment_holds(condition: Condition, context: _Context) -> bool:
-    assert condition.sentiment is not None
-    threshold = condition.sentiment
-    summary = context.sentiment
-    value = {"agent": summary.agent, "customer": summary.customer}.get(threshold.speaker, summary.overall)
-    value = summary.overall if value is None else value
-    return value < threshold.below if threshold.below is not None else value > (threshold.above or 0.0)
 
 
 def check_transcript(transcript: Transcript) -> None:

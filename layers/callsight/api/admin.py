@@ -1,6 +1,6 @@
 """Admin and audio routes: presigned audio, legal holds, erasure, retention policies, audit log queries.
 
-All admin actions go through :mod:`callsight.compliance` (which audits them); a non-admin caller is
+All admin actions go through :mod:`callsight.sweeps` (which audits them); a non-admin caller is
 refused (403) and the refusal is audited too.
 """
 
@@ -14,13 +14,15 @@ from callsight.api.service import BadRequest, CallsApi, Forbidden, NotFound
 from callsight.auth.access import is_admin, may_get_audio
 from callsight.auth.tokens import Principal
 from callsight.compliance.audit import AuditEntry
-from callsight.compliance.deletion import Actor
 from callsight.compliance.policies import RetentionPolicy
-from callsight.compliance.retention import Compliance, InvalidPhone, SweepReport
 from callsight.config import Settings
 from callsight.storage import aws
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallNotFound
+from callsight.sweeps.deletion import Actor, SweepReport
+from callsight.sweeps.erasure import InvalidPhone, SubjectErasure
+from callsight.sweeps.holds import LegalHolds
+from callsight.sweeps.retention import RetentionSweep
 
 AUDIO_URL_TTL_S = 300
 
@@ -73,12 +75,14 @@ def admin_actor(
 class AdminApi:
     def __init__(self, settings: Settings, calls: CallsApi) -> None:
         self.calls = calls
-        self.compliance = Compliance(settings)
+        self.retention = RetentionSweep(settings)
+        self.erasure = SubjectErasure(settings)
+        self.holds = LegalHolds(settings)
         self._s3: Any = aws.presigning_s3(settings)
         self._agents_may_download = settings.api_agents_may_download_audio
 
     def _admin(self, principal: Principal, action: str, request_id: str | None) -> Actor:
-        return admin_actor(self.compliance.audit, principal, action, "admin", request_id)
+        return admin_actor(self.retention.audit, principal, action, "admin", request_id)
 
     def audio_url(self, principal: Principal, call_id: str, request_id: str | None = None) -> AudioUrl:
         call = self.calls.visible(principal, call_id, "audio.url", request_id)
@@ -108,7 +112,7 @@ class AdminApi:
     ) -> HoldState:
         who = self._admin(principal, "legal_hold", request_id)
         try:
-            self.compliance.hold_call(call_id, who, release=release, reason=body.reason if body else "")
+            self.holds.hold_call(call_id, who, release=release, reason=body.reason if body else "")
         except CallNotFound as exc:
             raise NotFound(f"no call {call_id!r}") from exc
         return HoldState(call_id=call_id, legal_hold=not release)
@@ -116,7 +120,7 @@ class AdminApi:
     def erase(self, principal: Principal, body: ErasureBody, request_id: str | None = None) -> SweepReport:
         who = self._admin(principal, "erasure", request_id)
         try:
-            return self.compliance.erase_subject(body.phone, who, dry_run=body.dry_run)
+            return self.erasure.erase(body.phone, who, dry_run=body.dry_run)
         except InvalidPhone as exc:
             raise BadRequest(str(exc)) from exc
 
@@ -124,17 +128,17 @@ class AdminApi:
         self, principal: Principal, request_id: str | None = None
     ) -> list[RetentionPolicy]:
         self._admin(principal, "retention_policy.read", request_id)
-        return self.compliance.policies.retention_policies()
+        return self.retention.policies.retention_policies()
 
     def put_retention_policy(
         self, principal: Principal, policy: RetentionPolicy, request_id: str | None = None
     ) -> PolicyChange:
         who = self._admin(principal, "retention_policy.update", request_id)
-        changed = self.compliance.set_retention_policy(policy, who)
+        changed = self.retention.set_policy(policy, who)
         return PolicyChange(policy=policy, calls_changed=changed)
 
     def audit_log(
         self, principal: Principal, query: AuditQuery, request_id: str | None = None
     ) -> list[AuditEntry]:
         self._admin(principal, "audit.read", request_id)
-        return self.compliance.audit.for_target(query.target)
+        return self.retention.audit.for_target(query.target)

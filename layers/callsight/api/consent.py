@@ -1,6 +1,6 @@
 """Consent registry routes (admin only): add, remove and list stop-list entries.
 
-The operations and their audit entries are :class:`callsight.compliance.consent.ConsentService`'s;
+The operations and their audit entries are :class:`callsight.sweeps.consent.ConsentService`'s;
 this module checks the role (a refusal is audited under the attempted action, e.g. ``consent.add``
 with outcome ``denied``) and maps domain errors to 400/404. Listings show the masked number and the
 keyed hash, never the number.
@@ -15,16 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from callsight.api.admin import admin_actor
 from callsight.api.service import BadRequest, NotFound
 from callsight.auth.tokens import Principal
-from callsight.compliance.consent import (
+from callsight.config import Settings
+from callsight.models.consent import ConsentState, InvalidSubjectPhone
+from callsight.sweeps.consent import (
     ConsentChange,
     ConsentMissing,
     ConsentPage,
     ConsentRemoval,
     ConsentService,
 )
-from callsight.compliance.deletion import Actor
-from callsight.config import Settings
-from callsight.models.consent import ConsentState, InvalidSubjectPhone
+from callsight.sweeps.deletion import Actor
 
 _HASH = r"^[0-9a-f]{64}$"
 #: The furthest an entry's expiry may lie (a stored epoch and its TTL must stay representable).

@@ -25,14 +25,14 @@ from callsight.api.models import (
 from callsight.api.stats import Stats, StatsQuery
 from callsight.api.voiceprints import VoicePrintOptIn
 from callsight.compliance.audit import AuditEntry
-from callsight.compliance.consent import ConsentChange, ConsentPage, ConsentRemoval
 from callsight.compliance.policies import RetentionPolicy
-from callsight.compliance.retention import SweepReport
-from callsight.compliance.voiceprints import VoicePrintChange, VoicePrintRemoval
 from callsight.models.feedback import LabelCorrection, LabelReview
 from callsight.models.transcript import Transcript
 from callsight.models.voiceprint import VoicePrintView
 from callsight.reports.weekly import WeeklyQuery, WeeklyReport
+from callsight.sweeps.consent import ConsentChange, ConsentPage, ConsentRemoval
+from callsight.sweeps.deletion import SweepReport
+from callsight.sweeps.voiceprints import VoicePrintChange, VoicePrintRemoval
 
 
 @dataclass(frozen=True)

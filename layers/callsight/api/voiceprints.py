@@ -2,7 +2,7 @@
 
 ``/agents/{agent_id}/voiceprint``: POST records the agent's consent (``consent_confirmed`` must be
 true), GET shows state and dates, DELETE withdraws the opt-in and erases the print. The operations
-and their audit entries are :class:`callsight.compliance.voiceprints.VoicePrintService`'s; this
+and their audit entries are :class:`callsight.sweeps.voiceprints.VoicePrintService`'s; this
 module checks the role (a refusal is audited under the attempted action with outcome ``denied``)
 and maps domain errors to 400/404. No answer ever carries the vector.
 """
@@ -18,16 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from callsight.api.admin import admin_actor
 from callsight.api.service import BadRequest, NotFound
 from callsight.auth.tokens import Principal
-from callsight.compliance.deletion import Actor
-from callsight.compliance.voiceprints import (
+from callsight.config import Settings
+from callsight.models.voiceprint import AGENT_ID_PATTERN, VoicePrintView
+from callsight.sweeps.deletion import Actor
+from callsight.sweeps.voiceprints import (
     VoicePrintChange,
     VoicePrintMissing,
     VoicePrintRemoval,
     VoicePrintService,
     target,
 )
-from callsight.config import Settings
-from callsight.models.voiceprint import AGENT_ID_PATTERN, VoicePrintView
 
 CONSENT_REQUIRED = (
     "a voice print is biometric data: record the agent's consent first and send "

@@ -1,4 +1,4 @@
 """Speech recognition: the Whisper model on disk, decoding, the engine, speakers and turns.
 
-No AWS here: the transcribe pipeline stage (``callsight.transcribe``) and the CLI both use it.
+No AWS here: the transcribe pipeline stage (``callsight.stages.transcribe``) and the CLI both use it.
 """

@@ -1,2 +1,3 @@
-"""Compliance: the tamper-evident audit log, retention and masking policies, legal holds, the
-retention sweep and erasure by subject. Domain rules here; DynamoDB/S3 access in ``callsight.storage``."""
+"""Compliance rules, pure: the tamper-evident audit chain, retention and masking policies, masking
+and audio redaction, access-anomaly rules. The services that apply them to stored calls live in
+:mod:`callsight.sweeps`; DynamoDB/S3 access in :mod:`callsight.storage`."""

@@ -4,7 +4,7 @@ calls out of working hours, who was denied again and again.
 Input: the audit entries of one window and each principal's counts over the baseline days before it;
 output: findings that name the principal, the rule, the counts, what they were compared with and the
 window — never a call id, a phone number, a search term or anything said in a call. Reading the log,
-remembering which alerts went out and publishing them is :mod:`callsight.compliance.access_check`'s job.
+remembering which alerts went out and publishing them is :mod:`callsight.sweeps.access_check`'s job.
 
 What counts:
 

@@ -24,7 +24,6 @@ from types import FrameType, TracebackType
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from botocore.exceptions import ClientError
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -183,7 +182,7 @@ def _forget_buckets(s3: Any, prefix: str) -> None:
 def _object_lock_enabled(s3: Any, bucket: str) -> bool:
     try:
         configuration = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
-    except ClientError:  # ObjectLockConfigurationNotFoundError: a bucket without Object Lock
+    except s3.exceptions.ClientError:  # ObjectLockConfigurationNotFoundError: a bucket without Object Lock
         return False
     return bool(configuration.get("ObjectLockEnabled") == "Enabled")
 

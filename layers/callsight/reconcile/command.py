@@ -13,10 +13,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from callsight.config import get_settings
 from callsight.reconcile.logic import uniform_thresholds
 from callsight.reconcile.models import ReconcileReport
 from callsight.reconcile.service import run_reconcile
+from callsight.storage.secrets import resolved_settings
 
 #: Rows shown per section in the human output (``--json`` has everything).
 SHOWN = 25
@@ -54,7 +54,7 @@ def reconcile_command(
 ) -> None:
     """Check that every recording has exactly one call record, in a final state or on its way."""
     report = run_reconcile(
-        get_settings(),
+        resolved_settings(),
         thresholds=uniform_thresholds(stuck_after) if stuck_after is not None else None,
         prefix=prefix,
         current_only=current_only,

@@ -19,12 +19,12 @@ from decimal import Decimal
 from typing import Any
 
 from callsight.config import Settings
-from callsight.ingest.call_id import derive_call_id
-from callsight.ingest.events import PoisonMessage, parse_body
 from callsight.models.call import CallStatus
 from callsight.models.recording_keys import is_sidecar_key
 from callsight.reconcile.models import CallEntry, DeadLetter, Inventory, ObjectVersion, QueueDepth
 from callsight.resources import INGEST_QUEUE, QUEUES, RECORDINGS_BUCKET
+from callsight.stages.ingest.call_id import derive_call_id
+from callsight.stages.ingest.events import PoisonMessage, parse_body
 from callsight.storage.call_repository import CallRepository
 from callsight.storage.queues import StageQueue
 from callsight.storage.recordings import RecordingStore

@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import datetime
 
-from callsight.ingest.call_id import derive_call_id
 from callsight.models.call import CallStatus, QuarantineReason
 from callsight.reconcile.models import (
     TERMINAL_STATUSES,
@@ -42,6 +41,7 @@ from callsight.reconcile.models import (
     Thresholds,
 )
 from callsight.resources import ANALYZE_QUEUE, INGEST_QUEUE, QUEUES, TRANSCRIBE_QUEUE, QueueSpec
+from callsight.stages.ingest.call_id import derive_call_id
 
 #: Which stage queue moves a call on from each in-progress status.
 STAGE_QUEUE: dict[CallStatus, QueueSpec] = {

@@ -1,1 +1,2 @@
-"""Reports built from call records: the weekly report (one builder for the API route and the schedule)."""
+"""Reports built from call records, pure: the weekly report (one builder for the API route and the
+schedule; storing and sending it is :mod:`callsight.sweeps.weekly_reports`)."""

@@ -19,8 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from callsight.api.stats import AgentStats, build_stats
 from callsight.models.call import CallRecord
+from callsight.stats.summary import AgentStats, build_stats
 
 TOP_QUESTIONS = 10
 TOP_REASONS = 10

@@ -1,2 +1,2 @@
-"""Call statistics as mergeable daily cells (:mod:`cells`) and the daily rollup that stores them
-(:mod:`rollup`), so statistics over a period cost a few items per day, not one per call."""
+"""Call statistics, pure: mergeable daily cells (:mod:`cells`) and the period summary built from them
+(:mod:`summary`). The daily rollup that stores cells is :mod:`callsight.sweeps.stats_rollup`."""

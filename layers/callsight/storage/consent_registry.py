@@ -1,7 +1,7 @@
 """The consent table: the consent registry / stop list, one item per subject by keyed phone hash.
 
 Owns reading and writing :class:`~callsight.storage.tables.ConsentItem`; holds no rule (what a
-state means for ingest and erasure is :mod:`callsight.compliance.consent`). Never sees a raw
+state means for ingest and erasure is :mod:`callsight.sweeps.consent`). Never sees a raw
 number: callers pass keyed hashes and the masked form. Expired entries read as absent (DynamoDB TTL
 removes them later; the emulators never do).
 """

@@ -12,6 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from callsight.config import Settings
+from callsight.resources import RECORDINGS_BUCKET
 from callsight.storage import aws
 
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchVersion", "NoSuchBucket"})
@@ -135,3 +136,19 @@ class RecordingStore:
     def keys_with_prefix(self, bucket: str, prefix: str, limit: int = 50) -> list[str]:
         page = self._s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=limit)
         return [item["Key"] for item in page.get("Contents", [])]
+
+
+class RecordingUploads:
+    """Puts recordings and sidecars where a PBX would (``callsight ingest``, the demo); the pipeline
+    itself never writes to the recordings bucket's upload prefix."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._s3: Any = aws.client("s3", settings)
+        self._bucket = RECORDINGS_BUCKET.physical(settings)
+        self._prefix = settings.recordings_prefix
+
+    def upload(self, path: Path, content_type: str) -> str:
+        """Upload ``path`` under the recordings prefix by its file name; returns the key."""
+        key = self._prefix + path.name
+        self._s3.upload_file(str(path), self._bucket, key, ExtraArgs={"ContentType": content_type})
+        return key

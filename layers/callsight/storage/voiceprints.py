@@ -1,7 +1,7 @@
 """The voice-prints table: per-agent consent (``opted_in``) and enrolled prints (``enrolled``).
 
 Owns reading and writing :class:`~callsight.storage.tables.VoicePrintItem`; holds no rule (who may
-opt an agent in and what is audited is :mod:`callsight.compliance.voiceprints`; when a print is
+opt an agent in and what is audited is :mod:`callsight.sweeps.voiceprints`; when a print is
 made and used is the transcriber's). The vector goes in and out only through :meth:`enroll` and
 :meth:`enrolled_print`; every other read returns a :class:`VoicePrintView` without it. Nothing here
 logs.

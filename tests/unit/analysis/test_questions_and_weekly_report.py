@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 from callsight.analysis.analyzer import Analyzer
-from callsight.api.stats import AgentStats
 from callsight.reports.weekly import WeeklyQuery, _ranking, last_complete_week, week_start
+from callsight.stats.summary import AgentStats
 
 from tests.analysis_fixtures import build_transcript
 

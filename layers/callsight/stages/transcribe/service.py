@@ -12,7 +12,7 @@ are dropped. A message for a call whose record is gone because it was deleted on
 opted out, expired: the audit log holds its deletion receipt) is acknowledged and dropped
 (``call_deleted``), not retried into the DLQ; a call that never existed still fails.
 
-Voice prints (:mod:`callsight.transcribe.voice_prints`): a mono call's agent's enrolled print goes
+Voice prints (:mod:`callsight.stages.transcribe.voice_prints`): a mono call's agent's enrolled print goes
 into the speaker separation; a stereo call of an opted-in agent enrolls one once TRANSCRIBED.
 """
 
@@ -34,13 +34,13 @@ from callsight.models.call import CallRecord, CallStatus, QuarantineReason, erro
 from callsight.models.messages import AnalyzeRequest, TranscribeRequest
 from callsight.models.transcript import LanguageSource, Transcript, TranscriptionFacts, Vocabulary
 from callsight.resources import ANALYZE_QUEUE
+from callsight.stages.transcribe.voice_prints import AgentVoicePrints
 from callsight.storage.artefacts import CallArtefacts
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallNotFound, CallRepository, IllegalTransition
 from callsight.storage.queues import StageQueue
 from callsight.storage.recordings import ObjectMissing, RecordingStore
 from callsight.storage.transcripts import TranscriptStore
-from callsight.transcribe.voice_prints import AgentVoicePrints
 
 logger = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from callsight.models.recording_keys import sidecar_keys_for
 from callsight.storage.artefacts import CallArtefacts, key_digest
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository, CallUpdates
+from callsight.storage.idempotency_records import IdempotencyRecords
 from callsight.storage.policy_store import PolicyStore
 from callsight.storage.search_index import SearchIndex
 
@@ -54,6 +55,30 @@ class Actor(BaseModel):
     actor: str
     role: str
     request_id: str | None = None
+
+
+class SweepReport(BaseModel):
+    """What a retention sweep or an erasure did (or, on a dry run, would do) to each call."""
+
+    dry_run: bool
+    checked: int = 0
+    outcomes: list[DeletionOutcome] = Field(default_factory=list)
+
+    def count(self, result: DeletionResult) -> int:
+        return sum(o.result is result for o in self.outcomes)
+
+    @property
+    def incomplete(self) -> list[DeletionOutcome]:
+        """Calls another run is still deleting (their data may still be there)."""
+        return [o for o in self.outcomes if o.result is DeletionResult.GONE and o.detail]
+
+
+def purge_idempotency(records: IdempotencyRecords, report: SweepReport) -> None:
+    """Forget the idempotency records that name a deleted call (or its object keys' digests)."""
+    deleted = [o for o in report.outcomes if o.result is DeletionResult.DELETED]
+    records.purge_mentions(
+        {o.call_id for o in deleted} | {digest for o in deleted for digest in o.key_digests}
+    )
 
 
 class CallDeleter:

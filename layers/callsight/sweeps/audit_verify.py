@@ -90,3 +90,9 @@ class AuditVerifier:
             ]
             day += timedelta(days=1)
         return report
+
+    def first_problem(self, first: date, last: date) -> tuple[int, BrokenLink | None]:
+        """Entries checked over the days ``first``..``last`` and the first problem found (``None``:
+        every chain holds and matches its anchors)."""
+        report = self.verify(first, last)
+        return report.checked, (report.problems[0] if report.problems else None)

@@ -1,6 +1,6 @@
 """``callsight voiceprint opt-in|remove|show``: per-agent voice prints from the command line.
 
-Runs :class:`callsight.compliance.voiceprints.VoicePrintService` against ``CALLSIGHT_AWS_ENDPOINT``
+Runs :class:`callsight.sweeps.voiceprints.VoicePrintService` against ``CALLSIGHT_AWS_ENDPOINT``
 (the local emulator, LocalStack) or, unset, the AWS account of the caller's credentials — like
 ``consent``. Every command is audited under the operator's name; the vector is never shown.
 """
@@ -15,10 +15,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from callsight.compliance.deletion import Actor
-from callsight.compliance.voiceprints import VoicePrintMissing, VoicePrintService
 from callsight.config import get_settings
 from callsight.models.voiceprint import AGENT_ID_PATTERN
+from callsight.sweeps.deletion import Actor
+from callsight.sweeps.voiceprints import VoicePrintMissing, VoicePrintService
 
 voiceprint_app = typer.Typer(
     help="Per-agent voice prints (biometric, opt-in): opt an agent in, show the entry, erase it.",
@@ -32,7 +32,7 @@ AgentOption = Annotated[str, typer.Option("--agent", help="The agent id, as call
 ActorOption = Annotated[str | None, typer.Option(help="Who does it (audit log).")]
 
 
-def _operator(actor: str | None) -> Actor:
+def operator_of(actor: str | None) -> Actor:
     return Actor(actor=actor or getpass.getuser(), role="admin", request_id=f"cli-{os.getpid()}")
 
 
@@ -57,7 +57,7 @@ def voiceprint_opt_in(
             "a voice print is biometric data: record the agent's consent, then pass --consent-confirmed",
             param_hint="--consent-confirmed",
         )
-    change = VoicePrintService(get_settings()).opt_in(_agent(agent), _operator(actor), note)
+    change = VoicePrintService(get_settings()).opt_in(_agent(agent), operator_of(actor), note)
     entry = change.entry
     what = "opted in" if change.created else f"already {entry.state.value}; unchanged"
     console.print(f"agent {entry.agent_id}: {what} (consent by {entry.consented_by})", highlight=False)
@@ -67,7 +67,7 @@ def voiceprint_opt_in(
 def voiceprint_show(agent: AgentOption, actor: ActorOption = None) -> None:
     """State, consent and enrollment of an agent's voice print (exit 1: no entry)."""
     try:
-        entry = VoicePrintService(get_settings()).show(_agent(agent), _operator(actor))
+        entry = VoicePrintService(get_settings()).show(_agent(agent), operator_of(actor))
     except VoicePrintMissing as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from exc
@@ -88,7 +88,7 @@ def voiceprint_show(agent: AgentOption, actor: ActorOption = None) -> None:
 def voiceprint_remove(agent: AgentOption, actor: ActorOption = None) -> None:
     """Withdraw the opt-in and erase the print (exit 1: no entry)."""
     try:
-        removal = VoicePrintService(get_settings()).remove(_agent(agent), _operator(actor))
+        removal = VoicePrintService(get_settings()).remove(_agent(agent), operator_of(actor))
     except VoicePrintMissing as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from exc

@@ -15,24 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from callsight.compliance.audit import AuditEntry
-from callsight.compliance.deletion import Actor, CallDeleter, DeletionReason
 from callsight.compliance.policies import with_retention
 from callsight.config import Settings
-from callsight.ingest.audio_probe import AudioRejected, probe_audio
-from callsight.ingest.call_id import derive_call_id
-from callsight.ingest.metadata import (
-    SIDECAR_SUFFIX,
-    MetadataError,
-    MetadataFields,
-    is_sidecar_key,
-    merge_metadata,
-    parse_filename,
-    parse_sidecar,
-    parse_user_metadata,
-    resolve_start_time,
-    sidecar_keys_for,
-)
-from callsight.ingest.outcome import IngestOutcome, OutcomeKind
 from callsight.models.call import (
     AudioFacts,
     CallMetadata,
@@ -47,6 +31,21 @@ from callsight.models.messages import TranscribeRequest
 from callsight.observability import span
 from callsight.phone import mask_phone, phone_forms, phone_lookup_hash
 from callsight.resources import TRANSCRIBE_QUEUE
+from callsight.stages.ingest.audio_probe import AudioRejected, probe_audio
+from callsight.stages.ingest.call_id import derive_call_id
+from callsight.stages.ingest.metadata import (
+    SIDECAR_SUFFIX,
+    MetadataError,
+    MetadataFields,
+    is_sidecar_key,
+    merge_metadata,
+    parse_filename,
+    parse_sidecar,
+    parse_user_metadata,
+    resolve_start_time,
+    sidecar_keys_for,
+)
+from callsight.stages.ingest.outcome import IngestOutcome, OutcomeKind
 from callsight.storage.artefacts import CallArtefacts, key_digest
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import (
@@ -60,6 +59,7 @@ from callsight.storage.consent_registry import ConsentRegistry
 from callsight.storage.policy_store import CachedRetentionPolicies, PolicyStore
 from callsight.storage.queues import StageQueue
 from callsight.storage.recordings import ObjectInfo, ObjectMissing, ObjectTooLarge, RecordingStore
+from callsight.sweeps.deletion import Actor, CallDeleter, DeletionReason
 
 logger = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ import logging
 import numpy.typing as npt
 from pydantic import BaseModel, Field
 
-from callsight.compliance.deletion import Actor
 from callsight.config import Settings
 from callsight.models.voiceprint import VoicePrint, VoicePrintState, VoicePrintView
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.voiceprints import VoicePrintStore
+from callsight.sweeps.deletion import Actor
 
 logger = logging.getLogger(__name__)
 

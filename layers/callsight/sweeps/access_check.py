@@ -24,10 +24,10 @@ from callsight.compliance.access_anomaly import (
     profile,
     window_before,
 )
-from callsight.compliance.deletion import Actor
 from callsight.config import Settings
 from callsight.storage.access_alerts import AccessAlertPublisher, AccessProfiles, SentAlerts
 from callsight.storage.audit_log import AuditLog
+from callsight.sweeps.deletion import Actor
 
 logger = logging.getLogger(__name__)
 

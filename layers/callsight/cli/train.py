@@ -29,7 +29,8 @@ from callsight.analysis.learned.examples import (
 from callsight.analysis.learned.model import SHIPPED, LabelModel, LabelModelError
 from callsight.analysis.learned.trainer import WorseModel, check_better, example_of_feedback, train
 from callsight.analysis.rules import DEFAULT_RULES, load_rules
-from callsight.config import Settings, get_settings
+from callsight.config import Settings
+from callsight.storage.secrets import resolved_settings
 
 console = Console(stderr=True, soft_wrap=True)
 #: Where the repository keeps the labelled corpus, and the older fixtures that were tuned on (train).
@@ -68,7 +69,7 @@ def train_command(
 ) -> None:
     """Rebuild the label model; print rules-only vs rules + model on dev and test."""
     started = time.monotonic()
-    settings = get_settings()
+    settings = resolved_settings()
     rules = load_rules(settings.analysis_rules or DEFAULT_RULES)
     splits = _labelled(corpus, extra_train)
     feedback: list[LabelledExample] = []

@@ -16,9 +16,9 @@ from pathlib import Path
 from callsight.asr import voice_print
 from callsight.asr.audio import decode_channels
 from callsight.asr.speaker_embedding import encoder_available
-from callsight.compliance.voiceprints import VoicePrintService
 from callsight.config import Settings
 from callsight.models.call import CallRecord
+from callsight.sweeps.voiceprints import VoicePrintService
 
 logger = logging.getLogger(__name__)
 

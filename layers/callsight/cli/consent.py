@@ -1,6 +1,6 @@
 """``callsight consent add|remove|list``: the consent registry / stop list from the command line.
 
-Runs :class:`callsight.compliance.consent.ConsentService` against ``CALLSIGHT_AWS_ENDPOINT`` (the
+Runs :class:`callsight.sweeps.consent.ConsentService` against ``CALLSIGHT_AWS_ENDPOINT`` (the
 local emulator, LocalStack) or, unset, the AWS account of the caller's credentials — like ``erase``
 and ``hold``. Every command is audited under the operator's name; numbers are shown masked.
 """
@@ -16,10 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from callsight.compliance.consent import ConsentMissing, ConsentService
-from callsight.compliance.deletion import Actor, DeletionResult
-from callsight.config import get_settings
 from callsight.models.consent import ConsentState, InvalidSubjectPhone
+from callsight.storage.secrets import resolved_settings
+from callsight.sweeps.consent import ConsentMissing, ConsentService
+from callsight.sweeps.deletion import Actor, DeletionResult
 
 consent_app = typer.Typer(
     help="The consent registry / stop list: opted-out numbers are not analysed; revoked consent erases.",
@@ -32,7 +32,7 @@ if not console.is_terminal:
 STATES = ", ".join(s.value for s in ConsentState)
 
 
-def _operator(actor: str | None) -> Actor:
+def operator_of(actor: str | None) -> Actor:
     return Actor(actor=actor or getpass.getuser(), role="admin", request_id=f"cli-{os.getpid()}")
 
 
@@ -56,8 +56,8 @@ def consent_add(
     """List a number (or update its entry). consent_revoked also erases every past call of it."""
     until = datetime.fromisoformat(expires).replace(tzinfo=UTC) if expires else None
     try:
-        change = ConsentService(get_settings()).add(
-            phone, _state(state), source, _operator(actor), expires_at=until
+        change = ConsentService(resolved_settings()).add(
+            phone, _state(state), source, operator_of(actor), expires_at=until
         )
     except InvalidSubjectPhone as exc:
         raise typer.BadParameter(str(exc), param_hint="--phone") from exc
@@ -86,7 +86,9 @@ def consent_remove(
     if (phone is None) == (phone_hash is None):
         raise typer.BadParameter("give exactly one of --phone or --hash")
     try:
-        removal = ConsentService(get_settings()).remove(_operator(actor), phone=phone, phone_hash=phone_hash)
+        removal = ConsentService(resolved_settings()).remove(
+            operator_of(actor), phone=phone, phone_hash=phone_hash
+        )
     except InvalidSubjectPhone as exc:
         raise typer.BadParameter(str(exc), param_hint="--phone") from exc
     except ConsentMissing as exc:
@@ -106,8 +108,8 @@ def consent_list(
     actor: Annotated[str | None, typer.Option(help="Who looks (audit log).")] = None,
 ) -> None:
     """Registry entries: masked number, hash, state, source, when and by whom."""
-    page = ConsentService(get_settings()).list(
-        _operator(actor), limit=limit, cursor=cursor, state=_state(state) if state else None
+    page = ConsentService(resolved_settings()).list(
+        operator_of(actor), limit=limit, cursor=cursor, state=_state(state) if state else None
     )
     table = Table(title="Consent registry")
     for column in ("number", "hash", "state", "source", "set (UTC)", "by", "expires"):

@@ -1,6 +1,6 @@
 """The consent registry's operations: add, remove and list stop-list entries, each audited.
 
-Adding ``consent_revoked`` runs the erasure of :class:`~callsight.compliance.retention.Compliance`
+Adding ``consent_revoked`` runs :class:`~callsight.sweeps.erasure.SubjectErasure`
 (past calls deleted, later uploads fenced by tombstones); removing it, or turning it into
 ``opted_out``, lifts the fence for later uploads (what was erased stays erased). What ingest does
 with a listed number is :func:`callsight.models.consent.ingest_verdict`; the table is
@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
-from callsight.compliance.deletion import Actor, DeletionResult
-from callsight.compliance.retention import Compliance, SweepReport
 from callsight.config import Settings
 from callsight.models.consent import ConsentEntry, ConsentState, RegistrySubject, registry_subject
 from callsight.storage.consent_registry import ConsentRegistry
+from callsight.sweeps.deletion import Actor, DeletionResult, SweepReport
+from callsight.sweeps.erasure import SubjectErasure
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +51,11 @@ class ConsentPage(BaseModel):
 
 
 class ConsentService:
-    def __init__(self, settings: Settings, compliance: Compliance | None = None) -> None:
+    def __init__(self, settings: Settings, erasure: SubjectErasure | None = None) -> None:
         self.settings = settings
-        self.compliance = compliance or Compliance(settings)
+        self.erasure = erasure or SubjectErasure(settings)
         self.registry = ConsentRegistry(settings)
-        self.audit = self.compliance.audit
+        self.audit = self.erasure.audit
 
     def subject(self, phone: str) -> RegistrySubject:
         """The validated subject of ``phone`` (raises ``InvalidSubjectPhone`` naming the problem)."""
@@ -84,7 +84,7 @@ class ConsentService:
         self.registry.put(entry)
         change = ConsentChange(entry=entry, previous_state=previous.state if previous else None)
         if state is ConsentState.CONSENT_REVOKED:
-            change.erasure = self.compliance.erase_subject(phone, who, fence_until=expires_at)
+            change.erasure = self.erasure.erase(phone, who, fence_until=expires_at)
         elif previous is not None and previous.state is ConsentState.CONSENT_REVOKED:
             change.fence_lifted = self._lift_fence(previous)
         erasure = change.erasure
@@ -139,5 +139,5 @@ class ConsentService:
         """Remove the erasure tombstones of every form of the subject's number (the entry itself,
         which ingest also fences by, is replaced or deleted by the caller)."""
         for phone_hash in [entry.phone_hash, *entry.other_hashes]:
-            self.compliance.policies.lift_subject_erased(phone_hash)
+            self.erasure.policies.lift_subject_erased(phone_hash)
         return True

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from callsight.ingest.metadata import is_sidecar_key
-from callsight.ingest.outcome import IngestOutcome, OutcomeKind
-from callsight.ingest.service import IngestService
 from callsight.models.call import SourceObject
 from callsight.models.s3_events import S3EventNotification, S3TestEvent
+from callsight.stages.ingest.metadata import is_sidecar_key
+from callsight.stages.ingest.outcome import IngestOutcome, OutcomeKind
+from callsight.stages.ingest.service import IngestService
 
 
 class PoisonMessage(ValueError):

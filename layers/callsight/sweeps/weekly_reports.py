@@ -13,14 +13,15 @@ from datetime import timedelta
 
 from pydantic import BaseModel
 
-from callsight.api.stats import StatsQuery, read_calls
 from callsight.auth.tokens import Principal, Role
-from callsight.compliance.deletion import Actor
 from callsight.config import Settings
 from callsight.reports.weekly import WeeklyReport, build_weekly_report, last_complete_week, week_start
+from callsight.stats.summary import StatsQuery
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.notifications import AlertPublisher
 from callsight.storage.reports import ReportStore
+from callsight.sweeps.deletion import Actor
+from callsight.sweeps.stats_rollup import visible_calls
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def weekly_report_for(principal: Principal, week: str | None = None) -> WeeklyRe
     """The report of ``week`` (default: the last complete week) over the calls ``principal`` may see."""
     week = week or last_complete_week()
     since = week_start(week)
-    calls = read_calls(principal, StatsQuery(since=since, until=since + timedelta(days=6)))
+    calls = visible_calls(principal, StatsQuery(since=since, until=since + timedelta(days=6)))
     return build_weekly_report(calls, week, scope_of(principal))
 
 

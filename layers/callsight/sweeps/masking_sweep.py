@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 from callsight.analysis.index_terms import pii_terms
 from callsight.analysis.languages import language_pack
 from callsight.analysis.text import turn_views
-from callsight.compliance.deletion import Actor
 from callsight.compliance.masking import mask_transcript, masked_words
 from callsight.compliance.policies import MaskingPolicy
 from callsight.compliance.redaction import redact_audio
@@ -35,6 +34,7 @@ from callsight.storage.policy_store import PolicyStore
 from callsight.storage.recordings import ObjectMissing, RecordingStore
 from callsight.storage.search_index import SearchIndex
 from callsight.storage.transcripts import TranscriptStore
+from callsight.sweeps.deletion import Actor
 
 logger = logging.getLogger(__name__)
 CHECKPOINT = "masking-sweep"

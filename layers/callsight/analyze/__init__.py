@@ -1,1 +1,0 @@
-"""The analyze pipeline stage (see :mod:`callsight.analyze.service`)."""

@@ -1,0 +1,5 @@
+"""``python -m callsight.cli``: the same as the ``callsight`` command."""
+
+from callsight.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The analyze pipeline stage (see :mod:`callsight.stages.analyze.service`)."""

@@ -1,0 +1,1 @@
+"""The transcribe pipeline stage (see :mod:`callsight.stages.transcribe.service`)."""

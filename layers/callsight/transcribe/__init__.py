@@ -1,1 +1,0 @@
-"""The transcribe pipeline stage (see :mod:`callsight.transcribe.service`)."""
