@@ -3,7 +3,10 @@
 A call the caller may not see is answered exactly like a call that does not exist (404), so an
 agent cannot probe other agents' call ids. Listing pages through DynamoDB indexes with opaque
 cursors (base64 of the last evaluated key, signed so a client cannot forge one): agents through
-``by-agent``, everyone else through the ``by-update`` feed index, newest first.
+``by-agent``, a QA user (or a team/queue filter) through the partitions of those teams and queues
+(``by-team``, ``by-queue``: a QA listing never reads another team's calls), everyone else through the
+``by-update`` feed index, newest change first. The alert list reads the sparse ``alerts*`` indexes,
+which hold only calls that tripped an alert rule, in the caller's scope's partitions.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 from datetime import datetime
 from typing import Any
@@ -18,6 +22,7 @@ from typing import Any
 from callsight.analysis.languages import language_pack, supported_languages
 from callsight.api import search
 from callsight.api.models import (
+    AlertsQuery,
     CallDetail,
     CallPage,
     CallSummary,
@@ -36,6 +41,7 @@ from callsight.models.call import CallRecord, CallStatus
 from callsight.models.transcript import Transcript
 from callsight.resources import RECORDINGS_BUCKET
 from callsight.storage.audit_log import AuditLog
+from callsight.storage.call_queries import Partition, Position, newest_first, parse_stored
 from callsight.storage.call_repository import CallRepository, record_of
 from callsight.storage.search_index import SearchIndex
 from callsight.storage.tables import CallItem, bind_tables
@@ -105,11 +111,88 @@ class CallsApi:
             raise BadRequest("cursor does not hold a position in this listing: start without it")
         return key
 
+    def _encode_position(self, position: Position | None, scope: str) -> str | None:
+        return self._encode_cursor(
+            {"at": position.at, "call_id": position.call_id} if position else None, scope
+        )
+
+    def _decode_position(self, cursor: str | None, scope: str) -> Position | None:
+        key = self._decode_cursor(cursor, scope)
+        return Position(key["at"], key["call_id"]) if key else None
+
     # --- routes -----------------------------------------------------------------------------------
     def list_calls(self, principal: Principal, query: ListQuery, request_id: str | None = None) -> CallPage:
         if principal.role is Role.AGENT and not principal.agent_id:
             raise BadRequest("this agent token has no callsight:agent_id")
         agent = principal.agent_id if principal.role is Role.AGENT else query.agent
+        partitions = None if agent else _listing_partitions(principal, query)
+        if partitions is not None:
+            page = self._merged_page(principal, query, partitions)
+        else:
+            page = self._index_page(principal, query, agent)
+        self.audit.record(
+            actor=principal.subject, role=principal.role.value, action="calls.list", target="calls",
+            request_id=request_id, details={"filters": query.model_dump(mode="json", exclude_none=True, exclude={"cursor"}),
+                                            "returned": len(page.items)},
+        )  # fmt: skip
+        return page
+
+    def _merged_page(self, principal: Principal, query: ListQuery, partitions: list[Partition]) -> CallPage:
+        """A page from the partitions of the caller's teams and queues (or of the filtered one)."""
+        scope = _merged_scope("calls", partitions)
+        after = self._decode_position(query.cursor, scope)
+        page_size = min(MAX_EXAMINED, max(query.limit + 1, 25))
+        items: list[CallSummary] = []
+        last, more = None, False
+        stream = newest_first(partitions, after=after, page_size=page_size)
+        for examined, (position, item) in enumerate(stream):
+            if len(items) >= query.limit or examined >= MAX_EXAMINED:
+                more = True  # one more exists: the cursor resumes after the last one examined
+                break
+            last = position
+            call = record_of(item)
+            if can_see_call(principal, call) and _matches(call, query):
+                items.append(CallSummary.of(call))
+        return CallPage(items=items, next_cursor=self._encode_position(last if more else None, scope))
+
+    def alerts(self, principal: Principal, query: AlertsQuery, request_id: str | None = None) -> CallPage:
+        """Calls in the caller's scope that tripped a per-call alert rule, newest start first: the sparse
+        alert indexes (keys only) hold nothing else, so the read is one Query per scope partition and
+        one BatchGetItem of the page, however many calls are not alerting."""
+        if principal.role not in (Role.ADMIN, Role.QA, Role.AGENT):
+            self.audit.record(actor=principal.subject, role=principal.role.value, action="alerts.list", target="calls",
+                              request_id=request_id, outcome="denied")  # fmt: skip
+            raise Forbidden("the alert list is for admin, QA and agent roles")
+        if principal.role is Role.AGENT and not principal.agent_id:
+            raise BadRequest("this agent token has no callsight:agent_id")
+        partitions = _alert_partitions(principal)
+        scope = _merged_scope("alerts", partitions)
+        after = self._decode_position(query.cursor, scope)
+        stream = newest_first(
+            partitions, since=query.since, until=query.until, after=after, page_size=query.limit + 1
+        )
+        items: list[CallSummary] = []
+        last, examined, exhausted = None, 0, False
+        while len(items) < query.limit and examined < MAX_EXAMINED:
+            taken = list(itertools.islice(stream, min(query.limit - len(items), MAX_EXAMINED - examined)))
+            if not taken:
+                exhausted = True
+                break
+            records = self.calls.get_many([item.call_id for _, item in taken])  # one BatchGetItem
+            for position, item in taken:
+                examined += 1
+                last = position
+                call = records.get(item.call_id)
+                if call is not None and _alerting(call, query) and can_see_call(principal, call):
+                    items.append(CallSummary.of(call))
+        more = not exhausted and next(stream, None) is not None
+        self.audit.record(
+            actor=principal.subject, role=principal.role.value, action="alerts.list", target="calls", request_id=request_id,
+            details={"filters": query.model_dump(mode="json", exclude_none=True, exclude={"cursor"}), "returned": len(items)},
+        )  # fmt: skip
+        return CallPage(items=items, next_cursor=self._encode_position(last if more else None, scope))
+
+    def _index_page(self, principal: Principal, query: ListQuery, agent: str | None) -> CallPage:
         scope = f"calls:by-agent:{agent}" if agent else "calls:by-update"
         start = self._decode_cursor(query.cursor, scope)
         page_size = min(MAX_EXAMINED, max(query.limit, 25))
@@ -134,11 +217,6 @@ class CallsApi:
         # A selective filter may fill less than a page within the budget: the cursor continues the scan.
         more = len(items) >= query.limit or examined >= MAX_EXAMINED
         next_key = pages.last_evaluated_key if more else None
-        self.audit.record(
-            actor=principal.subject, role=principal.role.value, action="calls.list", target="calls",
-            request_id=request_id, details={"filters": query.model_dump(mode="json", exclude_none=True, exclude={"cursor"}),
-                                            "returned": len(items)},
-        )  # fmt: skip
         return CallPage(items=items, next_cursor=self._encode_cursor(next_key, scope))
 
     def call_detail(self, principal: Principal, call_id: str, request_id: str | None = None) -> CallDetail:
@@ -240,6 +318,14 @@ def _start_key_fits(key: dict[str, Any], scope: str) -> bool:
     attributes, each one string, the partition the listing reads and a stored timestamp. A signed
     cursor is normally one we issued, but one signed by an older version or with a leaked key must
     still be a 400, never a malformed query."""
+    if scope.startswith("merged:"):  # a Position: the stored range key and a call id, both strings
+        if set(key) != {"at", "call_id"} or not all(isinstance(v, str) for v in key.values()):
+            return False
+        try:
+            parse_stored(key["at"])
+        except ValueError:
+            return False
+        return 0 < len(key["call_id"]) <= 64
     if scope.startswith("calls:by-agent:"):
         partition, moment = ("agent_id", scope.removeprefix("calls:by-agent:")), "started_at"
     else:  # calls:by-update and feed both read the by-update index, partition "0"
@@ -258,6 +344,51 @@ def _start_key_fits(key: dict[str, Any], scope: str) -> bool:
     except ValueError:
         return False
     return values[moment].endswith("+0000")
+
+
+def _listing_partitions(principal: Principal, query: ListQuery) -> list[Partition] | None:
+    """The team/queue partitions a listing reads (None: the whole ``by-update`` feed index). A team or
+    queue filter reads that partition alone; a QA user without one reads each of their teams' and
+    queues' partitions (a scope name may be either); visibility is still checked on every call."""
+    if query.team is not None:
+        return [Partition("by-team", query.team)]
+    if query.queue is not None:
+        return [Partition("by-queue", query.queue)]
+    if principal.role is Role.QA:
+        return [
+            Partition(index, name) for name in sorted(principal.teams) for index in ("by-team", "by-queue")
+        ]
+    return None
+
+
+def _alert_partitions(principal: Principal) -> list[Partition]:
+    if principal.role is Role.AGENT:
+        return [Partition("alerts-by-agent", principal.agent_id or "")]
+    if principal.role is Role.QA:
+        return [
+            Partition(index, name)
+            for name in sorted(principal.teams)
+            for index in ("alerts-by-team", "alerts-by-queue")
+        ]
+    return [Partition("alerts", "0")]
+
+
+def _merged_scope(route: str, partitions: list[Partition]) -> str:
+    """A merged listing's cursor scope: the route and a digest of its partitions (a QA user's cursor
+    is refused after their teams changed, and stays short however many teams they have)."""
+    names = "\n".join(f"{p.index}={p.key}" for p in partitions)
+    return f"merged:{route}:{hashlib.sha256(names.encode()).hexdigest()[:24]}"
+
+
+def _alerting(call: CallRecord, q: AlertsQuery) -> bool:
+    """Still an alerting call in the period (an index entry may lag a re-analysis), not replaced."""
+    return (
+        call.analysis is not None
+        and bool(call.analysis.alerts)
+        and call.superseded_by is None
+        and (q.since is None or (call.started_at is not None and call.started_at >= q.since))
+        and (q.until is None or (call.started_at is not None and call.started_at < q.until))
+    )
 
 
 def _term_key(language: str, word: str) -> str:

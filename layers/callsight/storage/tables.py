@@ -138,6 +138,74 @@ class CallsByExpiryIndex(GlobalSecondaryIndex["CallItem"]):
     expires_at = NumberAttribute(range_key=True)
 
 
+class CallsByTeamIndex(GlobalSecondaryIndex["CallItem"]):
+    """A team's calls by last change (a QA user's listing reads its teams' partitions, never others')."""
+
+    class Meta:
+        index_name = "by-team"
+        projection = AllProjection()
+
+    team = UnicodeAttribute(hash_key=True)
+    updated_at = UTCDateTimeAttribute(range_key=True)
+
+
+class CallsByQueueIndex(GlobalSecondaryIndex["CallItem"]):
+    """A queue's calls by last change (QA scopes name teams or queues)."""
+
+    class Meta:
+        index_name = "by-queue"
+        projection = AllProjection()
+
+    queue = UnicodeAttribute(hash_key=True)
+    updated_at = UTCDateTimeAttribute(range_key=True)
+
+
+class AlertsIndex(GlobalSecondaryIndex["CallItem"]):
+    """Sparse: only calls that tripped a per-call alert rule carry ``alert_at`` (their start time) and
+    ``alert_shard``; every alerting call by start time (the admin's alert list). Keys only: the list
+    reads its page of calls with one BatchGetItem."""
+
+    class Meta:
+        index_name = "alerts"
+        projection = KeysOnlyProjection()
+
+    alert_shard = UnicodeAttribute(hash_key=True)
+    alert_at = UTCDateTimeAttribute(range_key=True)
+
+
+class AlertsByTeamIndex(GlobalSecondaryIndex["CallItem"]):
+    """Sparse: a team's alerting calls by start time (QA)."""
+
+    class Meta:
+        index_name = "alerts-by-team"
+        projection = KeysOnlyProjection()
+
+    team = UnicodeAttribute(hash_key=True)
+    alert_at = UTCDateTimeAttribute(range_key=True)
+
+
+class AlertsByQueueIndex(GlobalSecondaryIndex["CallItem"]):
+    """Sparse: a queue's alerting calls by start time (QA)."""
+
+    class Meta:
+        index_name = "alerts-by-queue"
+        projection = KeysOnlyProjection()
+
+    queue = UnicodeAttribute(hash_key=True)
+    alert_at = UTCDateTimeAttribute(range_key=True)
+
+
+class AlertsByAgentIndex(GlobalSecondaryIndex["CallItem"]):
+    """Sparse: an agent's alerting calls by start time (the agent's own dashboard)."""
+
+    class Meta:
+        index_name = "alerts-by-agent"
+        projection = KeysOnlyProjection()
+
+    agent_id = UnicodeAttribute(hash_key=True)
+    alert_at = UTCDateTimeAttribute(range_key=True)
+
+
 class CallItem(Model):
     """One call. PII is stored masked; the raw customer number never is."""
 
@@ -176,6 +244,10 @@ class CallItem(Model):
     purpose = UnicodeAttribute(null=True)
     sentiment = NumberAttribute(null=True)
     risk_score = NumberAttribute(null=True)
+    #: Set only while the analysis tripped a per-call alert rule (``AnalysisSummary.alerts``): the call's
+    #: start time, and the one partition of the ``alerts`` index. Derived in the call repository.
+    alert_at = UTCDateTimeAttribute(null=True)
+    alert_shard = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     feed_shard = UnicodeAttribute(default="0")
@@ -198,6 +270,12 @@ class CallItem(Model):
     by_customer = CallsByCustomerIndex()
     by_customer_alt = CallsByCustomerAltIndex()
     by_expiry = CallsByExpiryIndex()
+    by_team = CallsByTeamIndex()
+    by_queue = CallsByQueueIndex()
+    alerts = AlertsIndex()
+    alerts_by_team = AlertsByTeamIndex()
+    alerts_by_queue = AlertsByQueueIndex()
+    alerts_by_agent = AlertsByAgentIndex()
 
 
 # --- search index, audit log, policies, idempotency ------------------------------------------------
