@@ -473,10 +473,12 @@ class CallFactory:
             risk_level="high" if risk >= 0.7 else "medium" if risk >= 0.4 else "low", checkpoints=checkpoints,
             metrics=metrics, entities=self._entities(rng, duration), warnings=[], analyzed_at=at,
             customer_questions=self._questions(rng, language),
-            alerts=self._alerts(set(tags), customer, risk),
+            alerts=self._alerts(set(tags), customer, risk, checkpoints),
         )  # fmt: skip
 
-    def _alerts(self, tags: set[str], customer: float, risk: float) -> list[str]:
+    def _alerts(
+        self, tags: set[str], customer: float, risk: float, checkpoints: dict[str, bool]
+    ) -> list[str]:
         """The per-call alert rules these values trip, evaluated as ``callsight.analysis.alerts`` does
         (every condition of a rule must hold)."""
         tripped = []
@@ -486,6 +488,8 @@ class CallFactory:
                 (when.tag is None or when.tag in tags)
                 and (when.customer_sentiment_below is None or customer < when.customer_sentiment_below)
                 and (when.risk_at_least is None or risk >= when.risk_at_least)
+                # a checkpoint not checked (not in the map) is not "missing": as the analyzer decides
+                and (when.checkpoint_missing is None or checkpoints.get(when.checkpoint_missing) is False)
             ):
                 tripped.append(rule.id)
         return tripped

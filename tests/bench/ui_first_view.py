@@ -62,7 +62,10 @@ OPEN_VIEW = """([hash, view, api]) => new Promise((resolve) => {
   };
   const observer = new MutationObserver(check);
   observer.observe(main, { attributes: true });
-  location.hash = hash;
+  // The page is often already at this hash (it opens on #/calls): assigning the same hash fires no
+  // hashchange, and the view would never re-render (the harness waited forever). Re-route instead.
+  if (location.hash === hash) window.dispatchEvent(new HashChangeEvent("hashchange"));
+  else location.hash = hash;
 })"""
 
 

@@ -3,10 +3,10 @@
 A call the caller may not see is answered exactly like a call that does not exist (404), so an
 agent cannot probe other agents' call ids. Listing pages through DynamoDB indexes with opaque
 cursors (base64 of the last evaluated key, signed so a client cannot forge one): agents through
-``by-agent``, a QA user (or a team/queue filter) through the partitions of those teams and queues
-(``by-team``, ``by-queue``: a QA listing never reads another team's calls), everyone else through the
-``by-update`` feed index, newest change first. The alert list reads the sparse ``alerts*`` indexes,
-which hold only calls that tripped an alert rule, in the caller's scope's partitions.
+``by-agent``, everyone else through the ``by-update`` feed index, newest change first; a QA user's
+listing (and a team or queue filter) asks DynamoDB to filter that partition by team and queue, so one
+Query usually fills a page. The alert list reads the sparse ``alerts`` index, which holds only calls
+that tripped an alert rule, filtered to the caller's scope.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import itertools
 import json
 from datetime import datetime
 from typing import Any
@@ -41,7 +40,7 @@ from callsight.models.call import CallRecord, CallStatus
 from callsight.models.transcript import Transcript
 from callsight.resources import RECORDINGS_BUCKET
 from callsight.storage.audit_log import AuditLog
-from callsight.storage.call_queries import Partition, Position, newest_first, parse_stored
+from callsight.storage.call_queries import read_page, scope_filter
 from callsight.storage.call_repository import CallRepository, record_of
 from callsight.storage.search_index import SearchIndex
 from callsight.storage.tables import CallItem, bind_tables
@@ -50,6 +49,9 @@ from callsight.storage.transcripts import TranscriptStore
 #: Items a listing request reads at most before answering (a selective filter returns a short page
 #: with a cursor rather than scanning the whole table in one request).
 MAX_EXAMINED = 1000
+#: A listing DynamoDB filters (QA scope, team/queue) or this API filters reads pages this many times
+#: larger than the page it answers, so a selective scope usually fills its page in one Query.
+SCOPED_PAGE_FACTOR = 8
 
 
 class NotFound(Exception):
@@ -111,25 +113,12 @@ class CallsApi:
             raise BadRequest("cursor does not hold a position in this listing: start without it")
         return key
 
-    def _encode_position(self, position: Position | None, scope: str) -> str | None:
-        return self._encode_cursor(
-            {"at": position.at, "call_id": position.call_id} if position else None, scope
-        )
-
-    def _decode_position(self, cursor: str | None, scope: str) -> Position | None:
-        key = self._decode_cursor(cursor, scope)
-        return Position(key["at"], key["call_id"]) if key else None
-
     # --- routes -----------------------------------------------------------------------------------
     def list_calls(self, principal: Principal, query: ListQuery, request_id: str | None = None) -> CallPage:
         if principal.role is Role.AGENT and not principal.agent_id:
             raise BadRequest("this agent token has no callsight:agent_id")
         agent = principal.agent_id if principal.role is Role.AGENT else query.agent
-        partitions = None if agent else _listing_partitions(principal, query)
-        if partitions is not None:
-            page = self._merged_page(principal, query, partitions)
-        else:
-            page = self._index_page(principal, query, agent)
+        page = self._index_page(principal, query, agent)
         self.audit.record(
             actor=principal.subject, role=principal.role.value, action="calls.list", target="calls",
             request_id=request_id, details={"filters": query.model_dump(mode="json", exclude_none=True, exclude={"cursor"}),
@@ -137,87 +126,62 @@ class CallsApi:
         )  # fmt: skip
         return page
 
-    def _merged_page(self, principal: Principal, query: ListQuery, partitions: list[Partition]) -> CallPage:
-        """A page from the partitions of the caller's teams and queues (or of the filtered one)."""
-        scope = _merged_scope("calls", partitions)
-        after = self._decode_position(query.cursor, scope)
-        page_size = min(MAX_EXAMINED, max(query.limit + 1, 25))
-        items: list[CallSummary] = []
-        last, more = None, False
-        stream = newest_first(partitions, after=after, page_size=page_size)
-        for examined, (position, item) in enumerate(stream):
-            if len(items) >= query.limit or examined >= MAX_EXAMINED:
-                more = True  # one more exists: the cursor resumes after the last one examined
-                break
-            last = position
-            call = record_of(item)
-            if can_see_call(principal, call) and _matches(call, query):
-                items.append(CallSummary.of(call))
-        return CallPage(items=items, next_cursor=self._encode_position(last if more else None, scope))
-
     def alerts(self, principal: Principal, query: AlertsQuery, request_id: str | None = None) -> CallPage:
         """Calls in the caller's scope that tripped a per-call alert rule, newest start first: the sparse
-        alert indexes (keys only) hold nothing else, so the read is one Query per scope partition and
-        one BatchGetItem of the page, however many calls are not alerting."""
+        ``alerts`` index holds nothing else, so the read is one Query of that small set (filtered to the
+        caller's teams/queues or own calls by its projected attributes) and one BatchGetItem of the page,
+        however many calls are not alerting."""
         if principal.role not in (Role.ADMIN, Role.QA, Role.AGENT):
             self.audit.record(actor=principal.subject, role=principal.role.value, action="alerts.list", target="calls",
                               request_id=request_id, outcome="denied")  # fmt: skip
             raise Forbidden("the alert list is for admin, QA and agent roles")
         if principal.role is Role.AGENT and not principal.agent_id:
             raise BadRequest("this agent token has no callsight:agent_id")
-        partitions = _alert_partitions(principal)
-        scope = _merged_scope("alerts", partitions)
-        after = self._decode_position(query.cursor, scope)
-        stream = newest_first(
-            partitions, since=query.since, until=query.until, after=after, page_size=query.limit + 1
-        )
-        items: list[CallSummary] = []
-        last, examined, exhausted = None, 0, False
-        while len(items) < query.limit and examined < MAX_EXAMINED:
-            taken = list(itertools.islice(stream, min(query.limit - len(items), MAX_EXAMINED - examined)))
-            if not taken:
-                exhausted = True
-                break
-            records = self.calls.get_many([item.call_id for _, item in taken])  # one BatchGetItem
-            for position, item in taken:
-                examined += 1
-                last = position
-                call = records.get(item.call_id)
-                if call is not None and _alerting(call, query) and can_see_call(principal, call):
-                    items.append(CallSummary.of(call))
-        more = not exhausted and next(stream, None) is not None
+        scope = "alerts"
+        page = read_page(
+            CallItem.alerts, "0", range_key_condition=_between(CallItem.alert_at, query.since, query.until),
+            filter_condition=_scope_condition(principal), start=self._decode_cursor(query.cursor, scope),
+            page_size=min(MAX_EXAMINED, max(query.limit, 25) * SCOPED_PAGE_FACTOR), limit=query.limit, budget=MAX_EXAMINED,
+        )  # fmt: skip
+        records = self.calls.get_many([item.call_id for item in page.items])  # one BatchGetItem
+        items = [
+            CallSummary.of(call) for call in (records.get(item.call_id) for item in page.items)
+            if call is not None and _alerting(call, query) and can_see_call(principal, call)
+        ]  # fmt: skip
         self.audit.record(
             actor=principal.subject, role=principal.role.value, action="alerts.list", target="calls", request_id=request_id,
             details={"filters": query.model_dump(mode="json", exclude_none=True, exclude={"cursor"}), "returned": len(items)},
         )  # fmt: skip
-        return CallPage(items=items, next_cursor=self._encode_position(last if more else None, scope))
+        return CallPage(items=items, next_cursor=self._encode_cursor(page.next_key, scope))
 
     def _index_page(self, principal: Principal, query: ListQuery, agent: str | None) -> CallPage:
         scope = f"calls:by-agent:{agent}" if agent else "calls:by-update"
         start = self._decode_cursor(query.cursor, scope)
-        page_size = min(MAX_EXAMINED, max(query.limit, 25))
+        # A QA user's scope and a team/queue filter are applied by DynamoDB (a superset of what the
+        # caller may see: visibility is checked below): a larger page then usually fills in one Query.
+        condition = None if agent else _listing_condition(principal, query)
+        narrowed = condition is not None or bool(
+            query.model_dump(exclude_none=True, exclude={"limit", "cursor", "include_superseded"})
+        )
+        page_size = min(MAX_EXAMINED, max(query.limit, 25) * (SCOPED_PAGE_FACTOR if narrowed else 1))
+
+        def accept(item: CallItem) -> bool:
+            call = record_of(item)
+            return can_see_call(principal, call) and _matches(call, query)
+
         if agent:  # one agent's calls by start time, newest first
-            pages = CallItem.by_agent.query(
-                agent, _started_between(query), scan_index_forward=False, last_evaluated_key=start,
-                page_size=page_size,
+            page = read_page(
+                CallItem.by_agent, agent, range_key_condition=_started_between(query), start=start,
+                page_size=page_size, limit=query.limit, budget=MAX_EXAMINED, accept=accept,
             )  # fmt: skip
         else:  # every call by last change, newest first
-            pages = CallItem.by_update.query(
-                "0", scan_index_forward=False, last_evaluated_key=start, page_size=page_size
-            )
-        items: list[CallSummary] = []
-        examined = 0
-        for item in pages:
-            examined += 1
-            call = record_of(item)
-            if can_see_call(principal, call) and _matches(call, query):
-                items.append(CallSummary.of(call))
-            if len(items) >= query.limit or examined >= MAX_EXAMINED:
-                break
+            page = read_page(
+                CallItem.by_update, "0", filter_condition=condition, start=start, page_size=page_size,
+                limit=query.limit, budget=MAX_EXAMINED, accept=accept,
+            )  # fmt: skip
         # A selective filter may fill less than a page within the budget: the cursor continues the scan.
-        more = len(items) >= query.limit or examined >= MAX_EXAMINED
-        next_key = pages.last_evaluated_key if more else None
-        return CallPage(items=items, next_cursor=self._encode_cursor(next_key, scope))
+        items = [CallSummary.of(record_of(item)) for item in page.items]
+        return CallPage(items=items, next_cursor=self._encode_cursor(page.next_key, scope))
 
     def call_detail(self, principal: Principal, call_id: str, request_id: str | None = None) -> CallDetail:
         call = self.visible(principal, call_id, "call.read", request_id)
@@ -318,16 +282,10 @@ def _start_key_fits(key: dict[str, Any], scope: str) -> bool:
     attributes, each one string, the partition the listing reads and a stored timestamp. A signed
     cursor is normally one we issued, but one signed by an older version or with a leaked key must
     still be a 400, never a malformed query."""
-    if scope.startswith("merged:"):  # a Position: the stored range key and a call id, both strings
-        if set(key) != {"at", "call_id"} or not all(isinstance(v, str) for v in key.values()):
-            return False
-        try:
-            parse_stored(key["at"])
-        except ValueError:
-            return False
-        return 0 < len(key["call_id"]) <= 64
     if scope.startswith("calls:by-agent:"):
         partition, moment = ("agent_id", scope.removeprefix("calls:by-agent:")), "started_at"
+    elif scope == "alerts":  # the sparse alerts index, partition "0"
+        partition, moment = ("alert_shard", "0"), "alert_at"
     else:  # calls:by-update and feed both read the by-update index, partition "0"
         partition, moment = ("feed_shard", "0"), "updated_at"
     if set(key) != {"call_id", partition[0], moment}:
@@ -346,38 +304,36 @@ def _start_key_fits(key: dict[str, Any], scope: str) -> bool:
     return values[moment].endswith("+0000")
 
 
-def _listing_partitions(principal: Principal, query: ListQuery) -> list[Partition] | None:
-    """The team/queue partitions a listing reads (None: the whole ``by-update`` feed index). A team or
-    queue filter reads that partition alone; a QA user without one reads each of their teams' and
-    queues' partitions (a scope name may be either); visibility is still checked on every call."""
-    if query.team is not None:
-        return [Partition("by-team", query.team)]
-    if query.queue is not None:
-        return [Partition("by-queue", query.queue)]
+def _listing_condition(principal: Principal, query: ListQuery) -> Any:
+    """The FilterExpression a feed listing sends: a team or queue filter, and a QA user's scope."""
+    condition = scope_filter(teams=principal.teams) if principal.role is Role.QA else None
+    for wanted in (
+        CallItem.team == query.team if query.team is not None else None,
+        CallItem.queue == query.queue if query.queue is not None else None,
+    ):
+        if wanted is not None:
+            condition = wanted if condition is None else condition & wanted
+    return condition
+
+
+def _scope_condition(principal: Principal) -> Any:
+    """The alert list's FilterExpression: a QA user's teams and queues, an agent's own calls."""
     if principal.role is Role.QA:
-        return [
-            Partition(index, name) for name in sorted(principal.teams) for index in ("by-team", "by-queue")
-        ]
+        return scope_filter(teams=principal.teams)
+    if principal.role is Role.AGENT:
+        return scope_filter(agent=principal.agent_id)
     return None
 
 
-def _alert_partitions(principal: Principal) -> list[Partition]:
-    if principal.role is Role.AGENT:
-        return [Partition("alerts-by-agent", principal.agent_id or "")]
-    if principal.role is Role.QA:
-        return [
-            Partition(index, name)
-            for name in sorted(principal.teams)
-            for index in ("alerts-by-team", "alerts-by-queue")
-        ]
-    return [Partition("alerts", "0")]
-
-
-def _merged_scope(route: str, partitions: list[Partition]) -> str:
-    """A merged listing's cursor scope: the route and a digest of its partitions (a QA user's cursor
-    is refused after their teams changed, and stays short however many teams they have)."""
-    names = "\n".join(f"{p.index}={p.key}" for p in partitions)
-    return f"merged:{route}:{hashlib.sha256(names.encode()).hexdigest()[:24]}"
+def _between(attribute: Any, since: datetime | None, until: datetime | None) -> Any:
+    """Range condition [since, until] on a datetime range key (None: no bounds)."""
+    if since is not None and until is not None:
+        return attribute.between(since, until)
+    if since is not None:
+        return attribute >= since
+    if until is not None:
+        return attribute <= until
+    return None
 
 
 def _alerting(call: CallRecord, q: AlertsQuery) -> bool:

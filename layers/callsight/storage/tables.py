@@ -19,7 +19,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from callsight import resources
@@ -138,71 +138,18 @@ class CallsByExpiryIndex(GlobalSecondaryIndex["CallItem"]):
     expires_at = NumberAttribute(range_key=True)
 
 
-class CallsByTeamIndex(GlobalSecondaryIndex["CallItem"]):
-    """A team's calls by last change (a QA user's listing reads its teams' partitions, never others')."""
-
-    class Meta:
-        index_name = "by-team"
-        projection = AllProjection()
-
-    team = UnicodeAttribute(hash_key=True)
-    updated_at = UTCDateTimeAttribute(range_key=True)
-
-
-class CallsByQueueIndex(GlobalSecondaryIndex["CallItem"]):
-    """A queue's calls by last change (QA scopes name teams or queues)."""
-
-    class Meta:
-        index_name = "by-queue"
-        projection = AllProjection()
-
-    queue = UnicodeAttribute(hash_key=True)
-    updated_at = UTCDateTimeAttribute(range_key=True)
-
-
 class AlertsIndex(GlobalSecondaryIndex["CallItem"]):
     """Sparse: only calls that tripped a per-call alert rule carry ``alert_at`` (their start time) and
-    ``alert_shard``; every alerting call by start time (the admin's alert list). Keys only: the list
-    reads its page of calls with one BatchGetItem."""
+    ``alert_shard``, so the index holds the alerting calls alone, by start time. One index serves every
+    role: a QA user's or an agent's alert list filters this small set by the projected ``team``,
+    ``queue`` and ``agent_id`` (a FilterExpression), then reads its page of calls with one BatchGetItem.
+    (One index, not one per scope: CloudFormation adds a single GSI per table update.)"""
 
     class Meta:
         index_name = "alerts"
-        projection = KeysOnlyProjection()
+        projection = IncludeProjection(["agent_id", "team", "queue"])
 
     alert_shard = UnicodeAttribute(hash_key=True)
-    alert_at = UTCDateTimeAttribute(range_key=True)
-
-
-class AlertsByTeamIndex(GlobalSecondaryIndex["CallItem"]):
-    """Sparse: a team's alerting calls by start time (QA)."""
-
-    class Meta:
-        index_name = "alerts-by-team"
-        projection = KeysOnlyProjection()
-
-    team = UnicodeAttribute(hash_key=True)
-    alert_at = UTCDateTimeAttribute(range_key=True)
-
-
-class AlertsByQueueIndex(GlobalSecondaryIndex["CallItem"]):
-    """Sparse: a queue's alerting calls by start time (QA)."""
-
-    class Meta:
-        index_name = "alerts-by-queue"
-        projection = KeysOnlyProjection()
-
-    queue = UnicodeAttribute(hash_key=True)
-    alert_at = UTCDateTimeAttribute(range_key=True)
-
-
-class AlertsByAgentIndex(GlobalSecondaryIndex["CallItem"]):
-    """Sparse: an agent's alerting calls by start time (the agent's own dashboard)."""
-
-    class Meta:
-        index_name = "alerts-by-agent"
-        projection = KeysOnlyProjection()
-
-    agent_id = UnicodeAttribute(hash_key=True)
     alert_at = UTCDateTimeAttribute(range_key=True)
 
 
@@ -270,12 +217,7 @@ class CallItem(Model):
     by_customer = CallsByCustomerIndex()
     by_customer_alt = CallsByCustomerAltIndex()
     by_expiry = CallsByExpiryIndex()
-    by_team = CallsByTeamIndex()
-    by_queue = CallsByQueueIndex()
     alerts = AlertsIndex()
-    alerts_by_team = AlertsByTeamIndex()
-    alerts_by_queue = AlertsByQueueIndex()
-    alerts_by_agent = AlertsByAgentIndex()
 
 
 # --- search index, audit log, policies, idempotency ------------------------------------------------
