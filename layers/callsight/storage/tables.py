@@ -330,7 +330,8 @@ class CounterItem(Model):
 
 class DailyStatsItem(Model):
     """Daily statistics rollup (``callsight.stats``). Partition ``<YYYY-MM-DD>``: a ``meta`` item naming
-    the current generation and its cells ``cell#<generation>#<n>`` (JSON of sums and counts).
+    the current generation (with its cells inline, a JSON list, while they fit) and its cells
+    ``cell#<generation>#<n>`` (JSON of sums and counts).
     Partition ``dirty``: one marker per closed day whose calls changed after it was rolled up."""
 
     class Meta:
