@@ -148,8 +148,9 @@ def measure_role(
             shown = page.evaluate(OPEN_VIEW, [hash_, view, api])
             ddb = summarize(server.command("counters"), 1)
             errors = page.locator("#main .error").count()
-            runs.setdefault(view, []).append({**shown, "ddb_requests": ddb["ddb_requests"],
-                                              "items_read": ddb["items_read"], "errors": errors})  # fmt: skip
+            error_text = page.locator("#main .error").first.inner_text() if errors else None
+            runs.setdefault(view, []).append({**shown, "ddb_requests": ddb["ddb_requests"], "items_read": ddb["items_read"],
+                                              "errors": errors, "error_text": error_text})  # fmt: skip
     context.close()
     result: dict[str, Any] = {"load_to_calls": {k: first[k] for k in ("ms", "ddb_requests", "items_read")}}
     for view, measured in runs.items():
@@ -161,6 +162,7 @@ def measure_role(
             "requests": measured[-1]["requests"],
             "ddb_requests": measured[-1]["ddb_requests"], "items_read": measured[-1]["items_read"],
             "errors": max(r["errors"] for r in measured),
+            "error_text": next((r["error_text"] for r in measured if r["error_text"]), None),
         }  # fmt: skip
     return result
 

@@ -18,7 +18,7 @@ from chalice.test import Client
 
 from tests.analysis_fixtures import build_transcript
 from tests.audio_factory import pcm_wav
-from tests.integration.conftest import Stack
+from tests.integration.conftest import DynamoDBRequests, Stack
 from tests.integration.test_api import api_module, bearer, get
 
 NOTICE = "Здравствуйте, разговор записывается, чем могу помочь?"
@@ -191,3 +191,44 @@ def test_call_detail_with_its_audio_in_one_request(env: Stack, client: Client) -
                          ("colour=red", "colour: Extra inputs are not permitted")):  # fmt: skip
         status, body = get(client, f"{path}?{bad}", bearer(env, Role.ADMIN))
         assert status == 400 and body["error"] == "bad_request" and message in body["message"], body
+
+
+def test_a_qa_listing_is_filtered_by_dynamodb_and_pages_through_its_teams(
+    env: Stack, client: Client, requests: DynamoDBRequests
+) -> None:
+    calls = some_calls(env)
+    sales = {calls[k].call_id for k in ("a1", "quiet", "raw")}
+    qa = bearer(env, Role.QA, teams=["sales-ru"])
+    requests.clear()
+    assert set(ids(client, "/calls", qa)) == sales
+    assert requests["calls Query"] == 1  # the feed index, filtered to the QA scope: one Query
+    seen: list[str] = []
+    cursor = ""
+    for _ in range(5):
+        status, page = get(client, f"/calls?limit=1{'&cursor=' + cursor if cursor else ''}", qa)
+        assert status == 200 and len(page["items"]) <= 1
+        seen += [i["call_id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 3 and set(seen) == sales  # no gap, no repeat, no other team
+    assert set(ids(client, "/calls?team=support-ru", bearer(env, Role.ADMIN))) == {
+        calls["a2"].call_id,
+        calls["a3"].call_id,
+    }
+    assert ids(client, "/calls?team=support-ru", qa) == []  # a filter never widens the scope
+
+
+def test_a_transcript_gone_from_storage_is_a_404_not_a_500(env: Stack, client: Client) -> None:
+    call = analysed(env, "in-204-+79031234568-20261120-113000-8.1.wav", NO_NOTICE, "Спасибо.", "sales-ru")
+    assert call.transcription is not None
+    path = f"/calls/{call.call_id}/transcript"
+    assert get(client, path, bearer(env, Role.ADMIN))[0] == 200
+    env.s3.delete_object(  # e.g. removed by hand, or a record restored without its objects
+        Bucket=call.transcription.transcript_bucket,
+        Key=call.transcription.transcript_key,
+        VersionId=call.transcription.transcript_version_id,
+    )
+    for headers in (bearer(env, Role.ADMIN), bearer(env, Role.AGENT, agent_id="204")):
+        status, body = get(client, path, headers)
+        assert status == 404 and body["error"] == "not_found" and "not in storage" in body["message"], body

@@ -137,11 +137,13 @@ class CallsApi:
             raise Forbidden("the alert list is for admin, QA and agent roles")
         if principal.role is Role.AGENT and not principal.agent_id:
             raise BadRequest("this agent token has no callsight:agent_id")
-        scope = "alerts"
+        scope, condition = "alerts", _scope_condition(principal)
+        # Admin reads the index as it is (a page is the page); a scope filter reads larger pages.
+        page_size = min(MAX_EXAMINED, query.limit * (SCOPED_PAGE_FACTOR if condition is not None else 1))
         page = read_page(
             CallItem.alerts, "0", range_key_condition=_between(CallItem.alert_at, query.since, query.until),
-            filter_condition=_scope_condition(principal), start=self._decode_cursor(query.cursor, scope),
-            page_size=min(MAX_EXAMINED, max(query.limit, 25) * SCOPED_PAGE_FACTOR), limit=query.limit, budget=MAX_EXAMINED,
+            filter_condition=condition, start=self._decode_cursor(query.cursor, scope), page_size=page_size,
+            limit=query.limit, budget=MAX_EXAMINED,
         )  # fmt: skip
         records = self.calls.get_many([item.call_id for item in page.items])  # one BatchGetItem
         items = [
@@ -197,9 +199,11 @@ class CallsApi:
         """The stored transcript of ``call`` (it must have one), PII masked unless ``pii``: what the
         transcript route shows a role, and what QA feedback trains on (``pii=False``)."""
         assert call.transcription is not None
-        transcript = self.transcripts.get(
+        transcript = self.transcripts.find(
             call.transcription.transcript_key, call.transcription.transcript_version_id
         )
+        if transcript is None:  # removed (or never written) though the call still names it
+            raise NotFound(f"the transcript of call {call.call_id} is not in storage")
         if pii or call.masked_at is not None:
             return transcript
         masked, _ = mask_transcript(

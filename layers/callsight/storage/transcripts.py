@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from callsight.config import Settings
 from callsight.models.transcript import TRANSCRIPT_SCHEMA_VERSION, Transcript
 from callsight.resources import TRANSCRIPTS_BUCKET
@@ -16,6 +18,10 @@ from callsight.storage import aws
 
 def transcript_key(call_id: str, schema_version: int = TRANSCRIPT_SCHEMA_VERSION) -> str:
     return f"transcripts/{call_id}/transcript.v{schema_version}.json"
+
+
+#: What S3 (and the emulators) answer for an absent object or version.
+_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchVersion"})
 
 
 class TranscriptStore:
@@ -41,6 +47,16 @@ class TranscriptStore:
         extra = {"VersionId": version_id} if version_id else {}
         body = self._s3.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()
         return Transcript.model_validate_json(body)
+
+    def find(self, key: str, version_id: str | None = None) -> Transcript | None:
+        """That version of the transcript, or None when the object or that version is not in the
+        bucket (removed, or never written): a reader's 404, not a server error."""
+        try:
+            return self.get(key, version_id)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
+                return None
+            raise
 
     def versions(self, key: str) -> list[str]:
         """Every stored version id of ``key`` (newest first)."""

@@ -408,6 +408,23 @@ async function renderSearch(params) {
 
 function isoDay(d) { return d.toISOString().slice(0, 10); }
 
+// Chart.js (210 KB) is loaded by the first view that draws a chart, not by the page: the calls list,
+// the first view, does not wait for it. A failed load leaves the figures without charts.
+let chartLibrary = null;
+function chartsReady() {
+  if (window.Chart) return Promise.resolve();
+  if (!chartLibrary) {
+    chartLibrary = new Promise((resolve) => {
+      const script = document.createElement("script");
+      script.src = "ui/chart.umd.min.js";
+      script.addEventListener("load", resolve, { once: true });
+      script.addEventListener("error", resolve, { once: true });
+      document.head.append(script);
+    });
+  }
+  return chartLibrary;
+}
+
 function chart(id, config) {
   const canvas = el("canvas", { id });
   const card = el("div", { class: "card" }, canvas);
@@ -459,7 +476,7 @@ async function renderDashboard(params) {
   };
   const failed = (box) => (error) => { if (!(error instanceof ApiError && error.status === 401)) box.replaceChildren(errorBox(error)); };
   await Promise.all([
-    api("stats", { since, until }).then(showStats, failed(totals)),
+    Promise.all([api("stats", { since, until }), chartsReady()]).then(([stats]) => showStats(stats), failed(totals)),
     api("alerts", { since, until: isoDay(new Date(new Date(until).getTime() + 864e5)), limit: 10 }).then(showAlerts, failed(alertsCard)),
   ]);
 }
