@@ -135,6 +135,14 @@ def test_alerts_page_through_a_signed_cursor_and_refuse_a_forged_one(env: Stack,
     assert status == 400 and "belongs to another listing" in body["message"]
     status, body = get(client, f"/calls?cursor={first}", admin)  # and the other way round
     assert status == 400 and "belongs to another listing" in body["message"]
+    # An agent's alert list pages through their own partition; another listing's cursor is refused.
+    agent = bearer(env, Role.AGENT, agent_id="204")
+    status, page = get(client, "/alerts?limit=1", agent)
+    assert status == 200 and [i["call_id"] for i in page["items"]] == [calls["a1"].call_id]
+    if page["next_cursor"]:
+        assert get(client, f"/alerts?limit=1&cursor={page['next_cursor']}", agent)[1]["items"] == []
+    status, body = get(client, f"/alerts?cursor={first}", agent)
+    assert status == 400 and "belongs to another listing" in body["message"]
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ from callsight.models.call import CallRecord, CallStatus
 from callsight.models.transcript import Transcript
 from callsight.resources import RECORDINGS_BUCKET
 from callsight.storage.audit_log import AuditLog
-from callsight.storage.call_queries import read_page, scope_filter
+from callsight.storage.call_queries import IndexPage, read_page, scope_filter
 from callsight.storage.call_repository import CallRepository, record_of
 from callsight.storage.search_index import SearchIndex
 from callsight.storage.tables import CallItem, bind_tables
@@ -127,34 +127,48 @@ class CallsApi:
         return page
 
     def alerts(self, principal: Principal, query: AlertsQuery, request_id: str | None = None) -> CallPage:
-        """Calls in the caller's scope that tripped a per-call alert rule, newest start first: the sparse
-        ``alerts`` index holds nothing else, so the read is one Query of that small set (filtered to the
-        caller's teams/queues or own calls by its projected attributes) and one BatchGetItem of the page,
-        however many calls are not alerting."""
+        """Calls in the caller's scope that tripped a per-call alert rule, newest start first. Admin and
+        QA read the sparse ``alerts`` index, which holds nothing else (QA filtered to their teams and
+        queues by its projected attributes), then one BatchGetItem of the page; an agent reads their
+        own ``by-agent`` partition filtered to the calls carrying ``alert_at``."""
         if principal.role not in (Role.ADMIN, Role.QA, Role.AGENT):
             self.audit.record(actor=principal.subject, role=principal.role.value, action="alerts.list", target="calls",
                               request_id=request_id, outcome="denied")  # fmt: skip
             raise Forbidden("the alert list is for admin, QA and agent roles")
         if principal.role is Role.AGENT and not principal.agent_id:
             raise BadRequest("this agent token has no callsight:agent_id")
-        scope, condition = "alerts", _scope_condition(principal)
-        # Admin reads the index as it is (a page is the page); a scope filter reads larger pages.
-        page_size = min(MAX_EXAMINED, query.limit * (SCOPED_PAGE_FACTOR if condition is not None else 1))
-        page = read_page(
-            CallItem.alerts, "0", range_key_condition=_between(CallItem.alert_at, query.since, query.until),
-            filter_condition=condition, start=self._decode_cursor(query.cursor, scope), page_size=page_size,
-            limit=query.limit, budget=MAX_EXAMINED,
-        )  # fmt: skip
-        records = self.calls.get_many([item.call_id for item in page.items])  # one BatchGetItem
+        if principal.role is Role.AGENT:
+            scope = f"alerts:by-agent:{principal.agent_id}"
+            page = self._agent_alerts(principal.agent_id or "", query, scope)
+            calls = [record_of(item) for item in page.items]  # by-agent projects every attribute
+        else:
+            scope, condition = "alerts", _scope_condition(principal)
+            # Admin reads the index as it is (a page is the page); a QA scope filter reads larger pages.
+            page_size = min(MAX_EXAMINED, query.limit * (SCOPED_PAGE_FACTOR if condition is not None else 1))
+            page = read_page(
+                CallItem.alerts, "0", range_key_condition=_between(CallItem.alert_at, query.since, query.until),
+                filter_condition=condition, start=self._decode_cursor(query.cursor, scope), page_size=page_size,
+                limit=query.limit, budget=MAX_EXAMINED,
+            )  # fmt: skip
+            records = self.calls.get_many([item.call_id for item in page.items])  # one BatchGetItem
+            calls = [call for call in (records.get(item.call_id) for item in page.items) if call is not None]
         items = [
-            CallSummary.of(call) for call in (records.get(item.call_id) for item in page.items)
-            if call is not None and _alerting(call, query) and can_see_call(principal, call)
-        ]  # fmt: skip
+            CallSummary.of(call) for call in calls if _alerting(call, query) and can_see_call(principal, call)
+        ]
         self.audit.record(
             actor=principal.subject, role=principal.role.value, action="alerts.list", target="calls", request_id=request_id,
             details={"filters": query.model_dump(mode="json", exclude_none=True, exclude={"cursor"}), "returned": len(items)},
         )  # fmt: skip
         return CallPage(items=items, next_cursor=self._encode_cursor(page.next_key, scope))
+
+    def _agent_alerts(self, agent: str, query: AlertsQuery, scope: str) -> IndexPage:
+        """An agent's alerting calls: their own ``by-agent`` partition (a few hundred calls, every
+        attribute projected) filtered to those carrying ``alert_at``; no BatchGetItem needed."""
+        return read_page(
+            CallItem.by_agent, agent, range_key_condition=_between(CallItem.started_at, query.since, query.until),
+            filter_condition=CallItem.alert_at.exists(), start=self._decode_cursor(query.cursor, scope),
+            page_size=min(MAX_EXAMINED, query.limit * SCOPED_PAGE_FACTOR), limit=query.limit, budget=MAX_EXAMINED,
+        )  # fmt: skip
 
     def _index_page(self, principal: Principal, query: ListQuery, agent: str | None) -> CallPage:
         scope = f"calls:by-agent:{agent}" if agent else "calls:by-update"
@@ -286,8 +300,8 @@ def _start_key_fits(key: dict[str, Any], scope: str) -> bool:
     attributes, each one string, the partition the listing reads and a stored timestamp. A signed
     cursor is normally one we issued, but one signed by an older version or with a leaked key must
     still be a 400, never a malformed query."""
-    if scope.startswith("calls:by-agent:"):
-        partition, moment = ("agent_id", scope.removeprefix("calls:by-agent:")), "started_at"
+    if scope.startswith(("calls:by-agent:", "alerts:by-agent:")):
+        partition, moment = ("agent_id", scope.split(":by-agent:", 1)[1]), "started_at"
     elif scope == "alerts":  # the sparse alerts index, partition "0"
         partition, moment = ("alert_shard", "0"), "alert_at"
     else:  # calls:by-update and feed both read the by-update index, partition "0"
@@ -310,7 +324,7 @@ def _start_key_fits(key: dict[str, Any], scope: str) -> bool:
 
 def _listing_condition(principal: Principal, query: ListQuery) -> Any:
     """The FilterExpression a feed listing sends: a team or queue filter, and a QA user's scope."""
-    condition = scope_filter(teams=principal.teams) if principal.role is Role.QA else None
+    condition = scope_filter(principal.teams) if principal.role is Role.QA else None
     for wanted in (
         CallItem.team == query.team if query.team is not None else None,
         CallItem.queue == query.queue if query.queue is not None else None,
@@ -321,11 +335,9 @@ def _listing_condition(principal: Principal, query: ListQuery) -> Any:
 
 
 def _scope_condition(principal: Principal) -> Any:
-    """The alert list's FilterExpression: a QA user's teams and queues, an agent's own calls."""
+    """The alerts index's FilterExpression: a QA user's teams and queues (admin: none)."""
     if principal.role is Role.QA:
-        return scope_filter(teams=principal.teams)
-    if principal.role is Role.AGENT:
-        return scope_filter(agent=principal.agent_id)
+        return scope_filter(principal.teams)
     return None
 
 

@@ -1,6 +1,6 @@
 """Bounded, server-filtered pages of one index partition of the calls table, newest first.
 
-A listing with a selective scope (a QA user's teams and queues, an agent's alerts) asks DynamoDB to
+A listing with a selective scope (a QA user's teams and queues, an agent's alerting calls) asks DynamoDB to
 filter the partition it reads (a FilterExpression), so one Query request usually fills a page
 however few of the partition's calls are in scope. :func:`read_page` stops once ``budget`` items
 have been read (a filter that matches nothing never walks the whole partition in one API request)
@@ -27,16 +27,11 @@ class IndexPage:
     read: int
 
 
-def scope_filter(*, teams: Collection[str] | None = None, agent: str | None = None) -> Any:
-    """The FilterExpression of a caller's scope: calls whose team or queue is one of ``teams`` (QA), or
-    the ``agent``'s own. None when neither is given (every call). A superset of what the caller may
-    see: visibility is still checked on every call read."""
-    if agent is not None:
-        return CallItem.agent_id == agent
-    if teams is not None:
-        names = sorted(teams) or [""]  # no team: a filter that matches nothing, never "every call"
-        return CallItem.team.is_in(*names) | CallItem.queue.is_in(*names)
-    return None
+def scope_filter(teams: Collection[str]) -> Any:
+    """The FilterExpression of a QA user's scope: calls whose team or queue is one of ``teams``. A
+    superset of what the caller may see: visibility is still checked on every call read."""
+    names = sorted(teams) or [""]  # no team: a filter that matches nothing, never "every call"
+    return CallItem.team.is_in(*names) | CallItem.queue.is_in(*names)
 
 
 def read_page(
