@@ -2,7 +2,7 @@
 
 Routes (the table in ``callsight.api.openapi`` documents each): health, OpenAPI, calls (list with
 filters and opaque cursors, detail, transcript masked unless the role holds PII, presigned audio),
-search, stats, weekly report (JSON or CSV), CRM feed, QA label corrections, and the admin routes (legal
+alerts, search, stats, weekly report (JSON or CSV), CRM feed, QA label corrections, and the admin routes (legal
 hold, erasure, consent registry, agents' voice prints, retention policies, audit log). Errors share one shape: ``{"error": code, "message": text}``.
 """
 
@@ -17,7 +17,7 @@ from callsight.analysis.rules import DEFAULT_RULES, load_rules
 from callsight.api.admin import AdminApi, AuditQuery, ErasureBody, HoldRequest
 from callsight.api.consent import ConsentApi, ConsentBody, ConsentQuery, ConsentRemoveBody
 from callsight.api.labels import LabelsApi
-from callsight.api.models import ApiError, FeedQuery, ListQuery, SearchQuery
+from callsight.api.models import AlertsQuery, ApiError, DetailQuery, FeedQuery, ListQuery, SearchQuery
 from callsight.api.openapi import openapi_document
 from callsight.api.service import BadRequest, CallsApi, Conflict, Forbidden, NotFound
 from callsight.api.stats import StatsQuery, read_stats
@@ -213,9 +213,22 @@ def feed() -> Any:
     )
 
 
+@app.route("/alerts", methods=["GET"])
+def alerts() -> Any:
+    return _guarded(
+        lambda p: calls.alerts(p, AlertsQuery.model_validate(_params()), _request_id()).model_dump(
+            mode="json"
+        )
+    )
+
+
 @app.route("/calls/{call_id}", methods=["GET"])
 def call_detail(call_id: str) -> Any:
-    return _guarded(lambda p: calls.call_detail(p, call_id, _request_id()).model_dump(mode="json"))
+    return _guarded(
+        lambda p: admin.call_view(
+            p, call_id, DetailQuery.model_validate(_params()), _request_id()
+        ).model_dump(mode="json")
+    )
 
 
 def _body(*, required: bool = False) -> dict[str, Any]:

@@ -253,7 +253,10 @@ class CallFactory:
     categories: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        pack_categories = [r.id for r in load_rules().of_kind("category")]
+        pack = load_rules()
+        pack_categories = [r.id for r in pack.of_kind("category")]
+        #: Per-call alert rules of the pack (rate alerts need hourly counters: not a call's own).
+        self.alert_rules = [a for a in pack.alerts if a.when.at_least_per_hour is None]
         missing = set(CATEGORY_SHARE) - set(pack_categories)
         if missing:
             raise RuntimeError(f"categories not in the rule pack any more: {sorted(missing)}")
@@ -470,7 +473,26 @@ class CallFactory:
             risk_level="high" if risk >= 0.7 else "medium" if risk >= 0.4 else "low", checkpoints=checkpoints,
             metrics=metrics, entities=self._entities(rng, duration), warnings=[], analyzed_at=at,
             customer_questions=self._questions(rng, language),
+            alerts=self._alerts(set(tags), customer, risk, checkpoints),
         )  # fmt: skip
+
+    def _alerts(
+        self, tags: set[str], customer: float, risk: float, checkpoints: dict[str, bool]
+    ) -> list[str]:
+        """The per-call alert rules these values trip, evaluated as ``callsight.analysis.alerts`` does
+        (every condition of a rule must hold)."""
+        tripped = []
+        for rule in self.alert_rules:
+            when = rule.when
+            if (
+                (when.tag is None or when.tag in tags)
+                and (when.customer_sentiment_below is None or customer < when.customer_sentiment_below)
+                and (when.risk_at_least is None or risk >= when.risk_at_least)
+                # a checkpoint not checked (not in the map) is not "missing": as the analyzer decides
+                and (when.checkpoint_missing is None or checkpoints.get(when.checkpoint_missing) is False)
+            ):
+                tripped.append(rule.id)
+        return tripped
 
     def _entities(self, rng: random.Random, duration: float) -> list[StoredEntity]:
         kinds = (

@@ -235,7 +235,7 @@ def test_every_role_in_a_real_browser(env: Stack, browser: Any, served: str) -> 
     admin.open("#/dashboard?since=2026-11-01&until=2026-11-30")
     assert admin.page.locator("#charts canvas").count() == 3
     assert "5 calls" in admin.page.inner_text("#totals")
-    assert sorted(admin.api_requests) == ["/calls", "/stats"]
+    assert sorted(admin.api_requests) == ["/alerts", "/stats"]
     admin.shot("dashboard")
     admin.open("#/search?q=" + quote("дорого"))
     admin.page.locator(".hit-link").first.click()

@@ -10,12 +10,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from callsight.api.models import AudioUrl, CallDetail, DetailQuery
 from callsight.api.service import BadRequest, CallsApi, Forbidden, NotFound
-from callsight.auth.access import is_admin, may_get_audio
+from callsight.auth.access import is_admin, may_get_audio, may_see_pii
 from callsight.auth.tokens import Principal
 from callsight.compliance.audit import AuditEntry
 from callsight.compliance.policies import RetentionPolicy
 from callsight.config import Settings
+from callsight.models.call import CallRecord
 from callsight.storage import aws
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallNotFound
@@ -36,12 +38,6 @@ class ErasureBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     phone: str = Field(min_length=3, max_length=40)
     dry_run: bool = False
-
-
-class AudioUrl(BaseModel):
-    url: str
-    expires_in_s: int
-    redacted: bool
 
 
 class HoldState(BaseModel):
@@ -86,6 +82,30 @@ class AdminApi:
 
     def audio_url(self, principal: Principal, call_id: str, request_id: str | None = None) -> AudioUrl:
         call = self.calls.visible(principal, call_id, "audio.url", request_id)
+        return self._audio_of(principal, call)
+
+    def call_view(
+        self, principal: Principal, call_id: str, query: DetailQuery, request_id: str | None = None
+    ) -> CallDetail:
+        """``GET /calls/{id}``; with ``include=audio`` also the audio URL (or why there is none), read
+        from the same call record and audited as ``audio.url`` like the audio route: the call view's
+        detail and audio in one request."""
+        call = self.calls.visible(principal, call_id, "call.read", request_id)
+        detail = CallDetail.of_call(call, lookup_hashes=may_see_pii(principal))
+        if query.include != "audio":
+            return detail
+        link, why, outcome = None, None, "ok"
+        try:
+            link = self._audio_of(principal, call)
+        except (Forbidden, NotFound) as exc:
+            why, outcome = str(exc), "denied" if isinstance(exc, Forbidden) else "not_found"
+        self.retention.audit.record(
+            actor=principal.subject, role=principal.role.value, action="audio.url", target=f"call:{call.call_id}",
+            request_id=request_id, outcome=outcome,
+        )  # fmt: skip
+        return detail.model_copy(update={"audio": link, "audio_unavailable": why})
+
+    def _audio_of(self, principal: Principal, call: CallRecord) -> AudioUrl:
         if not may_get_audio(principal, agents_may_download=self._agents_may_download):
             raise Forbidden(
                 "audio download is not allowed for agents (CALLSIGHT_API_AGENTS_MAY_DOWNLOAD_AUDIO)"

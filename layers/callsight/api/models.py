@@ -18,6 +18,16 @@ _INSTANT = (
 )
 
 
+def _to_utc(value: datetime | None) -> datetime | None:
+    """Every bound in UTC, so it compares with the stored (UTC) start times."""
+    if value is None:
+        return None
+    try:
+        return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 is before the year 1 in UTC
+        raise ValueError("out of range once converted to UTC") from exc
+
+
 class ListQuery(BaseModel):
     """``GET /calls`` query string. Unknown parameters are refused, so a typo is a 400, not a silent no-op."""
 
@@ -49,13 +59,7 @@ class ListQuery(BaseModel):
     @field_validator("since", "until")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        """Every bound in UTC, so it compares with the stored (UTC) start times."""
-        if value is None:
-            return None
-        try:
-            return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(UTC)
-        except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 is before the year 1 in UTC
-            raise ValueError("out of range once converted to UTC") from exc
+        return _to_utc(value)
 
     @model_validator(mode="after")
     def _ranges(self) -> ListQuery:
@@ -96,6 +100,9 @@ class CallSummary(BaseModel):
         description="The call of a newer upload of the same recording key, which replaces this one.",
     )
     updated_at: datetime
+    alerts: list[str] = Field(
+        default_factory=list, description="Per-call alert rules the call tripped (ids of the rule set)."
+    )
 
     @classmethod
     def of(cls, call: CallRecord) -> CallSummary:
@@ -109,13 +116,51 @@ class CallSummary(BaseModel):
             outcome=analysis.outcome if analysis else None,
             sentiment=analysis.headline_sentiment if analysis else None,
             risk_score=analysis.risk_score if analysis else None, superseded_by=call.superseded_by,
-            updated_at=call.updated_at,
+            updated_at=call.updated_at, alerts=analysis.alerts if analysis else [],
         )  # fmt: skip
 
 
 class CallPage(BaseModel):
     items: list[CallSummary]
     next_cursor: str | None
+
+
+class AlertsQuery(BaseModel):
+    """``GET /alerts``: calls that tripped a per-call alert rule, newest start first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=25, ge=1, le=MAX_PAGE)
+    cursor: str | None = Field(default=None, max_length=2048)
+    since: datetime | None = Field(
+        default=None, description=f"Calls started at or after this instant. {_INSTANT}"
+    )
+    until: datetime | None = Field(default=None, description=f"Calls started before this instant. {_INSTANT}")
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return _to_utc(value)
+
+    @model_validator(mode="after")
+    def _range(self) -> AlertsQuery:
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise ValueError("since is greater than until")
+        return self
+
+
+class DetailQuery(BaseModel):
+    """``GET /calls/{call_id}``: ``include=audio`` adds the audio URL (what ``/audio`` answers)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    include: Literal["audio"] | None = None
+
+
+class AudioUrl(BaseModel):
+    url: str
+    expires_in_s: int
+    redacted: bool
 
 
 class CallDetail(CallSummary):
@@ -134,6 +179,14 @@ class CallDetail(CallSummary):
     review: LabelReview | None = Field(
         default=None,
         description="The latest QA correction of the labels above (PUT /calls/{call_id}/labels), if any.",
+    )
+    audio: AudioUrl | None = Field(
+        default=None,
+        description="With ?include=audio: the presigned URL GET /calls/{call_id}/audio would give (audited alike).",
+    )
+    audio_unavailable: str | None = Field(
+        default=None,
+        description="With ?include=audio and no URL for this role or call: why (the 403/404 message).",
     )
 
     @classmethod

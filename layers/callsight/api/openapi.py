@@ -11,12 +11,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from callsight.api.admin import AudioUrl, AuditQuery, ErasureBody, HoldRequest, HoldState, PolicyChange
+from callsight.api.admin import AuditQuery, ErasureBody, HoldRequest, HoldState, PolicyChange
 from callsight.api.consent import ConsentBody, ConsentQuery, ConsentRemoveBody
 from callsight.api.models import (
+    AlertsQuery,
     ApiError,
+    AudioUrl,
     CallDetail,
     CallPage,
+    DetailQuery,
     FeedQuery,
     ListQuery,
     SearchQuery,
@@ -58,7 +61,18 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("/health", "Liveness (no data, no token needed)", None, auth=False),
     RouteSpec("/openapi.json", "This document", None, auth=False),
     RouteSpec("/calls", "List calls the caller may see, newest change first", CallPage, ListQuery),
-    RouteSpec("/calls/{call_id}", "One call: metrics, categories, masked entities", CallDetail),
+    RouteSpec(
+        "/calls/{call_id}",
+        "One call: metrics, categories, masked entities; with include=audio its audio URL too",
+        CallDetail,
+        DetailQuery,
+    ),
+    RouteSpec(
+        "/alerts",
+        "Calls that tripped a per-call alert rule, newest start first, in the caller's scope; admin, qa, agent",
+        CallPage,
+        AlertsQuery,
+    ),
     RouteSpec("/calls/{call_id}/transcript", "The transcript (PII masked unless admin/crm)", Transcript),
     RouteSpec(
         "/search", "Calls where every term was said (stemmed), with offsets", SearchResults, SearchQuery
@@ -198,6 +212,7 @@ def _operation(route: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         responses["404"] = {"description": route.missing or "No such call, or not one you may see", **error}
     if route.path in (
         "/feed",
+        "/alerts",
         "/reports/weekly",
         "/calls/{call_id}/audio",
         "/calls/{call_id}/labels",

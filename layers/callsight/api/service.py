@@ -3,7 +3,10 @@
 A call the caller may not see is answered exactly like a call that does not exist (404), so an
 agent cannot probe other agents' call ids. Listing pages through DynamoDB indexes with opaque
 cursors (base64 of the last evaluated key, signed so a client cannot forge one): agents through
-``by-agent``, everyone else through the ``by-update`` feed index, newest first.
+``by-agent``, everyone else through the ``by-update`` feed index, newest change first; a QA user's
+listing (and a team or queue filter) asks DynamoDB to filter that partition by team and queue, so one
+Query usually fills a page. The alert list reads the sparse ``alerts`` index, which holds only calls
+that tripped an alert rule, filtered to the caller's scope.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from callsight.analysis.languages import language_pack, supported_languages
 from callsight.api import search
 from callsight.api.models import (
+    AlertsQuery,
     CallDetail,
     CallPage,
     CallSummary,
@@ -36,6 +40,7 @@ from callsight.models.call import CallRecord, CallStatus
 from callsight.models.transcript import Transcript
 from callsight.resources import RECORDINGS_BUCKET
 from callsight.storage.audit_log import AuditLog
+from callsight.storage.call_queries import IndexPage, read_page, scope_filter
 from callsight.storage.call_repository import CallRepository, record_of
 from callsight.storage.search_index import SearchIndex
 from callsight.storage.tables import CallItem, bind_tables
@@ -44,6 +49,9 @@ from callsight.storage.transcripts import TranscriptStore
 #: Items a listing request reads at most before answering (a selective filter returns a short page
 #: with a cursor rather than scanning the whole table in one request).
 MAX_EXAMINED = 1000
+#: A listing DynamoDB filters (QA scope, team/queue) or this API filters reads pages this many times
+#: larger than the page it answers, so a selective scope usually fills its page in one Query.
+SCOPED_PAGE_FACTOR = 8
 
 
 class NotFound(Exception):
@@ -110,36 +118,86 @@ class CallsApi:
         if principal.role is Role.AGENT and not principal.agent_id:
             raise BadRequest("this agent token has no callsight:agent_id")
         agent = principal.agent_id if principal.role is Role.AGENT else query.agent
-        scope = f"calls:by-agent:{agent}" if agent else "calls:by-update"
-        start = self._decode_cursor(query.cursor, scope)
-        page_size = min(MAX_EXAMINED, max(query.limit, 25))
-        if agent:  # one agent's calls by start time, newest first
-            pages = CallItem.by_agent.query(
-                agent, _started_between(query), scan_index_forward=False, last_evaluated_key=start,
-                page_size=page_size,
-            )  # fmt: skip
-        else:  # every call by last change, newest first
-            pages = CallItem.by_update.query(
-                "0", scan_index_forward=False, last_evaluated_key=start, page_size=page_size
-            )
-        items: list[CallSummary] = []
-        examined = 0
-        for item in pages:
-            examined += 1
-            call = record_of(item)
-            if can_see_call(principal, call) and _matches(call, query):
-                items.append(CallSummary.of(call))
-            if len(items) >= query.limit or examined >= MAX_EXAMINED:
-                break
-        # A selective filter may fill less than a page within the budget: the cursor continues the scan.
-        more = len(items) >= query.limit or examined >= MAX_EXAMINED
-        next_key = pages.last_evaluated_key if more else None
+        page = self._index_page(principal, query, agent)
         self.audit.record(
             actor=principal.subject, role=principal.role.value, action="calls.list", target="calls",
             request_id=request_id, details={"filters": query.model_dump(mode="json", exclude_none=True, exclude={"cursor"}),
-                                            "returned": len(items)},
+                                            "returned": len(page.items)},
         )  # fmt: skip
-        return CallPage(items=items, next_cursor=self._encode_cursor(next_key, scope))
+        return page
+
+    def alerts(self, principal: Principal, query: AlertsQuery, request_id: str | None = None) -> CallPage:
+        """Calls in the caller's scope that tripped a per-call alert rule, newest start first. Admin and
+        QA read the sparse ``alerts`` index, which holds nothing else (QA filtered to their teams and
+        queues by its projected attributes), then one BatchGetItem of the page; an agent reads their
+        own ``by-agent`` partition filtered to the calls carrying ``alert_at``."""
+        if principal.role not in (Role.ADMIN, Role.QA, Role.AGENT):
+            self.audit.record(actor=principal.subject, role=principal.role.value, action="alerts.list", target="calls",
+                              request_id=request_id, outcome="denied")  # fmt: skip
+            raise Forbidden("the alert list is for admin, QA and agent roles")
+        if principal.role is Role.AGENT and not principal.agent_id:
+            raise BadRequest("this agent token has no callsight:agent_id")
+        if principal.role is Role.AGENT:
+            scope = f"alerts:by-agent:{principal.agent_id}"
+            page = self._agent_alerts(principal.agent_id or "", query, scope)
+            calls = [record_of(item) for item in page.items]  # by-agent projects every attribute
+        else:
+            scope, condition = "alerts", _scope_condition(principal)
+            # Admin reads the index as it is (a page is the page); a QA scope filter reads larger pages.
+            page_size = min(MAX_EXAMINED, query.limit * (SCOPED_PAGE_FACTOR if condition is not None else 1))
+            page = read_page(
+                CallItem.alerts, "0", range_key_condition=_between(CallItem.alert_at, query.since, query.until),
+                filter_condition=condition, start=self._decode_cursor(query.cursor, scope), page_size=page_size,
+                limit=query.limit, budget=MAX_EXAMINED,
+            )  # fmt: skip
+            records = self.calls.get_many([item.call_id for item in page.items])  # one BatchGetItem
+            calls = [call for call in (records.get(item.call_id) for item in page.items) if call is not None]
+        items = [
+            CallSummary.of(call) for call in calls if _alerting(call, query) and can_see_call(principal, call)
+        ]
+        self.audit.record(
+            actor=principal.subject, role=principal.role.value, action="alerts.list", target="calls", request_id=request_id,
+            details={"filters": query.model_dump(mode="json", exclude_none=True, exclude={"cursor"}), "returned": len(items)},
+        )  # fmt: skip
+        return CallPage(items=items, next_cursor=self._encode_cursor(page.next_key, scope))
+
+    def _agent_alerts(self, agent: str, query: AlertsQuery, scope: str) -> IndexPage:
+        """An agent's alerting calls: their own ``by-agent`` partition (a few hundred calls, every
+        attribute projected) filtered to those carrying ``alert_at``; no BatchGetItem needed."""
+        return read_page(
+            CallItem.by_agent, agent, range_key_condition=_between(CallItem.started_at, query.since, query.until),
+            filter_condition=CallItem.alert_at.exists(), start=self._decode_cursor(query.cursor, scope),
+            page_size=min(MAX_EXAMINED, query.limit * SCOPED_PAGE_FACTOR), limit=query.limit, budget=MAX_EXAMINED,
+        )  # fmt: skip
+
+    def _index_page(self, principal: Principal, query: ListQuery, agent: str | None) -> CallPage:
+        scope = f"calls:by-agent:{agent}" if agent else "calls:by-update"
+        start = self._decode_cursor(query.cursor, scope)
+        # A QA user's scope and a team/queue filter are applied by DynamoDB (a superset of what the
+        # caller may see: visibility is checked below): a larger page then usually fills in one Query.
+        condition = None if agent else _listing_condition(principal, query)
+        narrowed = condition is not None or bool(
+            query.model_dump(exclude_none=True, exclude={"limit", "cursor", "include_superseded"})
+        )
+        page_size = min(MAX_EXAMINED, max(query.limit, 25) * (SCOPED_PAGE_FACTOR if narrowed else 1))
+
+        def accept(item: CallItem) -> bool:
+            call = record_of(item)
+            return can_see_call(principal, call) and _matches(call, query)
+
+        if agent:  # one agent's calls by start time, newest first
+            page = read_page(
+                CallItem.by_agent, agent, range_key_condition=_started_between(query), start=start,
+                page_size=page_size, limit=query.limit, budget=MAX_EXAMINED, accept=accept,
+            )  # fmt: skip
+        else:  # every call by last change, newest first
+            page = read_page(
+                CallItem.by_update, "0", filter_condition=condition, start=start, page_size=page_size,
+                limit=query.limit, budget=MAX_EXAMINED, accept=accept,
+            )  # fmt: skip
+        # A selective filter may fill less than a page within the budget: the cursor continues the scan.
+        items = [CallSummary.of(record_of(item)) for item in page.items]
+        return CallPage(items=items, next_cursor=self._encode_cursor(page.next_key, scope))
 
     def call_detail(self, principal: Principal, call_id: str, request_id: str | None = None) -> CallDetail:
         call = self.visible(principal, call_id, "call.read", request_id)
@@ -155,9 +213,11 @@ class CallsApi:
         """The stored transcript of ``call`` (it must have one), PII masked unless ``pii``: what the
         transcript route shows a role, and what QA feedback trains on (``pii=False``)."""
         assert call.transcription is not None
-        transcript = self.transcripts.get(
+        transcript = self.transcripts.find(
             call.transcription.transcript_key, call.transcription.transcript_version_id
         )
+        if transcript is None:  # removed (or never written) though the call still names it
+            raise NotFound(f"the transcript of call {call.call_id} is not in storage")
         if pii or call.masked_at is not None:
             return transcript
         masked, _ = mask_transcript(
@@ -240,8 +300,10 @@ def _start_key_fits(key: dict[str, Any], scope: str) -> bool:
     attributes, each one string, the partition the listing reads and a stored timestamp. A signed
     cursor is normally one we issued, but one signed by an older version or with a leaked key must
     still be a 400, never a malformed query."""
-    if scope.startswith("calls:by-agent:"):
-        partition, moment = ("agent_id", scope.removeprefix("calls:by-agent:")), "started_at"
+    if scope.startswith(("calls:by-agent:", "alerts:by-agent:")):
+        partition, moment = ("agent_id", scope.split(":by-agent:", 1)[1]), "started_at"
+    elif scope == "alerts":  # the sparse alerts index, partition "0"
+        partition, moment = ("alert_shard", "0"), "alert_at"
     else:  # calls:by-update and feed both read the by-update index, partition "0"
         partition, moment = ("feed_shard", "0"), "updated_at"
     if set(key) != {"call_id", partition[0], moment}:
@@ -258,6 +320,47 @@ def _start_key_fits(key: dict[str, Any], scope: str) -> bool:
     except ValueError:
         return False
     return values[moment].endswith("+0000")
+
+
+def _listing_condition(principal: Principal, query: ListQuery) -> Any:
+    """The FilterExpression a feed listing sends: a team or queue filter, and a QA user's scope."""
+    condition = scope_filter(principal.teams) if principal.role is Role.QA else None
+    for wanted in (
+        CallItem.team == query.team if query.team is not None else None,
+        CallItem.queue == query.queue if query.queue is not None else None,
+    ):
+        if wanted is not None:
+            condition = wanted if condition is None else condition & wanted
+    return condition
+
+
+def _scope_condition(principal: Principal) -> Any:
+    """The alerts index's FilterExpression: a QA user's teams and queues (admin: none)."""
+    if principal.role is Role.QA:
+        return scope_filter(principal.teams)
+    return None
+
+
+def _between(attribute: Any, since: datetime | None, until: datetime | None) -> Any:
+    """Range condition [since, until] on a datetime range key (None: no bounds)."""
+    if since is not None and until is not None:
+        return attribute.between(since, until)
+    if since is not None:
+        return attribute >= since
+    if until is not None:
+        return attribute <= until
+    return None
+
+
+def _alerting(call: CallRecord, q: AlertsQuery) -> bool:
+    """Still an alerting call in the period (an index entry may lag a re-analysis), not replaced."""
+    return (
+        call.analysis is not None
+        and bool(call.analysis.alerts)
+        and call.superseded_by is None
+        and (q.since is None or (call.started_at is not None and call.started_at >= q.since))
+        and (q.until is None or (call.started_at is not None and call.started_at < q.until))
+    )
 
 
 def _term_key(language: str, word: str) -> str:

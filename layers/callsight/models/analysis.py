@@ -240,6 +240,10 @@ class AnalysisSummary(BaseModel):
     warnings: list[str]
     analyzed_at: datetime
     customer_questions: list[CustomerQuestion] = Field(default_factory=list)
+    alerts: list[str] = Field(
+        default_factory=list,
+        description="Ids of the per-call alert rules this call tripped (the dashboard's alert list).",
+    )
 
     @property
     def headline_sentiment(self) -> float | None:

@@ -101,9 +101,12 @@ class Cell(Sums):
 
     @classmethod
     def from_json(cls, text: str) -> Cell:
-        data: dict[str, Any] = json.loads(text)
-        data["owner"] = Owner(**data["owner"])
-        return cls(**data)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Cell:
+        """The cell of a decoded :meth:`to_json` (one of a day's list of cells, too)."""
+        return cls(**{**data, "owner": Owner(**data["owner"])})
 
 
 def call_day(call: CallRecord) -> str:

@@ -89,7 +89,8 @@ def _to_item(record: CallRecord) -> CallItem:
     item.audio = AudioFactsMap(**record.audio.model_dump()) if record.audio else None
     item.transcription = _transcription_map(record.transcription) if record.transcription else None
     if record.analysis is not None:
-        for name, value in _analysis_attributes(record.analysis, record.tags).items():
+        when = record.started_at or record.created_at
+        for name, value in _analysis_attributes(record.analysis, record.tags, when).items():
             setattr(item, name, value)
     if record.review is not None:
         item.review = _review_map(record.review)
@@ -119,9 +120,14 @@ def _transcription_map(facts: TranscriptionFacts) -> TranscriptionFactsMap:
     return TranscriptionFactsMap(**facts.model_dump(mode="python"))
 
 
-def _analysis_attributes(summary: AnalysisSummary, tags: list[str]) -> dict[str, Any]:
-    """The analysis map plus the top-level attributes listing and filtering use."""
+def _analysis_attributes(summary: AnalysisSummary, tags: list[str], started_at: datetime) -> dict[str, Any]:
+    """The analysis map plus the top-level attributes listing and filtering use. A call that tripped
+    an alert rule gets ``alert_at`` (its start) and ``alert_shard``, which put it in the sparse alert
+    indexes; a re-analysis that trips none removes them (the transition removes None attributes)."""
+    alerting = bool(summary.alerts)
     return {
+        "alert_at": started_at if alerting else None,
+        "alert_shard": "0" if alerting else None,
         "analysis": summary.model_dump(mode="json", exclude_none=True),
         "tags": set(tags) or None,
         "outcome": summary.outcome,
@@ -160,6 +166,8 @@ def _to_record(item: CallItem) -> CallRecord:
         "purpose",
         "sentiment",
         "risk_score",
+        "alert_at",
+        "alert_shard",
     ):
         data.pop(derived, None)
     return CallRecord.model_validate(data)
@@ -249,7 +257,7 @@ class CallRepository:
             policy_id, expires_at = retention
             actions += _retention_actions(policy_id, expires_at)
         if analysis is not None:
-            for name, value in _analysis_attributes(*analysis).items():
+            for name, value in _analysis_attributes(*analysis, item.started_at or item.created_at).items():
                 attribute = getattr(CallItem, name)
                 actions.append(attribute.set(value) if value is not None else attribute.remove())
         try:

@@ -20,7 +20,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from callsight import resources
@@ -139,6 +139,21 @@ class CallsByExpiryIndex(GlobalSecondaryIndex["CallItem"]):
     expires_at = NumberAttribute(range_key=True)
 
 
+class AlertsIndex(GlobalSecondaryIndex["CallItem"]):
+    """Sparse: only calls that tripped a per-call alert rule carry ``alert_at`` (their start time) and
+    ``alert_shard``, so the index holds the alerting calls alone, by start time. One index serves every
+    role: a QA user's or an agent's alert list filters this small set by the projected ``team``,
+    ``queue`` and ``agent_id`` (a FilterExpression), then reads its page of calls with one BatchGetItem.
+    (One index, not one per scope: CloudFormation adds a single GSI per table update.)"""
+
+    class Meta:
+        index_name = "alerts"
+        projection = IncludeProjection(["agent_id", "team", "queue"])
+
+    alert_shard = UnicodeAttribute(hash_key=True)
+    alert_at = UTCDateTimeAttribute(range_key=True)
+
+
 class CallItem(Model):
     """One call. PII is stored masked; the raw customer number never is."""
 
@@ -177,6 +192,10 @@ class CallItem(Model):
     purpose = UnicodeAttribute(null=True)
     sentiment = NumberAttribute(null=True)
     risk_score = NumberAttribute(null=True)
+    #: Set only while the analysis tripped a per-call alert rule (``AnalysisSummary.alerts``): the call's
+    #: start time, and the one partition of the ``alerts`` index. Derived in the call repository.
+    alert_at = UTCDateTimeAttribute(null=True)
+    alert_shard = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     feed_shard = UnicodeAttribute(default="0")
@@ -199,6 +218,7 @@ class CallItem(Model):
     by_customer = CallsByCustomerIndex()
     by_customer_alt = CallsByCustomerAltIndex()
     by_expiry = CallsByExpiryIndex()
+    alerts = AlertsIndex()
 
 
 # --- search index, audit log, policies, idempotency ------------------------------------------------
@@ -311,7 +331,8 @@ class CounterItem(Model):
 
 class DailyStatsItem(Model):
     """Daily statistics rollup (``callsight.stats``). Partition ``<YYYY-MM-DD>``: a ``meta`` item naming
-    the current generation and its cells ``cell#<generation>#<n>`` (JSON of sums and counts).
+    the current generation (with its cells inline, a JSON list, while they fit) and its cells
+    ``cell#<generation>#<n>`` (JSON of sums and counts).
     Partition ``dirty``: one marker per closed day whose calls changed after it was rolled up."""
 
     class Meta:

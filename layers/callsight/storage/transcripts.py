@@ -20,6 +20,10 @@ def transcript_key(call_id: str, schema_version: int = TRANSCRIPT_SCHEMA_VERSION
     return f"transcripts/{call_id}/transcript.v{schema_version}.json"
 
 
+#: What S3 (and the emulators) answer for an absent object or version.
+_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchVersion"})
+
+
 class TranscriptStore:
     def __init__(self, settings: Settings) -> None:
         self._s3: Any = aws.client("s3", settings)
@@ -53,6 +57,16 @@ class TranscriptStore:
             if exc.response.get("Error", {}).get("Code") != "NoSuchVersion":
                 raise
             return self.get(key)
+
+    def find(self, key: str, version_id: str | None = None) -> Transcript | None:
+        """That version of the transcript, or None when the object or that version is not in the
+        bucket (removed, or never written): a reader's 404, not a server error."""
+        try:
+            return self.get(key, version_id)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
+                return None
+            raise
 
     def versions(self, key: str) -> list[str]:
         """Every stored version id of ``key`` (newest first)."""

@@ -177,6 +177,7 @@ class AnalyzeService:
             checkpoints=analysis.checkpoints, metrics=analysis.metrics,
             entities=stored_entities(analysis.entities), warnings=analysis.warnings, analyzed_at=analysis.analyzed_at,
             customer_questions=analysis.customer_questions,
+            alerts=[hit.rule.id for hit in tripped_alerts(self.alert_rules, analysis)],
         )  # fmt: skip
 
     @staticmethod

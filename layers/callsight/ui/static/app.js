@@ -272,8 +272,9 @@ function labelList(detail, box, audio) {
 
 async function renderCall(callId, params) {
   main.append(el("p", {}, el("a", { href: "#/calls" }, "← calls")));
+  // Two requests: the detail with its audio URL (include=audio) and the transcript, in parallel.
   const [detail, transcript] = await Promise.all([
-    api(`calls/${encodeURIComponent(callId)}`),
+    api(`calls/${encodeURIComponent(callId)}`, { include: "audio" }),
     api(`calls/${encodeURIComponent(callId)}/transcript`).catch((error) => error),
   ]);
   main.append(el("h2", {}, `Call ${detail.call_id.slice(0, 8)}… `, el("span", { class: "muted" }, `${fmt.time(detail.started_at)} · ${detail.direction} · ${detail.status}`)));
@@ -358,8 +359,8 @@ async function renderCall(callId, params) {
   audio.addEventListener("seeked", sync);
   stopPlayback = () => { cancelAnimationFrame(frame); audio.pause(); audio.removeAttribute("src"); };
 
-  try {
-    const link = await api(`calls/${encodeURIComponent(callId)}/audio`);
+  const link = detail.audio;
+  if (link) {
     audio.src = link.url;
     audioNote.textContent = link.redacted ? "redacted recording (PII bleeped)" : "original recording (admin)";
     if (params.t) {
@@ -368,8 +369,8 @@ async function renderCall(callId, params) {
       if (audio.readyState >= 1) seek();
       else audio.addEventListener("loadedmetadata", seek, { once: true });
     }
-  } catch (error) {
-    audioNote.textContent = `no audio: ${error.message}`;
+  } else {
+    audioNote.textContent = `no audio: ${detail.audio_unavailable || "none"}`;
   }
   if (params.t) {
     const at = Number(params.t);
@@ -407,6 +408,23 @@ async function renderSearch(params) {
 
 function isoDay(d) { return d.toISOString().slice(0, 10); }
 
+// Chart.js (210 KB) is loaded by the first view that draws a chart, not by the page: the calls list,
+// the first view, does not wait for it. A failed load leaves the figures without charts.
+let chartLibrary = null;
+function chartsReady() {
+  if (window.Chart) return Promise.resolve();
+  if (!chartLibrary) {
+    chartLibrary = new Promise((resolve) => {
+      const script = document.createElement("script");
+      script.src = "ui/chart.umd.min.js";
+      script.addEventListener("load", resolve, { once: true });
+      script.addEventListener("error", resolve, { once: true });
+      document.head.append(script);
+    });
+  }
+  return chartLibrary;
+}
+
 function chart(id, config) {
   const canvas = el("canvas", { id });
   const card = el("div", { class: "card" }, canvas);
@@ -422,33 +440,45 @@ async function renderDashboard(params) {
   const form = el("form", { class: "filters", id: "period" }, field("Since", "since", since, { type: "date" }), field("Until", "until", until, { type: "date" }), el("button", { type: "submit" }, "Show"));
   form.addEventListener("submit", (event) => { event.preventDefault(); go("dashboard", formValues(form)); });
   main.append(form);
-  // Two requests: the aggregate (one /stats read, rolled up per day) and the alert list.
-  const [stats, alerts] = await Promise.all([
-    api("stats", { since, until }),
-    api("calls", { since, until: isoDay(new Date(new Date(until).getTime() + 864e5)), sentiment_max: -0.3, limit: 10 }),
-  ]);
-  main.append(el("p", { id: "totals" }, `${stats.calls} calls (${stats.analysed} analysed) · average ${fmt.secs(stats.avg_duration_s)} · short ${fmt.pct(stats.short_call_rate)} · no speech ${fmt.pct(stats.missed_call_rate)}`));
-  const days = Object.keys(stats.calls_per_day).sort();
-  const topics = Object.entries(stats.topic_shares).sort((a, b) => b[1] - a[1]);
-  const outcomes = Object.entries(stats.outcomes).sort((a, b) => b[1] - a[1]);
+  // Two requests in parallel, each drawn as soon as it answers: the aggregate (one /stats read,
+  // rolled up per day) and the alert list (/alerts: only calls that tripped an alert rule).
+  const totals = el("p", { id: "totals" }, "…");
   const grid = el("div", { class: "grid", id: "charts" });
-  main.append(grid);
-  grid.append(
-    chart("topics", { type: "bar", data: { labels: topics.map((t) => t[0]), datasets: [{ label: "share of calls", data: topics.map((t) => t[1]), backgroundColor: "#2557d6" }] }, options: { indexAxis: "y", scales: { y: { ticks: { autoSkip: false } } }, plugins: { title: { display: true, text: "Topic shares" } } } }),
-    chart("trend", { type: "line", data: { labels: days, datasets: [
-      { label: "calls", data: days.map((d) => stats.calls_per_day[d]), borderColor: "#2557d6", yAxisID: "y" },
-      { label: "customer sentiment", data: days.map((d) => stats.sentiment_per_day[d] ?? null), borderColor: "#1b7f3b", yAxisID: "s" },
-    ] }, options: { plugins: { title: { display: true, text: "Calls and sentiment per day" } }, scales: { y: { beginAtZero: true }, s: { position: "right", min: -1, max: 1 } } } }),
-    chart("outcomes", { type: "bar", data: { labels: outcomes.map((o) => o[0]), datasets: [{ label: "calls", data: outcomes.map((o) => o[1]), backgroundColor: "#7b5bd6" }] }, options: { plugins: { title: { display: true, text: "Outcomes" } } } }),
-  );
-  const agents = [...stats.agents].sort((a, b) => b.conversion - a.conversion || (b.checkpoints_met ?? 0) - (a.checkpoints_met ?? 0));
-  main.append(el("div", { class: "grid" },
-    el("div", { class: "card" }, el("h3", {}, "Agents"), el("table", { id: "agents" },
+  const lower = el("div", { class: "grid" });
+  main.append(totals, grid, lower);
+  const alertsCard = el("div", { class: "card", id: "alerts-card" }, el("h3", {}, "Alerts"), el("p", { class: "muted" }, "…"));
+  const agentsCard = el("div", { class: "card", id: "agents-card" }, el("h3", {}, "Agents"), el("p", { class: "muted" }, "…"));
+  lower.append(agentsCard, alertsCard);
+  const showStats = (stats) => {
+    totals.textContent = `${stats.calls} calls (${stats.analysed} analysed) · average ${fmt.secs(stats.avg_duration_s)} · short ${fmt.pct(stats.short_call_rate)} · no speech ${fmt.pct(stats.missed_call_rate)}`;
+    const days = Object.keys(stats.calls_per_day).sort();
+    const topics = Object.entries(stats.topic_shares).sort((a, b) => b[1] - a[1]);
+    const outcomes = Object.entries(stats.outcomes).sort((a, b) => b[1] - a[1]);
+    grid.append(
+      chart("topics", { type: "bar", data: { labels: topics.map((t) => t[0]), datasets: [{ label: "share of calls", data: topics.map((t) => t[1]), backgroundColor: "#2557d6" }] }, options: { indexAxis: "y", scales: { y: { ticks: { autoSkip: false } } }, plugins: { title: { display: true, text: "Topic shares" } } } }),
+      chart("trend", { type: "line", data: { labels: days, datasets: [
+        { label: "calls", data: days.map((d) => stats.calls_per_day[d]), borderColor: "#2557d6", yAxisID: "y" },
+        { label: "customer sentiment", data: days.map((d) => stats.sentiment_per_day[d] ?? null), borderColor: "#1b7f3b", yAxisID: "s" },
+      ] }, options: { plugins: { title: { display: true, text: "Calls and sentiment per day" } }, scales: { y: { beginAtZero: true }, s: { position: "right", min: -1, max: 1 } } } }),
+      chart("outcomes", { type: "bar", data: { labels: outcomes.map((o) => o[0]), datasets: [{ label: "calls", data: outcomes.map((o) => o[1]), backgroundColor: "#7b5bd6" }] }, options: { plugins: { title: { display: true, text: "Outcomes" } } } }),
+    );
+    const agents = [...stats.agents].sort((a, b) => b.conversion - a.conversion || (b.checkpoints_met ?? 0) - (a.checkpoints_met ?? 0));
+    agentsCard.replaceChildren(el("h3", {}, "Agents"), el("table", { id: "agents" },
       el("thead", {}, el("tr", {}, ["#", "Agent", "Calls", "Conversion", "Sentiment", "Checkpoints met"].map((h) => el("th", {}, h)))),
-      el("tbody", {}, agents.map((a, i) => el("tr", {}, el("td", {}, i + 1), el("td", {}, a.agent_id), el("td", {}, a.calls), el("td", {}, fmt.pct(a.conversion)), el("td", {}, fmt.num(a.avg_sentiment)), el("td", {}, fmt.pct(a.checkpoints_met))))))),
-    el("div", { class: "card" }, el("h3", {}, "Alerts: negative customer sentiment"), el("ul", { id: "alerts" },
-      alerts.items.length ? alerts.items.map((c) => el("li", {}, el("a", { href: `#/call/${c.call_id}` }, fmt.time(c.started_at)), ` agent ${c.agent_id || "–"} · sentiment ${fmt.num(c.sentiment)} · `, tags(c.tags))) : el("li", { class: "muted" }, "none"))),
-  ));
+      el("tbody", {}, agents.map((a, i) => el("tr", {}, el("td", {}, i + 1), el("td", {}, a.agent_id), el("td", {}, a.calls), el("td", {}, fmt.pct(a.conversion)), el("td", {}, fmt.num(a.avg_sentiment)), el("td", {}, fmt.pct(a.checkpoints_met)))))));
+  };
+  const showAlerts = (alerts) => {
+    alertsCard.replaceChildren(el("h3", {}, "Alerts"), el("ul", { id: "alerts" },
+      alerts.items.length
+        ? alerts.items.map((c) => el("li", { dataset: { callId: c.call_id } }, el("a", { href: `#/call/${c.call_id}` }, fmt.time(c.started_at)),
+          ` agent ${c.agent_id || "–"} · ${(c.alerts || []).join(", ")} · sentiment ${fmt.num(c.sentiment)} · risk ${fmt.num(c.risk_score)} `, tags(c.tags)))
+        : el("li", { class: "muted" }, "none")));
+  };
+  const failed = (box) => (error) => { if (!(error instanceof ApiError && error.status === 401)) box.replaceChildren(errorBox(error)); };
+  await Promise.all([
+    Promise.all([api("stats", { since, until }), chartsReady()]).then(([stats]) => showStats(stats), failed(totals)),
+    api("alerts", { since, until: isoDay(new Date(new Date(until).getTime() + 864e5)), limit: 10 }).then(showAlerts, failed(alertsCard)),
+  ]);
 }
 
 // --- weekly report ----------------------------------------------------------------------------------
