@@ -35,8 +35,8 @@ def analysed(env: Stack, name: str, agent_says: str, customer_says: str, team: s
     """Ingest ``name`` (PBX metadata naming its team), store a transcript, analyse it: the stored call."""
     from callsight.analysis.analyzer import Analyzer
     from callsight.analysis.rules import load_rules
-    from callsight.stages.analyze.service import AnalyzeService
     from callsight.models.messages import AnalyzeRequest
+    from callsight.stages.analyze.service import AnalyzeService
 
     call = env.ingest(name, pcm_wav(seconds=1), Metadata={"team": team})
     turns = [
