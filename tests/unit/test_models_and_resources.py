@@ -72,5 +72,6 @@ def test_calls_table_declares_the_required_indexes_and_ttl() -> None:
         "by-customer": ["customer_phone_hash", "started_at"],
         "by-customer-alt": ["customer_phone_alt_hash", "started_at"],
         "by-expiry": ["expiry_shard", "expires_at"],
+        "alerts": ["alert_shard", "alert_at"],
     }
     assert CallItem._ttl_attribute().attr_name == "ttl"
