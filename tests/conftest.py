@@ -8,6 +8,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,19 @@ logging.getLogger("werkzeug").setLevel(logging.ERROR)
 def load_event(relative: str) -> dict[str, Any]:
     """A sample event from ``events/``."""
     return json.loads((EVENTS / relative).read_text(encoding="utf-8"))
+
+
+def utc_today_clear_of_midnight(margin_s: float = 90.0) -> date:
+    """Today's UTC date, after waiting out the day's last ``margin_s`` seconds if the clock is in them.
+
+    Tests that write "today's" records and then read "today" take the day when they start (not when
+    the module is imported: a suite can run for half an hour) and never straddle midnight.
+    """
+    now = datetime.now(UTC)
+    left = (datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC) - now).total_seconds()
+    if left < margin_s:
+        time.sleep(left + 1)
+    return datetime.now(UTC).date()
 
 
 @pytest.fixture(scope="session")

@@ -24,9 +24,17 @@ from callsight.storage.tables import AuditEntryItem
 from callsight.sweeps.audit_verify import AuditVerifier
 from typer.testing import CliRunner
 
+from tests.conftest import utc_today_clear_of_midnight
 from tests.integration.conftest import Stack
 
 TODAY = datetime.now(UTC).date()
+
+
+@pytest.fixture(autouse=True)
+def _today() -> None:
+    """The audit day is taken when each test starts (a run can cross midnight UTC after import)."""
+    global TODAY
+    TODAY = utc_today_clear_of_midnight()
 
 
 def write_log(env: Stack, entries: int = 40) -> AuditVerifier:

@@ -34,11 +34,19 @@ from callsight.sweeps.audit_verify import AuditVerifier
 from typer.testing import CliRunner
 
 from tests.audio_factory import pcm_wav
+from tests.conftest import utc_today_clear_of_midnight
 from tests.integration.conftest import BACKEND, Stack
 
 pytestmark = pytest.mark.skipif(BACKEND != "embedded", reason="about the embedded emulator")
 LAYERS = Path(__file__).resolve().parents[2] / "layers"
 TODAY = datetime.now(UTC).date()
+
+
+@pytest.fixture(autouse=True)
+def _today() -> None:
+    """The audit day is taken when each test starts (a run can cross midnight UTC after import)."""
+    global TODAY
+    TODAY = utc_today_clear_of_midnight()
 
 
 def free_port() -> int:

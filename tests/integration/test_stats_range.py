@@ -18,12 +18,24 @@ from callsight.storage.tables import DailyStatsItem
 from callsight.sweeps.stats_rollup import StatsRollup
 from chalice.test import Client
 
+from tests.conftest import utc_today_clear_of_midnight
 from tests.integration.conftest import DynamoDBRequests, Stack
 from tests.integration.test_api import analysed_call, api_module, bearer, get
 
 TODAY = datetime.now(UTC).date()
 SINCE = TODAY - timedelta(days=30)
 PERIOD = f"/stats?since={SINCE}&until={TODAY}"
+
+
+@pytest.fixture(autouse=True)
+def _today() -> None:
+    """The period ends on the day each test starts (a run can cross midnight UTC after import)."""
+    global TODAY, SINCE, PERIOD
+    TODAY = utc_today_clear_of_midnight()
+    SINCE = TODAY - timedelta(days=30)
+    PERIOD = f"/stats?since={SINCE}&until={TODAY}"
+
+
 ROLES = {
     "admin": {"role": Role.ADMIN},
     "qa sales": {"role": Role.QA, "teams": ["sales-ru"]},
