@@ -240,6 +240,18 @@ def test_callsight_train_prints_the_table_and_refuses_a_worse_model(tmp_path: Pa
     assert LabelModel.load(out).metadata["selection"]["score"] < 1.0
 
 
+def test_callsight_train_writes_the_model_where_the_analyzer_loads_it() -> None:
+    """``callsight train`` (no ``--out``) replaces the packaged model ``LabelModel.shipped`` reads, and
+    compares against it (it once wrote under ``callsight/cli/analysis/`` after the CLI became a package)."""
+    from importlib import resources
+
+    from callsight.cli.train import SHIPPED_STEM
+
+    shipped = Path(str(resources.files("callsight.analysis.learned") / "weights")) / "label-model"
+    assert SHIPPED_STEM.resolve() == shipped.resolve()
+    assert SHIPPED_STEM.with_suffix(".npz").is_file()
+
+
 def test_callsight_train_without_a_usable_corpus_says_why(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--corpus", str(tmp_path), "--extra-train", str(tmp_path)])
     assert result.exit_code == 1
