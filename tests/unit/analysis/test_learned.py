@@ -256,3 +256,29 @@ def test_callsight_train_without_a_usable_corpus_says_why(tmp_path: Path) -> Non
     result = CliRunner().invoke(app, ["train", "--corpus", str(tmp_path), "--extra-train", str(tmp_path)])
     assert result.exit_code == 1
     assert "is not a labelled corpus: no train, dev, test folder" in result.output
+
+
+def test_the_data_fingerprint_is_the_same_in_every_process() -> None:
+    """``callsight train`` compares dev figures only on the same dev calls; the fingerprint once
+    followed the per-process string hashing of the category sets, so every run said "different"."""
+    import os
+    import subprocess
+    import sys
+
+    from callsight.analysis.learned.examples import load_folder
+    from callsight.analysis.learned.training import fingerprint
+
+    code = (
+        "from pathlib import Path; from callsight.analysis.learned.examples import load_folder;"
+        "from callsight.analysis.learned.training import fingerprint;"
+        f"print(fingerprint(load_folder(Path({str(CORPUS / 'dev')!r}))))"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }  # fmt: skip
+    assert seen == {fingerprint(load_folder(CORPUS / "dev"))}
+    assert LabelModel.shipped().metadata["selection"]["dev_fingerprint"] in seen

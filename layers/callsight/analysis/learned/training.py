@@ -16,6 +16,7 @@ for one view and C).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -153,9 +154,13 @@ def choose_category(
 
 
 def fingerprint(examples: Sequence[LabelledExample]) -> str:
+    """The same for the same labelled calls in every process: sets (categories) are sorted, since a
+    frozenset's repr follows string hashing, which differs per process (``PYTHONHASHSEED``); so
+    ``callsight train`` can tell when the dev calls are the ones the current model was measured on."""
     digest = hashlib.sha256()
     for example in sorted(examples, key=lambda e: e.id):
-        digest.update(repr(asdict(example)).encode("utf-8"))
+        fields = {k: sorted(v) if isinstance(v, frozenset) else v for k, v in asdict(example).items()}
+        digest.update(json.dumps(fields, ensure_ascii=False, sort_keys=True, default=list).encode("utf-8"))
     return digest.hexdigest()[:16]
 
 
