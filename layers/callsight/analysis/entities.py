@@ -44,11 +44,14 @@ _CURRENCY_AFTER = re.compile(r"\s*(?:руб|р\.|₽|\$|dollar|buck|usd|euro|е�
 _PRICE_IDIOM_RU = re.compile(r"[1-9]\d? [1-9]\d0")
 #: "twelve forty-nine" (12 49), "nine ninety-nine", "two seventy-nine ninety-five" (2 79 95): prices
 #: end in nine (or 95-98 after cents, or after forty: 49 95); times, street numbers and years rarely do.
-_PRICE_IDIOM_EN = re.compile(r"[1-9]\d? [1-9]9|[4-9]\d 9[5-8]|[1-9]\d? [1-9]\d (?:[1-9]9|95|98)")
+_PRICE_IDIOM_EN = re.compile(
+    r"[1-9]\d? [1-9]9|[4-9]\d 9[5-8]|[1-9]\d? [1-9]\d (?:[1-9]9|95|98)|[1-9]\d\d 9[5-9]"
+)
 #: Dollars then cents said as pairs: "2 29 99" (229.99), "11 49 99" (1149.99).
 _DOLLARS_CENTS = re.compile(r"([1-9]\d?) ([1-9]\d) (\d\d)")
-#: "forty-nine ninety-five" is $49.95, not $4995: a pair above forty ending in 95-99 is cents.
-_CENTS_PAIR = re.compile(r"([4-9]\d) (9[5-9])")
+#: "forty-nine ninety-five" is $49.95, not $4995: a pair above forty ending in 95-99 is cents; so is
+#: 95-99 after hundreds ("a hundred sixty-nine ninety-nine": 169.99).
+_CENTS_PAIR = re.compile(r"([4-9]\d|[1-9]\d\d) (9[5-9])")
 #: Words that join two amounts: "189 or 119", "500 to 700", «27, или 25».
 _AMOUNT_JOINERS = frozenset({"or", "to", "and", "vs", "versus", "или", "а", "и", "до", "против"})
 #: Words that may stand between the joiner and the amount: "or about 119", «или около 25».
