@@ -44,11 +44,14 @@ _CURRENCY_AFTER = re.compile(r"\s*(?:руб|р\.|₽|\$|dollar|buck|usd|euro|е�
 _PRICE_IDIOM_RU = re.compile(r"[1-9]\d? [1-9]\d0")
 #: "twelve forty-nine" (12 49), "nine ninety-nine", "two seventy-nine ninety-five" (2 79 95): prices
 #: end in nine (or 95-98 after cents, or after forty: 49 95); times, street numbers and years rarely do.
-_PRICE_IDIOM_EN = re.compile(r"[1-9]\d? [1-9]9|[4-9]\d 9[5-8]|[1-9]\d? [1-9]\d (?:[1-9]9|95|98)")
+_PRICE_IDIOM_EN = re.compile(
+    r"[1-9]\d? [1-9]9|[4-9]\d 9[5-8]|[1-9]\d? [1-9]\d (?:[1-9]9|95|98)|[1-9]\d\d 9[5-9]"
+)
 #: Dollars then cents said as pairs: "2 29 99" (229.99), "11 49 99" (1149.99).
 _DOLLARS_CENTS = re.compile(r"([1-9]\d?) ([1-9]\d) (\d\d)")
-#: "forty-nine ninety-five" is $49.95, not $4995: a pair above forty ending in 95-99 is cents.
-_CENTS_PAIR = re.compile(r"([4-9]\d) (9[5-9])")
+#: "forty-nine ninety-five" is $49.95, not $4995: a pair above forty ending in 95-99 is cents; so is
+#: 95-99 after hundreds ("a hundred sixty-nine ninety-nine": 169.99).
+_CENTS_PAIR = re.compile(r"([4-9]\d|[1-9]\d\d) (9[5-9])")
 #: Words that join two amounts: "189 or 119", "500 to 700", «27, или 25».
 _AMOUNT_JOINERS = frozenset({"or", "to", "and", "vs", "versus", "или", "а", "и", "до", "против"})
 #: Words that may stand between the joiner and the amount: "or about 119", «или около 25».
@@ -207,7 +210,7 @@ _RU_LETTER_NAMES = {
 }  # fmt: skip
 #: One spelled letter: "P as in Peter" (or "as in apple"), a capital «как» a name, «эс», «цэ».
 _SPELLED_LETTER = (
-    r"(?:(?<![^\W\d_])[A-ZА-ЯЁ] (?:as in [^\W\d_]+|(?:like|for|как) [A-ZА-ЯЁ][^\W\d_]+)"
+    r"(?:(?<![^\W\d_])(?:[A-ZА-ЯЁ] |(?i:[a-zа-яё]) (?=as in ))(?:as in [^\W\d_]+|(?:like|for|как) [A-ZА-ЯЁ][^\W\d_]+)"
     rf"|(?i:\b(?:{'|'.join(_RU_LETTER_NAMES)})\b))"
 )
 #: A bare capital letter said beside spelled ones: "W, D as in delta, 8…", "K as in kilo, L, 5…".
@@ -227,23 +230,74 @@ def _spelled_prefix(text: str, start: int) -> tuple[str, int] | None:
     letters = ""
     for piece in _SPELLED_OR_BARE.finditer(m.group(1)):
         word = piece.group(0)
+        if word.isupper() and len(word) > 1:  # «ЭЛ» written as the letters themselves, «эл» said
+            letters += word
+            continue
         letters += _RU_LETTER_NAMES.get(word.lower(), word[:1])
     return letters.upper(), window + m.start(1)
 
 
+#: Words said between the letters and the digits: "K W, then 5 5 3 9 0", «ЭЛ, две буквы, потом 3 3 0 9 1».
+_LETTER_FILLER = re.compile(
+    r"(?<=[ ,\-])(?:(?:and then|then|and|followed by|numbers|digits|(?:two |2 )?letters|потом|затем|"
+    r"дальше|далее|и|цифры|(?:две |2 )?буквы)\b[ ,\-]*)+$",
+    re.IGNORECASE,
+)
+#: Letters glued to the digits: "KW55390", "bk47209", "RMA916204".
+_GLUED_LETTERS = re.compile(r"(?<![^\W\d_])([A-Za-zА-ЯЁа-яё]{1,3})$")
+#: Lowercase letters as ASR writes a dictated prefix: "t-r 4-4-0-8-2", «сц 4 1 7 7 2» (Russian
+#: consonants only: no vowel, so not a word; not a unit written before a number).
+_LOWER_HYPHENATED = re.compile(r"(?<![^\W\d_])([a-zа-яё](?:-[a-zа-яё]){1,2})[ ,\-]+$")
+_LOWER_RU_CONSONANTS = re.compile(r"(?<![^\W\d_])([бвгджзклмнпрстфхцчшщ]{2,3})[ ,\-]+$")
+_NOT_PREFIXES = frozenset({"мм", "см", "кг", "гб", "тб", "шт", "вт", "км", "мб", "кв", "тыс"})
+
+
 def _letter_prefix(text: str, start: int) -> tuple[str, int]:
     """The letters of an alphanumeric number dictated before the digits at ``start``, and where they
-    begin; ("", start) when there are none."""
-    spelled = _spelled_prefix(text, start)
-    if spelled is not None:
-        return spelled
-    m = _LETTER_PREFIX.search(text[max(0, start - 12) : start])
-    if m is None:
-        return "", start
-    letters = re.sub(r"[^\w]", "", m.group(1))
-    if len(letters) == 1 and letters in _LETTER_WORDS:
-        return "", start
-    return letters, max(0, start - 12) + m.start(1)
+    begin; ("", start) when there are none. Letters may be glued to the digits ("KW55390"), spelled
+    ("R as in Romeo"), written lowercase by ASR ("t-r 4-4-0-8-2", «сц 4 1 7 7 2»), or followed by a
+    word before the digits ("C, B, then 3 1 4 4 2", «эс цэ, потом 6, 6, 0, 1, 2»)."""
+    if start > 0 and text[start - 1].isalpha():
+        glued = _GLUED_LETTERS.search(text[max(0, start - 4) : start])
+        if glued is None:
+            return "", start
+        return glued.group(1).upper(), max(0, start - 4) + glued.start(1)
+    filler = _LETTER_FILLER.search(text[max(0, start - 30) : start])
+    ends = [start]
+    if filler is not None:
+        ends.append(max(0, start - 30) + filler.start())
+    for end in ends:
+        spelled = _spelled_prefix(text, end)
+        if spelled is not None:
+            return spelled
+        window = max(0, end - 12)
+        m = _LETTER_PREFIX.search(text[window:end])
+        if m is not None:
+            letters = re.sub(r"[^\w]", "", m.group(1))
+            if len(letters) == 1 and letters in _LETTER_WORDS:
+                continue
+            return letters, window + m.start(1)
+        for lower in (_LOWER_HYPHENATED, _LOWER_RU_CONSONANTS):
+            m = lower.search(text[window:end])
+            if m is not None and m.group(1) not in _NOT_PREFIXES:
+                return m.group(1).replace("-", "").upper(), window + m.start(1)
+    return "", start
+
+
+#: How prices are said (``_PRICE_IDIOM_RU``, ``_PRICE_IDIOM_EN``, dollars and cents), by language.
+_PRICE_IDIOMS = {
+    "ru": _PRICE_IDIOM_RU,
+    "en": re.compile(rf"{_PRICE_IDIOM_EN.pattern}|{_DOLLARS_CENTS.pattern}"),
+}
+_NEVER = re.compile(r"(?!)")
+
+
+def _dictated(said: str) -> bool:
+    """Digits said one by one ("4 1 9 2 0 7", "0 7 3 3 2"): four or more single digits, or a group
+    with a leading zero; never an amount."""
+    groups = re.findall(r"\d+", said)
+    singles = sum(len(g) == 1 for g in groups)
+    return singles >= 4 or (singles >= 2 and any(len(g) > 1 and g.startswith("0") for g in groups))
 
 
 def luhn_valid(digits: str) -> bool:
@@ -445,7 +499,12 @@ class EntityExtractor:
             recent.append(int(max(amounts, default=0)))
             # "What's your order number?" — the answer opens the next turn without the cue words.
             last_clause = re.split(r"[.!;]", self.pack.fold(text).rstrip(" ?.!"))[-1]
-            asked_for_order = self._after_order_cue(self.pack.tokens(last_clause))
+            # ... when asked: a question, or the number named ("назовите номер заказа"), not "I want
+            # to order it" or «хочу заказать».
+            clause = self.pack.tokens(last_clause)
+            asked_for_order = self._after_order_cue(clause) and (
+                text.rstrip().endswith("?") or any(t.text in _NUMBER_WORDS for t in clause)
+            )
             # "How much is the mount?" — "Five ninety." (an amount with no cue of its own)
             asked_for_price = text.rstrip().endswith("?") and self._any_at(
                 self._price_cues, self.pack.tokens(last_clause)
@@ -517,23 +576,26 @@ class EntityExtractor:
         folded = self.pack.fold(text)
         for index, (digits, start, end) in enumerate(digit_runs(text)):
             letters, at = _letter_prefix(text, start)  # "K L, 4 1 9, 2 07", "KL-419-207"
-            answered = asked_for_order and index == 0 and len(self.pack.tokens(folded[:at])) <= 3
-            cued = self._order_cued(text, folded, digits, at, end, answered)
-            if cued and multiplied is not None and multiplied(start, end):
-                cued = False  # «двадцать четыре тысячи девятьсот девяносто» is an amount, not an order
+            amount = multiplied is not None and multiplied(start, end)
+            cued = self._order_said(
+                text, folded, (digits, start, end), letters, at, amount, asked_for_order and index == 0
+            )
             if self._order_pattern is None and cued:
-                found.append(FoundEntity("order_number", letters + digits, at, end))
+                value = (known_orders or {}).get(digits, digits) if not letters else letters + digits
+                found.append(
+                    FoundEntity("order_number", value, at, end)
+                )  # "HK72055", said before: its letters
                 continue
             if self._order_pattern is None and known_orders and digits in known_orders:
                 # the order number said again later in the call ("68 550, I see it")
                 found.append(FoundEntity("order_number", known_orders[digits], at if letters else start, end))
                 continue
             if self._order_pattern is not None:  # the tenant's own format, and only it
-                value = next(
+                tenant = next(
                     (v for v in (letters + digits, digits) if self._order_pattern.fullmatch(v)), None
                 )
-                if value is not None and (cued or (letters and value != digits)):
-                    found.append(FoundEntity("order_number", value, at if value != digits else start, end))
+                if tenant is not None and (cued or (letters and tenant != digits)):
+                    found.append(FoundEntity("order_number", tenant, at if tenant != digits else start, end))
                     continue
             if 13 <= len(digits) <= 19 and luhn_valid(digits):
                 found.append(FoundEntity("card", digits, start, end))
@@ -543,20 +605,100 @@ class EntityExtractor:
                 found.append(FoundEntity("number", digits, start, end))
         return found
 
-    def _order_cued(self, text: str, folded: str, digits: str, at: int, end: int, answered: bool) -> bool:
+    def _order_said(
+        self,
+        text: str,
+        folded: str,
+        run: tuple[str, int, int],
+        letters: str,
+        at: int,
+        amount: bool,
+        first_answered: bool,
+    ) -> bool:
+        """Whether the digits of ``run`` (with ``letters`` before them from ``at``) are an order number:
+        after an order cue (``_order_cued``); digits dictated one by one a little further from one;
+        or letters then five digits or more ("under H 4 1 1 7 2", "ZM 45 112"). Never an amount said
+        with «тысяч», a phone, or a number said the way prices are said without letters."""
+        digits, start, end = run
+        if amount:  # «двадцать четыре тысячи девятьсот девяносто» is an amount, not an order
+            return False
+        said = text[start:end]
+        dictated = _dictated(said)
+        answered = first_answered and self._opens_answer(folded[:at], dictated)
+        if self._order_cued(text, folded, digits, at, end, answered, said):
+            return True
+        priced = _PRICE_IDIOMS.get(self.pack.code, _NEVER).fullmatch(said) is not None
+        if not letters:
+            return (
+                dictated and not priced and self._order_cued(text, folded, digits, at, end, False, said, True)
+            )
+        # letters, then digits not said as a price (not "мини-LED, 74 990")
+        return (
+            self._order_pattern is None
+            and not priced
+            and 5 <= len(digits) <= 9
+            and self._phone(digits) is None
+        )
+
+    def _opens_answer(self, before: str, dictated: bool) -> bool:
+        """Whether a number after ``before`` opens the answer to "what's the order number?": at most
+        three words before it, or "number" among the last three («Там номер, сейчас... 42, 0 18»),
+        or digits dictated one by one a few words in ("It's G E, no sorry, it's just numbers. 5 5 2")."""
+        tokens = self.pack.tokens(before)
+        if len(tokens) <= 3 or any(t.text in _NUMBER_WORDS for t in tokens[-3:]):
+            return True
+        return dictated and len(tokens) <= 12
+
+    def _order_cued(
+        self,
+        text: str,
+        folded: str,
+        digits: str,
+        at: int,
+        end: int,
+        answered: bool,
+        said: str = "",
+        wide: bool = False,
+    ) -> bool:
         """Whether the number at ``at`` follows an order cue. The cue must be in the same clause,
         right before the number ("номер заказа 72051"), or the other party just asked for it and
         this is the first number of the answer (``answered``); a short number may also follow the
         cue across a comma or a full stop: "checking on an order. 47716", «заказ оформлен, номер
-        41066», "an order I placed last night, it's number 5-5-8-2-0"."""
+        41066», "an order I placed last night, it's number 5-5-8-2-0". ``wide``: digits dictated one
+        by one, never an amount, so the cue may be further back and a price word near does not
+        matter ("my order, it's 3 7 1 1 0"; "order number ending... the whole thing is 7 7 3 1 9 2").
+        Not a time: «заказ оформлен в 00 12»."""
         if not 4 <= len(digits) <= 12:
             return False
         before = self.pack.tokens(re.split(r"[\d.,;:!?]", folded[max(0, at - 40) : at])[-1])[-3:]
+        if wide:
+            wider = self.pack.tokens(re.split(r"\d", folded[max(0, at - 80) : at])[-1])[-8:]
+            return (
+                len(digits) <= 9
+                and self._after_order_cue(wider)
+                and not _CURRENCY_AFTER.match(text, end)
+                and self._phone(digits) is None
+            )
         wider = self.pack.tokens(re.split(r"\d", folded[max(0, at - 60) : at])[-1])[-6:]
         sentence = self.pack.tokens(re.split(r"[\d.!?;]", folded[max(0, at - 100) : at])[-1])
         numbered = bool(before) and before[-1].text in _NUMBER_WORDS and self._after_order_cue(sentence[-12:])
+        if before and before[-1].text in _TIME_BEFORE and re.fullmatch(r"\d{1,2}[ :.]\d{2}", said):
+            return False  # «заказ оформлен в 00 12»: a time
+        if (
+            before
+            and not _dictated(said)
+            and self._any_at(self._price_cues, before[-1:])
+            and not (len(before) > 1 and before[-2].text in _NUMBER_WORDS)
+        ):
+            return False  # «заказ отменён, возврат 24990»: the refund's amount, not the order (not «номер возврата»)
         if self._after_order_cue(before) or numbered:
             return True
+        if (
+            said
+            and _PRICE_IDIOMS.get(self.pack.code, _NEVER).fullmatch(said)
+            and not self._after_order_cue(before)
+        ):
+            return False  # "верните деньги 24 990" after the order was named: an amount
         loose = answered or (
             len(digits) <= 8
             and self._after_order_cue(wider)

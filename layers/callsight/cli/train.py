@@ -36,7 +36,9 @@ console = Console(stderr=True, soft_wrap=True)
 #: Where the repository keeps the labelled corpus, and the older fixtures that were tuned on (train).
 CORPUS = Path("tests/fixtures/analysis/corpus")
 FIXTURES = Path("tests/fixtures/analysis/calls")
-SHIPPED_STEM = Path(__file__).resolve().parent / "analysis" / "learned" / "weights" / SHIPPED
+#: Where ``LabelModel.shipped`` loads the packaged model from (``callsight/analysis/learned/weights``;
+#: this module is ``callsight/cli/train.py``, so two levels up).
+SHIPPED_STEM = Path(__file__).resolve().parents[1] / "analysis" / "learned" / "weights" / SHIPPED
 
 
 def train_command(

@@ -51,9 +51,14 @@ DEV_FLOORS = {"categories_f1": 0.58, "outcome": 0.45, "customer_sentiment": 0.42
 #: hyper-parameters (no variant beat them on both dev and train cross-validation): test categories F1
 #: 0.83 (P 0.81 R 0.85), outcome 0.88, mood 0.80, purpose 0.84, refusal reason 0.55 (21/38); money
 #: recall 0.91, order numbers 0.84 (issue 17's 0.85 missed by one or two numbers, as is categories F1).
-#: The floors sit a little under the measurement so that a worse model or rule change fails here.
+#: 2026-12-05, late: dictated alphanumeric order numbers read (letters glued, lowercase, a word before
+#: the digits, letters then five digits with no cue; train/dev only), and each category's view and C
+#: chosen by 5-fold cross-validation on train (dev F1 0.79 -> 0.82): test categories F1 0.847
+#: (P 0.82 R 0.87; 227 tp, 49 fp, 33 fn), outcome 0.88, mood 0.80, purpose 0.84, refusal reason 0.55;
+#: money recall 0.93, order numbers 0.91 -- all of issue 17's targets met but categories F1 (0.847 of
+#: 0.85). The floors sit a little under the measurement so that a worse model or rule change fails here.
 TEST_FLOORS = {
-    "categories_f1": 0.80, "outcome": 0.85, "customer_sentiment": 0.77, "money": 0.88, "order_number": 0.81,
+    "categories_f1": 0.83, "outcome": 0.85, "customer_sentiment": 0.77, "money": 0.90, "order_number": 0.88,
 }  # fmt: skip
 
 

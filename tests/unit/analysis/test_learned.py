@@ -240,7 +240,45 @@ def test_callsight_train_prints_the_table_and_refuses_a_worse_model(tmp_path: Pa
     assert LabelModel.load(out).metadata["selection"]["score"] < 1.0
 
 
+def test_callsight_train_writes_the_model_where_the_analyzer_loads_it() -> None:
+    """``callsight train`` (no ``--out``) replaces the packaged model ``LabelModel.shipped`` reads, and
+    compares against it (it once wrote under ``callsight/cli/analysis/`` after the CLI became a package)."""
+    from importlib import resources
+
+    from callsight.cli.train import SHIPPED_STEM
+
+    shipped = Path(str(resources.files("callsight.analysis.learned") / "weights")) / "label-model"
+    assert SHIPPED_STEM.resolve() == shipped.resolve()
+    assert SHIPPED_STEM.with_suffix(".npz").is_file()
+
+
 def test_callsight_train_without_a_usable_corpus_says_why(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--corpus", str(tmp_path), "--extra-train", str(tmp_path)])
     assert result.exit_code == 1
     assert "is not a labelled corpus: no train, dev, test folder" in result.output
+
+
+def test_the_data_fingerprint_is_the_same_in_every_process() -> None:
+    """``callsight train`` compares dev figures only on the same dev calls; the fingerprint once
+    followed the per-process string hashing of the category sets, so every run said "different"."""
+    import os
+    import subprocess
+    import sys
+
+    from callsight.analysis.learned.examples import load_folder
+    from callsight.analysis.learned.training import fingerprint
+
+    code = (
+        "from pathlib import Path; from callsight.analysis.learned.examples import load_folder;"
+        "from callsight.analysis.learned.training import fingerprint;"
+        f"print(fingerprint(load_folder(Path({str(CORPUS / 'dev')!r}))))"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }  # fmt: skip
+    assert seen == {fingerprint(load_folder(CORPUS / "dev"))}
+    assert LabelModel.shipped().metadata["selection"]["dev_fingerprint"] in seen
