@@ -169,7 +169,7 @@ def search() -> Any:
 def stats() -> Any:
     def build(principal: Principal) -> dict[str, Any]:
         query = StatsQuery.model_validate(_params())
-        result, rolled_up_days = read_stats(principal, query, daily_stats)
+        result, rolled_up_days = read_stats(principal, query, daily_stats, calls.calls)
         calls.audit.record(
             actor=principal.subject, role=principal.role.value, action="stats.read", target="calls",
             request_id=_request_id(),
@@ -186,7 +186,7 @@ def weekly_report() -> Any:
         query = WeeklyQuery.model_validate(_params())
         if principal.role not in (Role.ADMIN, Role.QA):
             raise Forbidden("the weekly report is for admin and QA roles")
-        report = weekly_report_for(principal, query.week)
+        report = weekly_report_for(calls.calls, principal, query.week)
         calls.audit.record(
             actor=principal.subject, role=principal.role.value, action="report.weekly.export",
             target=f"report:weekly/{report.week}", request_id=_request_id(),

@@ -13,6 +13,7 @@ from datetime import date
 from callsight.auth.tokens import Principal
 from callsight.stats.cells import Cell, period_days
 from callsight.stats.summary import Stats, StatsQuery, stats_from, today
+from callsight.storage.call_repository import CallRepository
 from callsight.storage.daily_stats import DailyStatsStore
 from callsight.sweeps.stats_rollup import live_cells
 
@@ -20,7 +21,11 @@ __all__ = ["Stats", "StatsQuery", "read_stats"]
 
 
 def read_stats(
-    principal: Principal, query: StatsQuery, store: DailyStatsStore, now: date | None = None
+    principal: Principal,
+    query: StatsQuery,
+    store: DailyStatsStore,
+    calls: CallRepository,
+    now: date | None = None,
 ) -> tuple[Stats, int]:
     """Statistics of the period from the daily rollup where a closed day has one and has not changed
     since, from the calls themselves otherwise (today, marked days, days not yet rolled up).
@@ -36,6 +41,6 @@ def read_stats(
             cells += stored.cells
             rolled += 1
         else:
-            cells += live_cells(day)
+            cells += live_cells(calls, day)
     visible = [cell for cell in cells if cell.owner.visible_to(principal)]
     return stats_from(visible, query.since, query.until), rolled
