@@ -6,8 +6,6 @@ refused (403) and the refusal is audited too.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from callsight.api.models import AudioUrl, CallDetail, DetailQuery
@@ -18,9 +16,9 @@ from callsight.compliance.audit import AuditEntry
 from callsight.compliance.policies import RetentionPolicy
 from callsight.config import Settings
 from callsight.models.call import CallRecord
-from callsight.storage import aws
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallNotFound
+from callsight.storage.recordings import AudioLinks
 from callsight.sweeps.deletion import Actor, SweepReport
 from callsight.sweeps.erasure import InvalidPhone, SubjectErasure
 from callsight.sweeps.holds import LegalHolds
@@ -74,7 +72,7 @@ class AdminApi:
         self.retention = RetentionSweep(settings)
         self.erasure = SubjectErasure(settings)
         self.holds = LegalHolds(settings)
-        self._s3: Any = aws.presigning_s3(settings)
+        self.audio_links = AudioLinks(settings)
         self._agents_may_download = settings.api_agents_may_download_audio
 
     def _admin(self, principal: Principal, action: str, request_id: str | None) -> Actor:
@@ -116,9 +114,7 @@ class AdminApi:
             bucket, key, redacted = call.source.bucket, call.source.key, False
         else:
             raise NotFound("no redacted audio of this call yet (the masking sweep makes it)")
-        url = self._s3.generate_presigned_url(
-            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=AUDIO_URL_TTL_S
-        )
+        url = self.audio_links.url(bucket, key, AUDIO_URL_TTL_S)
         return AudioUrl(url=url, expires_in_s=AUDIO_URL_TTL_S, redacted=redacted)
 
     def legal_hold(

@@ -152,3 +152,18 @@ class RecordingUploads:
         key = self._prefix + path.name
         self._s3.upload_file(str(path), self._bucket, key, ExtraArgs={"ContentType": content_type})
         return key
+
+
+class AudioLinks:
+    """Short-lived presigned GET URLs of recordings (Signature Version 4), for the API's audio route:
+    the browser fetches the audio from S3 directly, the API never streams it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._s3: Any = aws.presigning_s3(settings)
+
+    def url(self, bucket: str, key: str, expires_in_s: int) -> str:
+        """A URL that reads ``s3://bucket/key`` for ``expires_in_s`` seconds (signed locally, no request)."""
+        url: str = self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in_s
+        )
+        return url
