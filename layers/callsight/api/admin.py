@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from callsight.api.audited import audited, outcome_of
 from callsight.api.models import AudioUrl, CallDetail, DetailQuery
 from callsight.api.service import BadRequest, CallsApi, Forbidden, NotFound
 from callsight.auth.access import is_admin, may_get_audio, may_see_pii
@@ -58,11 +59,8 @@ def admin_actor(
 ) -> Actor:
     """The admin performing ``action``; anyone else is refused (403) and the denial audited."""
     if not is_admin(principal):
-        audit.record(
-            actor=principal.subject, role=principal.role.value, action=action, target=target,
-            request_id=request_id, outcome="denied",
-        )  # fmt: skip
-        raise Forbidden(f"{action} is for admins")
+        with audited(audit, principal, action, target, request_id):
+            raise Forbidden(f"{action} is for admins")
     return Actor(actor=principal.subject, role=principal.role.value, request_id=request_id)
 
 
@@ -92,15 +90,14 @@ class AdminApi:
         detail = CallDetail.of_call(call, lookup_hashes=may_see_pii(principal))
         if query.include != "audio":
             return detail
-        link, why, outcome = None, None, "ok"
-        try:
-            link = self._audio_of(principal, call)
-        except (Forbidden, NotFound) as exc:
-            why, outcome = str(exc), "denied" if isinstance(exc, Forbidden) else "not_found"
-        self.retention.audit.record(
-            actor=principal.subject, role=principal.role.value, action="audio.url", target=f"call:{call.call_id}",
-            request_id=request_id, outcome=outcome,
-        )  # fmt: skip
+        link, why = None, None
+        with audited(
+            self.retention.audit, principal, "audio.url", f"call:{call.call_id}", request_id
+        ) as action:
+            try:
+                link = self._audio_of(principal, call)
+            except (Forbidden, NotFound) as exc:  # answered in the detail, not as the request's error
+                why, action.outcome = str(exc), outcome_of(exc)
         return detail.model_copy(update={"audio": link, "audio_unavailable": why})
 
     def _audio_of(self, principal: Principal, call: CallRecord) -> AudioUrl:
