@@ -145,15 +145,15 @@ def forget_prefix(settings: Settings) -> None:
     mine = settings.name("")
     _forget_queues(aws.client("sqs", settings), mine)
     _forget_buckets(aws.client("s3", settings), mine)
-    sns: Any = aws.client("sns", settings)
+    sns = aws.client("sns", settings)
     for page in sns.get_paginator("list_topics").paginate():
         for topic in page["Topics"]:
             if topic["TopicArn"].rsplit(":", 1)[-1].startswith(mine):
                 sns.delete_topic(TopicArn=topic["TopicArn"])
     _forget_event_buses(aws.client("events", settings), mine)
-    dynamodb: Any = aws.client("dynamodb", settings)
-    for page in dynamodb.get_paginator("list_tables").paginate():
-        for table in page["TableNames"]:
+    dynamodb = aws.client("dynamodb", settings)
+    for tables in dynamodb.get_paginator("list_tables").paginate():
+        for table in tables["TableNames"]:
             if table.startswith(mine):
                 dynamodb.delete_table(TableName=table)
 

@@ -19,10 +19,10 @@ def provision(settings: Settings) -> dict[str, Any]:
     """Create or update all resources; returns their physical names and URLs."""
     queue_arns = _provision_queues(settings)
     buckets = _provision_buckets(settings, queue_arns)
-    sns: Any = aws.client("sns", settings)
+    sns = aws.client("sns", settings)
     topics = {t.logical: sns.create_topic(Name=t.physical(settings))["TopicArn"] for t in resources.TOPICS}
     tables = _provision_tables(settings)
-    events: Any = aws.client("events", settings)
+    events = aws.client("events", settings)
     bus = settings.name(resources.EVENT_BUS)
     if bus not in {b["Name"] for b in events.list_event_buses().get("EventBuses", [])}:
         events.create_event_bus(Name=bus)
@@ -30,7 +30,7 @@ def provision(settings: Settings) -> dict[str, Any]:
 
 
 def _provision_queues(settings: Settings) -> dict[str, str]:
-    sqs: Any = aws.client("sqs", settings)
+    sqs = aws.client("sqs", settings)
     arns: dict[str, str] = {}
     for spec in resources.QUEUES:
         dlq_url = sqs.create_queue(
@@ -74,7 +74,7 @@ def _allow_s3_to_send(queue_arn: str) -> str:
 
 
 def _provision_buckets(settings: Settings, queue_arns: dict[str, str]) -> dict[str, str]:
-    s3: Any = aws.client("s3", settings)
+    s3 = aws.client("s3", settings)
     names: dict[str, str] = {}
     for spec in resources.BUCKETS:
         name = spec.physical(settings)
@@ -100,7 +100,7 @@ def _provision_buckets(settings: Settings, queue_arns: dict[str, str]) -> dict[s
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         if spec.notify_queue:
             prefix = getattr(settings, spec.notify_prefix_setting) if spec.notify_prefix_setting else ""
-            rule: dict[str, Any] = {
+            rule: Any = {  # a QueueConfigurationTypeDef (the stubs are storage's alone)
                 "Id": f"{spec.logical}-to-{spec.notify_queue}",
                 "QueueArn": queue_arns[spec.notify_queue],
                 "Events": ["s3:ObjectCreated:*"],

@@ -108,7 +108,7 @@ class LocalRunner:
         function_timeout_s: float | None = None,
     ) -> None:
         self.settings = settings
-        self._sqs: Any = aws.client("sqs", settings)
+        self._sqs = aws.client("sqs", settings)
         self._visibility = visibility_timeout_s
         self._function_timeout = function_timeout_s
         self.routes: dict[str, tuple[QueueSpec, Handler]] = {}
@@ -144,7 +144,7 @@ class LocalRunner:
         ).get("Messages", [])
         if not messages:
             return 0
-        event = {"Records": [self._record(spec, url, m) for m in messages]}
+        event = {"Records": [self._record(spec, url, {**m}) for m in messages]}
         timeout = visibility if self._function_timeout is None else min(self._function_timeout, visibility)
         context = LambdaContext(function_name=self.settings.name(spec.function or logical), timeout_s=timeout)
         stats = self.stats[logical]

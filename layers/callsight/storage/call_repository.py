@@ -179,7 +179,7 @@ class CallRepository:
 
     def __init__(self, settings: Settings) -> None:
         bind_tables(settings)
-        self._dynamodb: Any = aws.client("dynamodb", settings)
+        self._dynamodb = aws.client("dynamodb", settings)
         self._table = settings.name(CALLS_TABLE)
 
     def get(self, call_id: str) -> CallRecord | None:

@@ -17,7 +17,7 @@ COUNTER_TTL_S = 25 * 3600
 
 class EventPublisher:
     def __init__(self, settings: Settings) -> None:
-        self._events: Any = aws.client("events", settings)
+        self._events = aws.client("events", settings)
         self.bus = settings.name(resources.EVENT_BUS)
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
@@ -38,7 +38,7 @@ class SnsTopic:
     ``severity`` attribute subscribers can filter on."""
 
     def __init__(self, settings: Settings, topic: resources.TopicSpec, arn: str | None) -> None:
-        self._sns: Any = aws.client("sns", settings)
+        self._sns = aws.client("sns", settings)
         self._name = topic.physical(settings)
         self._arn = arn
 

@@ -56,9 +56,9 @@ class RecordingStore:
     """Reads recordings and sidecars from S3 (never writes or deletes them)."""
 
     def __init__(self, settings: Settings) -> None:
-        self._s3: Any = aws.client("s3", settings)
+        self._s3 = aws.client("s3", settings)
 
-    def _version_args(self, version_id: str | None) -> dict[str, str]:
+    def _version_args(self, version_id: str | None) -> dict[str, Any]:
         return {"VersionId": version_id} if version_id and version_id != "null" else {}
 
     def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
@@ -143,7 +143,7 @@ class RecordingUploads:
     itself never writes to the recordings bucket's upload prefix."""
 
     def __init__(self, settings: Settings) -> None:
-        self._s3: Any = aws.client("s3", settings)
+        self._s3 = aws.client("s3", settings)
         self._bucket = RECORDINGS_BUCKET.physical(settings)
         self._prefix = settings.recordings_prefix
 
@@ -159,7 +159,7 @@ class AudioLinks:
     the browser fetches the audio from S3 directly, the API never streams it."""
 
     def __init__(self, settings: Settings) -> None:
-        self._s3: Any = aws.presigning_s3(settings)
+        self._s3 = aws.presigning_s3(settings)
 
     def url(self, bucket: str, key: str, expires_in_s: int) -> str:
         """A URL that reads ``s3://bucket/key`` for ``expires_in_s`` seconds (signed locally, no request)."""
