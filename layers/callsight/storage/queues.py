@@ -53,6 +53,26 @@ class StageQueue:
             int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
         )
 
+    def receive(self, max_messages: int, visibility_s: int) -> list[dict[str, Any]]:
+        """One batch of up to ``max_messages`` (at most 10), with attributes, hidden ``visibility_s``
+        (no wait: an empty queue answers at once). The local runner's event-source mapping."""
+        batch = self._sqs.receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=min(max_messages, 10),
+            VisibilityTimeout=visibility_s,
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        return [{**message} for message in batch]
+
+    def delete(self, receipt_handles: list[str]) -> None:
+        """Delete received messages by receipt handle (one batch request: at most 10)."""
+        self._sqs.delete_message_batch(
+            QueueUrl=self.url,
+            Entries=[{"Id": str(i), "ReceiptHandle": handle} for i, handle in enumerate(receipt_handles)],
+        )
+
     def peek(self, wanted: int, visibility_s: int) -> list[dict[str, Any]]:
         """Up to ``wanted`` distinct messages (with attributes), made visible again at once: none is
         deleted. Each stays hidden ``visibility_s`` at most if this process dies meanwhile."""
