@@ -19,16 +19,15 @@ from callsight.api.consent import ConsentApi, ConsentBody, ConsentQuery, Consent
 from callsight.api.labels import LabelsApi
 from callsight.api.models import AlertsQuery, ApiError, DetailQuery, FeedQuery, ListQuery, SearchQuery
 from callsight.api.openapi import openapi_document
+from callsight.api.reports import ReportsApi, csv_headers
 from callsight.api.service import BadRequest, CallsApi, Conflict, Forbidden, NotFound
-from callsight.api.stats import StatsQuery, read_stats
+from callsight.api.stats import StatsApi, StatsQuery
 from callsight.api.voiceprints import VoicePrintApi
-from callsight.auth.tokens import Principal, Role, TokenVerifier, Unauthorized
+from callsight.auth.tokens import Principal, TokenVerifier, Unauthorized
 from callsight.compliance.policies import RetentionPolicy
 from callsight.observability import function_telemetry
 from callsight.reports.weekly import WeeklyQuery, report_csv
-from callsight.storage.daily_stats import DailyStatsStore
 from callsight.storage.secrets import resolved_settings
-from callsight.sweeps.weekly_reports import weekly_report_for
 from callsight.ui import asset as ui_asset_file
 from callsight.ui import security_headers
 from chalice.app import BadRequestError, Chalice, Response
@@ -43,7 +42,8 @@ admin = AdminApi(settings, calls)
 consent = ConsentApi(settings)
 voiceprints = VoicePrintApi(settings)
 labels = LabelsApi(calls, load_rules(settings.analysis_rules or DEFAULT_RULES))  # the analyzer's rule set
-daily_stats = DailyStatsStore(settings)
+stats_api = StatsApi(settings)
+reports = ReportsApi(settings)
 DOCUMENT = openapi_document()
 
 
@@ -167,40 +167,20 @@ def search() -> Any:
 
 @app.route("/stats", methods=["GET"])
 def stats() -> Any:
-    def build(principal: Principal) -> dict[str, Any]:
-        query = StatsQuery.model_validate(_params())
-        result, rolled_up_days = read_stats(principal, query, daily_stats)
-        calls.audit.record(
-            actor=principal.subject, role=principal.role.value, action="stats.read", target="calls",
-            request_id=_request_id(),
-            details={"since": str(query.since), "until": str(query.until), "rolled_up_days": rolled_up_days},
-        )  # fmt: skip
-        return result.model_dump(mode="json")
-
-    return _guarded(build)
+    return _guarded(
+        lambda p: stats_api.read(p, StatsQuery.model_validate(_params()), _request_id()).model_dump(
+            mode="json"
+        )
+    )
 
 
 @app.route("/reports/weekly", methods=["GET"])
 def weekly_report() -> Any:
     def build(principal: Principal) -> Any:
         query = WeeklyQuery.model_validate(_params())
-        if principal.role not in (Role.ADMIN, Role.QA):
-            raise Forbidden("the weekly report is for admin and QA roles")
-        report = weekly_report_for(principal, query.week)
-        calls.audit.record(
-            actor=principal.subject, role=principal.role.value, action="report.weekly.export",
-            target=f"report:weekly/{report.week}", request_id=_request_id(),
-            details={"format": query.format, "calls": report.calls, "scope": report.scope},
-        )  # fmt: skip
+        report = reports.weekly(principal, query, _request_id())
         if query.format == "csv":
-            return Response(
-                body=report_csv(report),
-                status_code=200,
-                headers={
-                    "Content-Type": "text/csv; charset=utf-8",
-                    "Content-Disposition": f'attachment; filename="callsight-weekly-{report.week}.csv"',
-                },
-            )
+            return Response(body=report_csv(report), status_code=200, headers=csv_headers(report))
         return report.model_dump(mode="json")
 
     return _guarded(build)

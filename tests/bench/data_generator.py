@@ -678,8 +678,8 @@ def main() -> None:
 
     from callsight.config import get_settings, reset_settings
     from callsight.local.emulator import EmbeddedEmulator
-    from callsight.local.provision import provision
     from callsight.storage import aws
+    from callsight.storage.provisioning import provision
 
     emulator = None
     if args.endpoint:

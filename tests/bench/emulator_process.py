@@ -346,8 +346,8 @@ def _serve(conn: Connection, with_api: bool) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from callsight.config import get_settings, reset_settings
     from callsight.local.emulator import EmbeddedEmulator
-    from callsight.local.provision import provision
     from callsight.storage import aws
+    from callsight.storage.provisioning import provision
     from chalice.local import ChaliceRequestHandler
 
     ChaliceRequestHandler.log_message = lambda *args: None  # type: ignore[method-assign]  # no access log

@@ -33,9 +33,9 @@ def main(count: int, out_name: str = "ingest.json") -> None:
     with EmbeddedEmulator() as emulator:
         os.environ["CALLSIGHT_AWS_ENDPOINT"] = emulator.endpoint
         from callsight.config import get_settings
-        from callsight.local.provision import provision
         from callsight.local.runner import LocalRunner
         from callsight.storage import aws
+        from callsight.storage.provisioning import provision
 
         settings = get_settings()
         provision(settings)

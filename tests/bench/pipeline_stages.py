@@ -194,10 +194,10 @@ def run_once(clock: StageClock, samples: Path) -> dict[str, Any]:
     from callsight.cli.calls import recording_files, upload
     from callsight.config import get_settings, reset_settings
     from callsight.local.emulator import EmbeddedEmulator
-    from callsight.local.provision import provision
     from callsight.local.runner import LocalRunner
     from callsight.storage import aws
     from callsight.storage.call_repository import CallRepository
+    from callsight.storage.provisioning import provision
 
     with EmbeddedEmulator() as emulator:
         os.environ["CALLSIGHT_AWS_ENDPOINT"] = emulator.endpoint

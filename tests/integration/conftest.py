@@ -20,12 +20,11 @@ from urllib.parse import quote_plus
 import pytest
 from callsight.config import Settings
 from callsight.local.bootstrap import fresh_settings
-from callsight.local.emulator import forget_prefix
-from callsight.local.provision import provision
 from callsight.local.runner import LambdaContext, LocalRunner, load_handler
 from callsight.resources import INGEST_QUEUE, QUEUES, RECORDINGS_BUCKET, TRANSCRIBE_QUEUE
 from callsight.storage import aws
 from callsight.storage.call_repository import CallRepository
+from callsight.storage.provisioning import forget_prefix, provision
 from pynamodb.connection.base import Connection
 
 from tests.conftest import load_event

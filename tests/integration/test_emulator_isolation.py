@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from callsight.config import Settings
-from callsight.local.emulator import forget_prefix
-from callsight.local.provision import provision
 from callsight.resources import RECORDINGS_BUCKET, TRANSCRIBE_QUEUE
 from callsight.storage import aws
+from callsight.storage.provisioning import forget_prefix, provision
 
 
 def inventory(settings: Settings) -> set[str]:

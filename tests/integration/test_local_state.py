@@ -23,12 +23,12 @@ from callsight.config import Settings, reset_settings
 from callsight.local import api_server
 from callsight.local import runner as local_runner
 from callsight.local.emulator import MEMORY_ONLY
-from callsight.local.provision import provision
 from callsight.reconcile.logic import uniform_thresholds
 from callsight.reconcile.service import run_reconcile
 from callsight.resources import RECORDINGS_BUCKET
 from callsight.storage import aws
 from callsight.storage.audit_log import AuditLog
+from callsight.storage.provisioning import provision
 from callsight.storage.tables import AuditEntryItem, CallItem
 from callsight.sweeps.audit_verify import AuditVerifier
 from typer.testing import CliRunner

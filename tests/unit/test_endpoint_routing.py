@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from callsight.config import Settings
-from callsight.local.emulator import forget_prefix
 from callsight.storage import aws
+from callsight.storage.provisioning import forget_prefix
 from callsight.storage.tables import TABLE_MODELS, CallItem, bind_tables
 
 MAIN = "http://127.0.0.1:4566"

@@ -6,10 +6,9 @@ refused (403) and the refusal is audited too.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from callsight.api.audited import audited, outcome_of
 from callsight.api.models import AudioUrl, CallDetail, DetailQuery
 from callsight.api.service import BadRequest, CallsApi, Forbidden, NotFound
 from callsight.auth.access import is_admin, may_get_audio, may_see_pii
@@ -18,9 +17,9 @@ from callsight.compliance.audit import AuditEntry
 from callsight.compliance.policies import RetentionPolicy
 from callsight.config import Settings
 from callsight.models.call import CallRecord
-from callsight.storage import aws
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallNotFound
+from callsight.storage.recordings import AudioLinks
 from callsight.sweeps.deletion import Actor, SweepReport
 from callsight.sweeps.erasure import InvalidPhone, SubjectErasure
 from callsight.sweeps.holds import LegalHolds
@@ -60,11 +59,8 @@ def admin_actor(
 ) -> Actor:
     """The admin performing ``action``; anyone else is refused (403) and the denial audited."""
     if not is_admin(principal):
-        audit.record(
-            actor=principal.subject, role=principal.role.value, action=action, target=target,
-            request_id=request_id, outcome="denied",
-        )  # fmt: skip
-        raise Forbidden(f"{action} is for admins")
+        with audited(audit, principal, action, target, request_id):
+            raise Forbidden(f"{action} is for admins")
     return Actor(actor=principal.subject, role=principal.role.value, request_id=request_id)
 
 
@@ -74,7 +70,7 @@ class AdminApi:
         self.retention = RetentionSweep(settings)
         self.erasure = SubjectErasure(settings)
         self.holds = LegalHolds(settings)
-        self._s3: Any = aws.presigning_s3(settings)
+        self.audio_links = AudioLinks(settings)
         self._agents_may_download = settings.api_agents_may_download_audio
 
     def _admin(self, principal: Principal, action: str, request_id: str | None) -> Actor:
@@ -94,15 +90,14 @@ class AdminApi:
         detail = CallDetail.of_call(call, lookup_hashes=may_see_pii(principal))
         if query.include != "audio":
             return detail
-        link, why, outcome = None, None, "ok"
-        try:
-            link = self._audio_of(principal, call)
-        except (Forbidden, NotFound) as exc:
-            why, outcome = str(exc), "denied" if isinstance(exc, Forbidden) else "not_found"
-        self.retention.audit.record(
-            actor=principal.subject, role=principal.role.value, action="audio.url", target=f"call:{call.call_id}",
-            request_id=request_id, outcome=outcome,
-        )  # fmt: skip
+        link, why = None, None
+        with audited(
+            self.retention.audit, principal, "audio.url", f"call:{call.call_id}", request_id
+        ) as action:
+            try:
+                link = self._audio_of(principal, call)
+            except (Forbidden, NotFound) as exc:  # answered in the detail, not as the request's error
+                why, action.outcome = str(exc), outcome_of(exc)
         return detail.model_copy(update={"audio": link, "audio_unavailable": why})
 
     def _audio_of(self, principal: Principal, call: CallRecord) -> AudioUrl:
@@ -116,9 +111,7 @@ class AdminApi:
             bucket, key, redacted = call.source.bucket, call.source.key, False
         else:
             raise NotFound("no redacted audio of this call yet (the masking sweep makes it)")
-        url = self._s3.generate_presigned_url(
-            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=AUDIO_URL_TTL_S
-        )
+        url = self.audio_links.url(bucket, key, AUDIO_URL_TTL_S)
         return AudioUrl(url=url, expires_in_s=AUDIO_URL_TTL_S, redacted=redacted)
 
     def legal_hold(

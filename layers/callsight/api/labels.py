@@ -18,6 +18,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 
 from callsight.analysis.rules import LabelKind, RulePack
+from callsight.api.audited import audited
 from callsight.api.service import BadRequest, CallsApi, Conflict, Forbidden, NotFound
 from callsight.auth.tokens import Principal, Role
 from callsight.models.call import CallRecord, CallStatus
@@ -59,52 +60,47 @@ class LabelsApi:
         ``body`` reads the request body (:class:`BadRequest` if it is not JSON): called only once the
         caller may correct this call, so a refused caller learns nothing from its body's errors."""
 
-        def audit(result: str, /, **details: Any) -> None:
-            self.calls.audit.record(
-                actor=principal.subject, role=principal.role.value, action=ACTION,
-                target=f"call:{call_id[:64]}", request_id=request_id, outcome=result, details=details,
-            )  # fmt: skip
-
-        if principal.role not in CORRECTORS:
-            audit("denied")
-            raise Forbidden("label corrections are for QA and admins")
-        call, outcome = self.calls.lookup(principal, call_id)
-        if call is None:
-            audit(outcome)
-            raise NotFound(f"no call {call_id[:64]!r}")
-        try:
-            correction = self.parse(body())
-        except BadRequest:
-            audit("invalid", field="body")
-            raise
-        except ValidationError as exc:
-            audit("invalid", field=".".join(str(p) for p in exc.errors()[0]["loc"]) or "request")
-            raise
-        if call.status is not CallStatus.ANALYZED or call.analysis is None:
-            audit("conflict", status=call.status.value)
-            raise Conflict(
-                f"call {call_id} is not analysed yet (status {call.status.value}): there are no labels to correct"
+        target = f"call:{call_id[:64]}"
+        with audited(self.calls.audit, principal, ACTION, target, request_id) as action:
+            if principal.role not in CORRECTORS:
+                raise Forbidden("label corrections are for QA and admins")
+            call, outcome = self.calls.lookup(principal, call_id)
+            if call is None:
+                action.outcome = outcome  # denied (not theirs) or not_found: both answered 404
+                raise NotFound(f"no call {call_id[:64]!r}")
+            try:
+                correction = self.parse(body())
+            except BadRequest:
+                action.details["field"] = "body"
+                raise
+            except ValidationError as exc:
+                action.details["field"] = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "request"
+                raise
+            if call.status is not CallStatus.ANALYZED or call.analysis is None:
+                action.details["status"] = call.status.value
+                raise Conflict(
+                    f"call {call_id} is not analysed yet (status {call.status.value}): there are no labels to correct"
+                )
+            review = LabelReview(
+                labels=CallLabels.model_validate(correction.model_dump(exclude={"note"})),
+                note=correction.note,
+                reviewer=principal.subject,
+                reviewer_role=principal.role.value,
+                reviewed_at=datetime.now(UTC),
+                rules_version=call.analysis.rules_version,
+                analysed_at=call.analysis.analyzed_at,
             )
-        review = LabelReview(
-            labels=CallLabels.model_validate(correction.model_dump(exclude={"note"})),
-            note=correction.note,
-            reviewer=principal.subject,
-            reviewer_role=principal.role.value,
-            reviewed_at=datetime.now(UTC),
-            rules_version=call.analysis.rules_version,
-            analysed_at=call.analysis.analyzed_at,
-        )
-        try:
-            self.updates.set_review(call, review)
-        except StaleCallVersion as exc:
-            audit("conflict", status="changed")
-            raise Conflict(
-                f"call {call_id} changed while it was being corrected: read it again and retry"
-            ) from exc
-        audit(
-            "ok", rules_version=review.rules_version, replaced=call.review is not None, note=review.note is not None,
-            **review.labels.model_dump(exclude_none=True),
-        )  # fmt: skip
+            try:
+                self.updates.set_review(call, review)
+            except StaleCallVersion as exc:
+                action.details["status"] = "changed"
+                raise Conflict(
+                    f"call {call_id} changed while it was being corrected: read it again and retry"
+                ) from exc
+            action.details.update(
+                rules_version=review.rules_version, replaced=call.review is not None, note=review.note is not None,
+                **review.labels.model_dump(exclude_none=True),
+            )  # fmt: skip
         return review
 
 

@@ -10,17 +10,25 @@ from __future__ import annotations
 
 from datetime import date
 
+from callsight.api.audited import audited
 from callsight.auth.tokens import Principal
+from callsight.config import Settings
 from callsight.stats.cells import Cell, period_days
 from callsight.stats.summary import Stats, StatsQuery, stats_from, today
+from callsight.storage.audit_log import AuditLog
+from callsight.storage.call_repository import CallRepository
 from callsight.storage.daily_stats import DailyStatsStore
 from callsight.sweeps.stats_rollup import live_cells
 
-__all__ = ["Stats", "StatsQuery", "read_stats"]
+__all__ = ["Stats", "StatsApi", "StatsQuery", "read_stats"]
 
 
 def read_stats(
-    principal: Principal, query: StatsQuery, store: DailyStatsStore, now: date | None = None
+    principal: Principal,
+    query: StatsQuery,
+    store: DailyStatsStore,
+    calls: CallRepository,
+    now: date | None = None,
 ) -> tuple[Stats, int]:
     """Statistics of the period from the daily rollup where a closed day has one and has not changed
     since, from the calls themselves otherwise (today, marked days, days not yet rolled up).
@@ -36,6 +44,24 @@ def read_stats(
             cells += stored.cells
             rolled += 1
         else:
-            cells += live_cells(day)
+            cells += live_cells(calls, day)
     visible = [cell for cell in cells if cell.owner.visible_to(principal)]
     return stats_from(visible, query.since, query.until), rolled
+
+
+class StatsApi:
+    """``GET /stats``: every role may ask (each sees the statistics of the calls it may see); each
+    request is one ``stats.read`` audit entry with the period and how many days came from the rollup."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.store = DailyStatsStore(settings)
+        self.calls = CallRepository(settings)
+        self.audit = AuditLog(settings)
+
+    def read(self, principal: Principal, query: StatsQuery, request_id: str | None = None) -> Stats:
+        with audited(self.audit, principal, "stats.read", "calls", request_id) as action:
+            result, rolled_up_days = read_stats(principal, query, self.store, self.calls)
+            action.details.update(
+                since=str(query.since), until=str(query.until), rolled_up_days=rolled_up_days
+            )
+        return result

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from callsight.api.admin import admin_actor
+from callsight.api.audited import audited
 from callsight.api.service import BadRequest, NotFound
 from callsight.auth.tokens import Principal
 from callsight.config import Settings
@@ -70,11 +71,10 @@ class VoicePrintApi:
         _agent(agent_id)
         body = VoicePrintOptIn.model_validate(read_body())
         if not body.consent_confirmed:
-            self.service.audit.record(
-                actor=who.actor, role=who.role, action="voiceprint.opt_in", target=target(agent_id),
-                request_id=request_id, outcome="refused", details={"why": "consent not confirmed"},
-            )  # fmt: skip
-            raise BadRequest(CONSENT_REQUIRED)
+            audit = self.service.audit
+            with audited(audit, principal, "voiceprint.opt_in", target(agent_id), request_id) as action:
+                action.outcome, action.details["why"] = "refused", "consent not confirmed"
+                raise BadRequest(CONSENT_REQUIRED)
         return self.service.opt_in(agent_id, who, body.note)
 
     def show(self, principal: Principal, agent_id: str, request_id: str | None = None) -> VoicePrintView:

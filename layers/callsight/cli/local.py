@@ -321,7 +321,7 @@ def _anchor_before_stopping(settings: Settings) -> None:
 @local_app.command("provision")
 def local_provision() -> None:
     """Create every resource on ``CALLSIGHT_AWS_ENDPOINT`` (e.g. a LocalStack you started)."""
-    from callsight.local.provision import provision
+    from callsight.storage.provisioning import provision
 
     settings = resolved_settings()
     if not settings.aws_endpoint:

@@ -16,8 +16,7 @@ from collections.abc import Iterator
 
 from callsight.config import Settings, get_settings, reset_settings
 from callsight.local.emulator import EmbeddedEmulator
-from callsight.local.provision import provision
-from callsight.storage import aws
+from callsight.storage.provisioning import provision, reset_clients
 
 
 def quiet_telemetry(verbose: bool = False) -> None:
@@ -42,7 +41,7 @@ def use_endpoint(endpoint: str) -> None:
 def fresh_settings() -> Settings:
     """Settings and cached clients rebuilt from the current environment."""
     reset_settings()
-    aws.reset_clients()
+    reset_clients()
     return get_settings()
 
 

@@ -6,7 +6,8 @@ DynamoDB, SNS, EventBridge and KMS on one localhost port. Point clients at :attr
 beside a Docker-less LocalStack, see ``infrastructure/localstack/``).
 
 An external emulator shared by several processes (LocalStack, see ``infrastructure/localstack/``)
-cannot be reset as a whole; :func:`forget_prefix` empties one deployment prefix on it instead.
+cannot be reset as a whole; :func:`callsight.storage.provisioning.forget_prefix` empties one
+deployment prefix on it instead.
 """
 
 from __future__ import annotations
@@ -21,14 +22,10 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
-
-from callsight.config import Settings
-from callsight.storage import aws
 
 
 class AtomicDynamoDB:
@@ -134,69 +131,6 @@ def main(argv: list[str] | None = None) -> None:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
-
-
-def forget_prefix(settings: Settings) -> None:
-    """Delete every bucket (all versions), queue, topic, event bus (and its rules) and table named
-    ``<settings.prefix>-*`` — what :func:`callsight.local.provision.provision` creates, plus what
-    tests add under the prefix. Emulators only: refuses to run without ``CALLSIGHT_AWS_ENDPOINT``."""
-    if not settings.aws_endpoint:
-        raise RuntimeError("forget_prefix deletes resources: it runs against an emulator endpoint only")
-    mine = settings.name("")
-    _forget_queues(aws.client("sqs", settings), mine)
-    _forget_buckets(aws.client("s3", settings), mine)
-    sns: Any = aws.client("sns", settings)
-    for page in sns.get_paginator("list_topics").paginate():
-        for topic in page["Topics"]:
-            if topic["TopicArn"].rsplit(":", 1)[-1].startswith(mine):
-                sns.delete_topic(TopicArn=topic["TopicArn"])
-    _forget_event_buses(aws.client("events", settings), mine)
-    dynamodb: Any = aws.client("dynamodb", settings)
-    for page in dynamodb.get_paginator("list_tables").paginate():
-        for table in page["TableNames"]:
-            if table.startswith(mine):
-                dynamodb.delete_table(TableName=table)
-
-
-def _forget_queues(sqs: Any, prefix: str) -> None:
-    for page in sqs.get_paginator("list_queues").paginate(QueueNamePrefix=prefix):
-        for url in page.get("QueueUrls", []):
-            sqs.delete_queue(QueueUrl=url)
-
-
-def _forget_buckets(s3: Any, prefix: str) -> None:
-    for bucket in s3.list_buckets().get("Buckets", []):
-        name = bucket["Name"]
-        if not name.startswith(prefix):
-            continue
-        # S3 (AWS and LocalStack alike) refuses the bypass header on a bucket without Object Lock.
-        bypass = {"BypassGovernanceRetention": True} if _object_lock_enabled(s3, name) else {}
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
-            versions = page.get("Versions", []) + page.get("DeleteMarkers", [])
-            if versions:
-                objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions]
-                s3.delete_objects(Bucket=name, Delete={"Objects": objects, "Quiet": True}, **bypass)
-        s3.delete_bucket(Bucket=name)
-
-
-def _object_lock_enabled(s3: Any, bucket: str) -> bool:
-    try:
-        configuration = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
-    except s3.exceptions.ClientError:  # ObjectLockConfigurationNotFoundError: a bucket without Object Lock
-        return False
-    return bool(configuration.get("ObjectLockEnabled") == "Enabled")
-
-
-def _forget_event_buses(events: Any, prefix: str) -> None:
-    for bus in events.list_event_buses(NamePrefix=prefix).get("EventBuses", []):
-        for rule in events.list_rules(EventBusName=bus["Name"]).get("Rules", []):
-            targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus["Name"])["Targets"]
-            if targets:
-                events.remove_targets(
-                    Rule=rule["Name"], EventBusName=bus["Name"], Ids=[t["Id"] for t in targets]
-                )
-            events.delete_rule(Name=rule["Name"], EventBusName=bus["Name"])
-        events.delete_event_bus(Name=bus["Name"])
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Any
 from callsight import resources
 from callsight.config import Settings
 from callsight.resources import QueueSpec
-from callsight.storage import aws
+from callsight.storage.queues import StageQueue
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -108,7 +108,6 @@ class LocalRunner:
         function_timeout_s: float | None = None,
     ) -> None:
         self.settings = settings
-        self._sqs: Any = aws.client("sqs", settings)
         self._visibility = visibility_timeout_s
         self._function_timeout = function_timeout_s
         self.routes: dict[str, tuple[QueueSpec, Handler]] = {}
@@ -120,31 +119,17 @@ class LocalRunner:
             else:
                 self.routes[spec.logical] = (spec, handler)
         self.stats: dict[str, QueueStats] = {logical: QueueStats() for logical in self.routes}
-        self._urls: dict[str, str] = {}
-
-    def _url(self, spec: QueueSpec) -> str:
-        if spec.logical not in self._urls:
-            self._urls[spec.logical] = self._sqs.get_queue_url(QueueName=spec.physical(self.settings))[
-                "QueueUrl"
-            ]
-        return self._urls[spec.logical]
+        self._queues = {logical: StageQueue(spec, settings) for logical, (spec, _) in self.routes.items()}
 
     def poll_once(self, logical: str) -> int:
         """Receive one batch from ``logical`` and invoke its handler; returns messages received."""
         spec, handler = self.routes[logical]
-        url = self._url(spec)
+        queue = self._queues[logical]
         visibility = self._visibility if self._visibility is not None else spec.visibility_timeout_s
-        messages = self._sqs.receive_message(
-            QueueUrl=url,
-            MaxNumberOfMessages=min(spec.batch_size, 10),
-            VisibilityTimeout=visibility,
-            WaitTimeSeconds=0,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        messages = queue.receive(spec.batch_size, visibility)
         if not messages:
             return 0
-        event = {"Records": [self._record(spec, url, m) for m in messages]}
+        event = {"Records": [self._record(spec, queue.url, m) for m in messages]}
         timeout = visibility if self._function_timeout is None else min(self._function_timeout, visibility)
         context = LambdaContext(function_name=self.settings.name(spec.function or logical), timeout_s=timeout)
         stats = self.stats[logical]
@@ -160,10 +145,7 @@ class LocalRunner:
         stats.failed += len(failed_ids)
         done = [m for m in messages if m["MessageId"] not in failed_ids]
         if done:
-            self._sqs.delete_message_batch(
-                QueueUrl=url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
-            )
+            queue.delete([m["ReceiptHandle"] for m in done])
         return len(messages)
 
     def _record(self, spec: QueueSpec, url: str, message: dict[str, Any]) -> dict[str, Any]:
@@ -219,17 +201,7 @@ class LocalRunner:
         return False
 
     def _routed_queues_empty(self) -> bool:
-        return all(self._depth(self._url(spec)) == (0, 0) for spec, _ in self.routes.values())
-
-    def _depth(self, url: str) -> tuple[int, int]:
-        """(visible, in flight) messages of a queue."""
-        attrs = self._sqs.get_queue_attributes(
-            QueueUrl=url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs.get("ApproximateNumberOfMessages", 0)), int(
-            attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
-        )
+        return all(queue.depth() == (0, 0) for queue in self._queues.values())
 
     def run_forever(self, should_stop: Callable[[], bool], idle_sleep_s: float = 0.5) -> None:
         while not should_stop():
@@ -240,7 +212,8 @@ class LocalRunner:
         """Visible and in-flight messages of every stage queue and its DLQ."""
         depths: dict[str, dict[str, int]] = {}
         for spec in resources.QUEUES:
-            for name in (spec.physical(self.settings), spec.dlq_physical(self.settings)):
-                visible, in_flight = self._depth(self._sqs.get_queue_url(QueueName=name)["QueueUrl"])
+            for dead_letters in (False, True):
+                name = spec.dlq_physical(self.settings) if dead_letters else spec.physical(self.settings)
+                visible, in_flight = StageQueue(spec, self.settings, dead_letters=dead_letters).depth()
                 depths[name] = {"visible": visible, "in_flight": in_flight}
         return depths

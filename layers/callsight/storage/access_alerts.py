@@ -5,8 +5,6 @@ again) and the access-alerts SNS topic."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,8 +12,8 @@ from pynamodb.exceptions import PutError
 
 from callsight import resources
 from callsight.config import Settings
-from callsight.storage import aws
-from callsight.storage.tables import CounterItem, PolicyItem, bind_tables
+from callsight.storage.notifications import SnsTopic
+from callsight.storage.tables import CounterItem, PolicyItem, bind_tables, get_or_none
 
 #: An alert key is remembered this long: re-checking a window older than this would alert again.
 SENT_TTL = timedelta(days=120)
@@ -42,8 +40,9 @@ class SentAlerts:
 
     def release(self, key: str) -> None:
         """Forget a claim whose alert could not be published (the next run sends it)."""
-        with contextlib.suppress(CounterItem.DoesNotExist):
-            CounterItem.get(f"access-alert#{key}").delete()
+        item = get_or_none(CounterItem, f"access-alert#{key}")
+        if item is not None:
+            item.delete()
 
 
 class AccessProfiles:
@@ -54,10 +53,10 @@ class AccessProfiles:
 
     def get(self, day: date, window_minutes: int) -> dict[str, dict[int, int]] | None:
         """The stored profile of ``day`` for this window length, or None (not stored, other length)."""
-        try:
-            document = PolicyItem.get(PROFILE, day.isoformat()).document.as_dict()
-        except PolicyItem.DoesNotExist:
+        item = get_or_none(PolicyItem, PROFILE, day.isoformat())
+        if item is None:
             return None
+        document = item.document.as_dict()
         if document.get("window_minutes") != window_minutes:
             return None
         actors: dict[str, dict[str, Any]] = document.get("actors", {})
@@ -78,25 +77,14 @@ class AccessAlertPublisher:
     """The access-alerts topic (security staff subscribe to it; kept apart from call alerts)."""
 
     def __init__(self, settings: Settings) -> None:
-        self._sns: Any = aws.client("sns", settings)
-        self._settings = settings
-        self._arn: str | None = settings.access_alerts_topic_arn
+        self.topic = SnsTopic(settings, resources.ACCESS_ALERTS_TOPIC, settings.access_alerts_topic_arn)
 
     @property
     def topic_arn(self) -> str:
-        if self._arn is None:  # create_topic is idempotent and returns the ARN of an existing topic
-            name = resources.ACCESS_ALERTS_TOPIC.physical(self._settings)
-            self._arn = str(self._sns.create_topic(Name=name)["TopicArn"])
-        return self._arn
+        return self.topic.arn
 
     def publish(self, subject: str, message: dict[str, Any]) -> str:
-        response = self._sns.publish(
-            TopicArn=self.topic_arn,
-            Subject=_subject(subject),
-            Message=json.dumps(message, default=str),
-            MessageAttributes={"severity": {"DataType": "String", "StringValue": "warning"}},
-        )
-        return str(response["MessageId"])
+        return self.topic.publish(_subject(subject), message, "warning")
 
 
 def _subject(text: str) -> str:

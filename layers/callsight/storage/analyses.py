@@ -16,7 +16,7 @@ def analysis_key(call_id: str, schema_version: int = ANALYSIS_SCHEMA_VERSION) ->
 
 class AnalysisStore:
     def __init__(self, settings: Settings) -> None:
-        self._s3: Any = aws.client("s3", settings)
+        self._s3 = aws.client("s3", settings)
         self.bucket = TRANSCRIPTS_BUCKET.physical(settings)
 
     def put(self, analysis: CallAnalysis) -> tuple[str, str | None]:
@@ -37,7 +37,7 @@ class AnalysisStore:
         return key, response.get("VersionId")
 
     def get(self, key: str, version_id: str | None = None) -> CallAnalysis:
-        extra = {"VersionId": version_id} if version_id else {}
+        extra: dict[str, Any] = {"VersionId": version_id} if version_id else {}
         return CallAnalysis.model_validate_json(
             self._s3.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()
         )

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from callsight.config import Settings
 from callsight.models.call import CallRecord
 from callsight.models.recording_keys import sidecar_keys_for
 from callsight.resources import RECORDINGS_BUCKET, TRANSCRIPTS_BUCKET
 from callsight.storage import aws
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 
 def key_digest(key: str) -> str:
@@ -25,7 +28,7 @@ def key_digest(key: str) -> str:
 
 class CallArtefacts:
     def __init__(self, settings: Settings) -> None:
-        self._s3: Any = aws.client("s3", settings)
+        self._s3 = aws.client("s3", settings)
         self.recordings = RECORDINGS_BUCKET.physical(settings)
         self.transcripts = TRANSCRIPTS_BUCKET.physical(settings)
 
@@ -88,7 +91,7 @@ class CallArtefacts:
         return found
 
     def _delete(self, versions: list[tuple[str, str, str]]) -> None:
-        by_bucket: dict[str, list[dict[str, str]]] = {}
+        by_bucket: dict[str, list[ObjectIdentifierTypeDef]] = {}
         for bucket, key, version in versions:
             by_bucket.setdefault(bucket, []).append({"Key": key, "VersionId": version})
         for bucket, objects in by_bucket.items():

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
 
 from callsight.compliance.audit import AuditAnchor
 from callsight.config import Settings
@@ -24,7 +23,7 @@ PREFIX = "audit-anchors/"
 class AuditAnchorStore:
     def __init__(self, settings: Settings) -> None:
         self.bucket = AUDIT_ANCHORS_BUCKET.physical(settings)
-        self.s3: Any = aws.client("s3", settings)
+        self.s3 = aws.client("s3", settings)
         self.mirror = settings.audit_anchor_dir / settings.prefix if settings.audit_anchor_dir else None
 
     def put(self, anchor: AuditAnchor) -> str:

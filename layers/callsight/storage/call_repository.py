@@ -37,6 +37,7 @@ from callsight.storage.tables import (
     StatusChangeMap,
     TranscriptionFactsMap,
     bind_tables,
+    get_or_none,
 )
 
 
@@ -178,14 +179,12 @@ class CallRepository:
 
     def __init__(self, settings: Settings) -> None:
         bind_tables(settings)
-        self._dynamodb: Any = aws.client("dynamodb", settings)
+        self._dynamodb = aws.client("dynamodb", settings)
         self._table = settings.name(CALLS_TABLE)
 
     def get(self, call_id: str) -> CallRecord | None:
-        try:
-            return _to_record(CallItem.get(call_id, consistent_read=True))
-        except CallItem.DoesNotExist:
-            return None
+        item = get_or_none(CallItem, call_id, consistent_read=True)
+        return _to_record(item) if item is not None else None
 
     def get_many(self, call_ids: list[str]) -> dict[str, CallRecord]:
         """The records that exist among ``call_ids``, by id (BatchGetItem: 100 keys a request,
@@ -234,10 +233,9 @@ class CallRepository:
 
         ``transcription`` is stored in the same conditional write (TRANSCRIBED and its facts
         appear together or not at all); likewise ``analysis`` (summary, tags) for ANALYZED."""
-        try:
-            item = CallItem.get(call_id, consistent_read=True)
-        except CallItem.DoesNotExist as exc:
-            raise CallNotFound(call_id) from exc
+        item = get_or_none(CallItem, call_id, consistent_read=True)
+        if item is None:
+            raise CallNotFound(call_id)
         current = CallStatus(item.status)
         if not can_transition(current, new_status):
             raise IllegalTransition(f"call {call_id}: {current.value} → {new_status.value} is not allowed")
@@ -377,10 +375,9 @@ class CallUpdates:
         return _to_record(item)
 
     def _update(self, call_id: str, actions: list[Action]) -> CallRecord:
-        try:
-            item = CallItem.get(call_id, consistent_read=True)
-        except CallItem.DoesNotExist as exc:
-            raise CallNotFound(call_id) from exc
+        item = get_or_none(CallItem, call_id, consistent_read=True)
+        if item is None:
+            raise CallNotFound(call_id)
         item.update(actions=[*actions, CallItem.updated_at.set(_now())])
         return _to_record(item)
 
@@ -392,9 +389,8 @@ class CallUpdates:
         A fresh call moves to DELETED (history entry); a call left DELETED by a crashed sweep is
         re-claimed only once that sweep's lease has run out, or at once with ``take_over`` (erasure).
         Conditional writes decide the race."""
-        try:
-            item = CallItem.get(call_id, consistent_read=True)
-        except CallItem.DoesNotExist:
+        item = get_or_none(CallItem, call_id, consistent_read=True)
+        if item is None:
             return False
         now = _now()
         until = int(now.timestamp()) + lease_s
@@ -438,10 +434,8 @@ class CallUpdates:
 def _stored_day(call_id: str) -> str | None:
     """The ``call_day`` of the stored call (None if there is none): a change to it changes that day's
     statistics, which :func:`mark_changed` records for the daily rollup."""
-    try:
-        return CallItem.get(call_id, consistent_read=True, attributes_to_get=["call_day"]).call_day
-    except CallItem.DoesNotExist:
-        return None
+    item = get_or_none(CallItem, call_id, consistent_read=True, attributes_to_get=["call_day"])
+    return item.call_day if item is not None else None
 
 
 def record_of(item: CallItem) -> CallRecord:

@@ -15,7 +15,7 @@ from pynamodb.exceptions import DeleteError
 
 from callsight.config import Settings
 from callsight.models.consent import ConsentEntry, ConsentState
-from callsight.storage.tables import ConsentItem, bind_tables
+from callsight.storage.tables import ConsentItem, bind_tables, get_or_none
 
 #: Items a listing request reads at most (a state filter may leave a page short: follow the cursor).
 MAX_EXAMINED = 1000
@@ -32,9 +32,8 @@ class ConsentRegistry:
     ) -> ConsentEntry | None:
         if not phone_hash:
             return None
-        try:
-            item = ConsentItem.get(phone_hash, consistent_read=consistent)
-        except ConsentItem.DoesNotExist:
+        item = get_or_none(ConsentItem, phone_hash, consistent_read=consistent)
+        if item is None:
             return None
         entry = _entry(item)
         return None if entry.expired() and not include_expired else entry

@@ -7,8 +7,6 @@ sweep or erasure is bounded.
 
 from __future__ import annotations
 
-from typing import Any
-
 from callsight.config import Settings
 from callsight.resources import IDEMPOTENCY_TABLE
 from callsight.storage import aws
@@ -16,7 +14,7 @@ from callsight.storage import aws
 
 class IdempotencyRecords:
     def __init__(self, settings: Settings) -> None:
-        self._dynamodb: Any = aws.client("dynamodb", settings)
+        self._dynamodb = aws.client("dynamodb", settings)
         self.table = settings.name(IDEMPOTENCY_TABLE)
 
     def purge_mentions(self, call_ids: set[str]) -> int:

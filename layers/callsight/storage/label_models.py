@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -22,7 +21,7 @@ PREFIX = "models/labels/label-model"
 
 class LabelModelStore:
     def __init__(self, settings: Settings) -> None:
-        self._s3: Any = aws.client("s3", settings)
+        self._s3 = aws.client("s3", settings)
         self.bucket = TRANSCRIPTS_BUCKET.physical(settings)
 
     def put(self, model: LabelModel) -> str:

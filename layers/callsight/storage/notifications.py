@@ -17,7 +17,7 @@ COUNTER_TTL_S = 25 * 3600
 
 class EventPublisher:
     def __init__(self, settings: Settings) -> None:
-        self._events: Any = aws.client("events", settings)
+        self._events = aws.client("events", settings)
         self.bus = settings.name(resources.EVENT_BUS)
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
@@ -33,28 +33,44 @@ class EventPublisher:
             raise RuntimeError(f"EventBridge refused {detail_type}: {response['Entries']}")
 
 
-class AlertPublisher:
-    def __init__(self, settings: Settings) -> None:
-        self._sns: Any = aws.client("sns", settings)
-        self._settings = settings
-        self._arn: str | None = settings.alerts_topic_arn
+class SnsTopic:
+    """One SNS topic: its ARN (configured, or looked up by name on first use) and JSON messages with a
+    ``severity`` attribute subscribers can filter on."""
+
+    def __init__(self, settings: Settings, topic: resources.TopicSpec, arn: str | None) -> None:
+        self._sns = aws.client("sns", settings)
+        self._name = topic.physical(settings)
+        self._arn = arn
 
     @property
-    def topic_arn(self) -> str:
+    def arn(self) -> str:
         if self._arn is None:  # create_topic is idempotent and returns the ARN of an existing topic
-            self._arn = str(
-                self._sns.create_topic(Name=resources.ALERTS_TOPIC.physical(self._settings))["TopicArn"]
-            )
+            self._arn = str(self._sns.create_topic(Name=self._name)["TopicArn"])
         return self._arn
 
     def publish(self, subject: str, message: dict[str, Any], severity: str) -> str:
+        """Publish ``message`` as JSON; ``subject`` must already be what SNS accepts. Returns the message id."""
         response = self._sns.publish(
-            TopicArn=self.topic_arn,
-            Subject=subject[:100],
+            TopicArn=self.arn,
+            Subject=subject,
             Message=json.dumps(message, default=str),
             MessageAttributes={"severity": {"DataType": "String", "StringValue": severity}},
         )
         return str(response["MessageId"])
+
+
+class AlertPublisher:
+    """The alerts topic (per-call alert rules, the weekly report's announcement)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.topic = SnsTopic(settings, resources.ALERTS_TOPIC, settings.alerts_topic_arn)
+
+    @property
+    def topic_arn(self) -> str:
+        return self.topic.arn
+
+    def publish(self, subject: str, message: dict[str, Any], severity: str) -> str:
+        return self.topic.publish(subject[:100], message, severity)
 
 
 class HourlyCounter:

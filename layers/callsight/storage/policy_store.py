@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from callsight.compliance.policies import DEFAULT_RETENTION, MaskingPolicy, RetentionPolicy
 from callsight.config import Settings
-from callsight.storage.tables import PolicyItem, bind_tables
+from callsight.storage.tables import PolicyItem, bind_tables, get_or_none
 
 RETENTION = "retention"
 MASKING = "masking"
@@ -33,10 +32,8 @@ class PolicyStore:
         self._put(RETENTION, policy.policy_id, policy.model_dump(mode="json"), actor)
 
     def masking_policy(self) -> MaskingPolicy:
-        try:
-            return MaskingPolicy.model_validate(PolicyItem.get(MASKING, "default").document.as_dict())
-        except PolicyItem.DoesNotExist:
-            return MaskingPolicy()
+        item = get_or_none(PolicyItem, MASKING, "default")
+        return MaskingPolicy.model_validate(item.document.as_dict()) if item is not None else MaskingPolicy()
 
     def put_masking(self, policy: MaskingPolicy, actor: str) -> None:
         self._put(MASKING, "default", policy.model_dump(mode="json"), actor)
@@ -45,21 +42,13 @@ class PolicyStore:
     def subject_on_hold(self, phone_hash: str | None) -> bool:
         if not phone_hash:
             return False
-        try:
-            PolicyItem.get(SUBJECT_HOLD, phone_hash)
-            return True
-        except PolicyItem.DoesNotExist:
-            return False
+        return get_or_none(PolicyItem, SUBJECT_HOLD, phone_hash) is not None
 
     def set_subject_hold(self, phone_hash: str, actor: str, reason: str) -> None:
         self._put(SUBJECT_HOLD, phone_hash, {"reason": reason}, actor)
 
     def release_subject_hold(self, phone_hash: str) -> bool:
-        try:
-            PolicyItem.get(SUBJECT_HOLD, phone_hash).delete()
-            return True
-        except PolicyItem.DoesNotExist:
-            return False
+        return _delete(get_or_none(PolicyItem, SUBJECT_HOLD, phone_hash))
 
     # --- erased subjects (tombstones: ingest fences their later uploads and messages) ------------
     def subject_erased(self, *phone_hashes: str | None) -> str | None:
@@ -67,8 +56,9 @@ class PolicyStore:
         for phone_hash in phone_hashes:
             if not phone_hash:
                 continue
-            with contextlib.suppress(PolicyItem.DoesNotExist):
-                until = PolicyItem.get(ERASED_SUBJECT, phone_hash).document.as_dict().get("fenced_until")
+            item = get_or_none(PolicyItem, ERASED_SUBJECT, phone_hash)
+            if item is not None:
+                until = item.document.as_dict().get("fenced_until")
                 if until is None or datetime.fromisoformat(until) > datetime.now(UTC):
                     return phone_hash
         return None
@@ -83,36 +73,36 @@ class PolicyStore:
     def lift_subject_erased(self, phone_hash: str) -> bool:
         """Remove the tombstone: later uploads of the subject are recorded again (what was erased
         stays erased). False when there was none."""
-        try:
-            PolicyItem.get(ERASED_SUBJECT, phone_hash).delete()
-            return True
-        except PolicyItem.DoesNotExist:
-            return False
+        return _delete(get_or_none(PolicyItem, ERASED_SUBJECT, phone_hash))
 
     # --- resumable batch checkpoints ---------------------------------------------------------------
     def checkpoint(self, name: str) -> dict[str, Any] | None:
-        try:
-            return dict(PolicyItem.get(CHECKPOINT, name).document.as_dict())
-        except PolicyItem.DoesNotExist:
-            return None
+        item = get_or_none(PolicyItem, CHECKPOINT, name)
+        return dict(item.document.as_dict()) if item is not None else None
 
     def save_checkpoint(self, name: str, state: dict[str, Any] | None) -> None:
         if state is None:
-            with contextlib.suppress(PolicyItem.DoesNotExist):
-                PolicyItem.get(CHECKPOINT, name).delete()
+            _delete(get_or_none(PolicyItem, CHECKPOINT, name))
             return
         self._put(CHECKPOINT, name, state, "system")
 
     def _put(self, kind: str, policy_id: str, document: dict[str, Any], actor: str) -> None:
         """Create or replace (read first: the item's version attribute guards concurrent edits)."""
-        try:
-            item = PolicyItem.get(kind, policy_id, consistent_read=True)
-        except PolicyItem.DoesNotExist:
+        item = get_or_none(PolicyItem, kind, policy_id, consistent_read=True)
+        if item is None:
             item = PolicyItem(kind, policy_id)
         item.document = document
         item.updated_at = datetime.now(UTC)
         item.updated_by = actor
         item.save()
+
+
+def _delete(item: PolicyItem | None) -> bool:
+    """Delete ``item`` if there is one; whether there was."""
+    if item is None:
+        return False
+    item.delete()
+    return True
 
 
 class CachedRetentionPolicies:

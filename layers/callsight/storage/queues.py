@@ -3,7 +3,7 @@ reading depths, and peeking at messages without consuming them (the reconciler).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -11,12 +11,15 @@ from callsight.config import Settings
 from callsight.resources import QueueSpec
 from callsight.storage import aws
 
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
+
 
 class StageQueue:
     """One SQS queue of the pipeline; the URL is looked up once."""
 
     def __init__(self, spec: QueueSpec, settings: Settings, *, dead_letters: bool = False) -> None:
-        self._sqs: Any = aws.client("sqs", settings)
+        self._sqs = aws.client("sqs", settings)
         self._name = spec.dlq_physical(settings) if dead_letters else spec.physical(settings)
         self._url: str | None = None
 
@@ -27,7 +30,7 @@ class StageQueue:
         return self._url
 
     def send(self, message: BaseModel, *, correlation_id: str | None = None) -> str:
-        attributes = (
+        attributes: dict[str, MessageAttributeValueTypeDef] = (
             {"call_id": {"DataType": "String", "StringValue": correlation_id}} if correlation_id else {}
         )
         response = self._sqs.send_message(
@@ -50,6 +53,26 @@ class StageQueue:
             int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
         )
 
+    def receive(self, max_messages: int, visibility_s: int) -> list[dict[str, Any]]:
+        """One batch of up to ``max_messages`` (at most 10), with attributes, hidden ``visibility_s``
+        (no wait: an empty queue answers at once). The local runner's event-source mapping."""
+        batch = self._sqs.receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=min(max_messages, 10),
+            VisibilityTimeout=visibility_s,
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        return [{**message} for message in batch]
+
+    def delete(self, receipt_handles: list[str]) -> None:
+        """Delete received messages by receipt handle (one batch request: at most 10)."""
+        self._sqs.delete_message_batch(
+            QueueUrl=self.url,
+            Entries=[{"Id": str(i), "ReceiptHandle": handle} for i, handle in enumerate(receipt_handles)],
+        )
+
     def peek(self, wanted: int, visibility_s: int) -> list[dict[str, Any]]:
         """Up to ``wanted`` distinct messages (with attributes), made visible again at once: none is
         deleted. Each stays hidden ``visibility_s`` at most if this process dies meanwhile."""
@@ -68,7 +91,7 @@ class StageQueue:
                 ).get("Messages", [])
                 empty = 0 if batch else empty + 1
                 for message in batch:
-                    seen.setdefault(message["MessageId"], message)
+                    seen.setdefault(message["MessageId"], {**message})
                     handles.append(message["ReceiptHandle"])
         finally:
             self._release(handles)

@@ -56,9 +56,9 @@ class RecordingStore:
     """Reads recordings and sidecars from S3 (never writes or deletes them)."""
 
     def __init__(self, settings: Settings) -> None:
-        self._s3: Any = aws.client("s3", settings)
+        self._s3 = aws.client("s3", settings)
 
-    def _version_args(self, version_id: str | None) -> dict[str, str]:
+    def _version_args(self, version_id: str | None) -> dict[str, Any]:
         return {"VersionId": version_id} if version_id and version_id != "null" else {}
 
     def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
@@ -143,7 +143,7 @@ class RecordingUploads:
     itself never writes to the recordings bucket's upload prefix."""
 
     def __init__(self, settings: Settings) -> None:
-        self._s3: Any = aws.client("s3", settings)
+        self._s3 = aws.client("s3", settings)
         self._bucket = RECORDINGS_BUCKET.physical(settings)
         self._prefix = settings.recordings_prefix
 
@@ -152,3 +152,18 @@ class RecordingUploads:
         key = self._prefix + path.name
         self._s3.upload_file(str(path), self._bucket, key, ExtraArgs={"ContentType": content_type})
         return key
+
+
+class AudioLinks:
+    """Short-lived presigned GET URLs of recordings (Signature Version 4), for the API's audio route:
+    the browser fetches the audio from S3 directly, the API never streams it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._s3 = aws.presigning_s3(settings)
+
+    def url(self, bucket: str, key: str, expires_in_s: int) -> str:
+        """A URL that reads ``s3://bucket/key`` for ``expires_in_s`` seconds (signed locally, no request)."""
+        url: str = self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in_s
+        )
+        return url

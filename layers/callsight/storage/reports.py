@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from callsight.config import Settings
 from callsight.reports.weekly import WeeklyReport, report_csv
 from callsight.resources import REPORTS_BUCKET
@@ -16,7 +14,7 @@ def weekly_report_keys(week: str) -> tuple[str, str]:
 
 class ReportStore:
     def __init__(self, settings: Settings) -> None:
-        self._s3: Any = aws.client("s3", settings)
+        self._s3 = aws.client("s3", settings)
         self.bucket = REPORTS_BUCKET.physical(settings)
 
     def put_weekly(self, report: WeeklyReport) -> tuple[str, str]:

@@ -7,8 +7,6 @@ locally (no ARNs) it is :func:`callsight.config.get_settings` unchanged, with no
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import SecretStr
 
 from callsight.config import Settings, get_settings
@@ -23,7 +21,7 @@ def with_secrets(settings: Settings) -> Settings:
     wanted = settings.secret_arns()
     if not wanted:
         return settings
-    client: Any = aws.client("secretsmanager", settings)
+    client = aws.client("secretsmanager", settings)
     values = {
         field: SecretStr(client.get_secret_value(SecretId=arn)["SecretString"])
         for field, arn in wanted.items()

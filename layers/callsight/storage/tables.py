@@ -6,7 +6,8 @@ Table names are bound at start-up from settings (:func:`bind_tables`), never har
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from pynamodb.attributes import (
     BinaryAttribute,
@@ -424,3 +425,23 @@ def bind_tables(settings: Settings) -> None:
         meta.aws_access_key_id = creds.get("aws_access_key_id")
         meta.aws_secret_access_key = creds.get("aws_secret_access_key")
         model._connection = None
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+def get_or_none(
+    model: type[_M],
+    hash_key: Any,
+    range_key: Any = None,
+    *,
+    consistent_read: bool = False,
+    attributes_to_get: Sequence[str] | None = None,
+) -> _M | None:
+    """The item with this key, or None when there is none (``Model.get`` raises ``DoesNotExist``)."""
+    try:
+        return model.get(
+            hash_key, range_key, consistent_read=consistent_read, attributes_to_get=attributes_to_get
+        )
+    except model.DoesNotExist:
+        return None

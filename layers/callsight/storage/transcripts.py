@@ -26,7 +26,7 @@ _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchVersion"})
 
 class TranscriptStore:
     def __init__(self, settings: Settings) -> None:
-        self._s3: Any = aws.client("s3", settings)
+        self._s3 = aws.client("s3", settings)
         self.bucket = TRANSCRIPTS_BUCKET.physical(settings)
 
     def put(self, transcript: Transcript) -> tuple[str, str | None]:
@@ -44,7 +44,7 @@ class TranscriptStore:
         return key, response.get("VersionId")
 
     def get(self, key: str, version_id: str | None = None) -> Transcript:
-        extra = {"VersionId": version_id} if version_id else {}
+        extra: dict[str, Any] = {"VersionId": version_id} if version_id else {}
         body = self._s3.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()
         return Transcript.model_validate_json(body)
 

@@ -22,7 +22,7 @@ from callsight.models.voiceprint import (
     pack_embedding,
     unpack_embedding,
 )
-from callsight.storage.tables import VoicePrintItem, bind_tables
+from callsight.storage.tables import VoicePrintItem, bind_tables, get_or_none
 
 
 def _condition_failed(exc: Exception) -> bool:
@@ -36,11 +36,8 @@ class VoicePrintStore:
     def get(self, agent_id: str | None, *, consistent: bool = False) -> VoicePrintView | None:
         if not agent_id:
             return None
-        try:
-            item = VoicePrintItem.get(agent_id, consistent_read=consistent)
-        except VoicePrintItem.DoesNotExist:
-            return None
-        return _view(item)
+        item = get_or_none(VoicePrintItem, agent_id, consistent_read=consistent)
+        return _view(item) if item is not None else None
 
     def opt_in(self, agent_id: str, consented_by: str, note: str | None) -> tuple[VoicePrintView, bool]:
         """Record consent (state ``opted_in``); an existing entry, enrolled or not, is left as it is.
@@ -98,20 +95,16 @@ class VoicePrintStore:
         """The agent's print with its vector, or None (not enrolled, unknown agent)."""
         if not agent_id:
             return None
-        try:
-            item = VoicePrintItem.get(agent_id)
-        except VoicePrintItem.DoesNotExist:
-            return None
-        if item.state != VoicePrintState.ENROLLED.value or item.embedding is None:
+        item = get_or_none(VoicePrintItem, agent_id)
+        if item is None or item.state != VoicePrintState.ENROLLED.value or item.embedding is None:
             return None
         vector = unpack_embedding(bytes(item.embedding))
         return VoicePrint(agent_id=agent_id, encoder=item.encoder or "", embedding=tuple(vector.tolist()))
 
     def delete(self, agent_id: str) -> VoicePrintView | None:
         """Erase the entry (consent and print); the entry as it was, or None when there was none."""
-        try:
-            item = VoicePrintItem.get(agent_id, consistent_read=True)
-        except VoicePrintItem.DoesNotExist:
+        item = get_or_none(VoicePrintItem, agent_id, consistent_read=True)
+        if item is None:
             return None
         try:
             item.delete(condition=VoicePrintItem.agent_id.exists())

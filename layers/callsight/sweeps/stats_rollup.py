@@ -22,9 +22,8 @@ from callsight.config import Settings
 from callsight.models.call import CallRecord
 from callsight.stats.cells import Cell, cells_of, period_days
 from callsight.stats.summary import StatsQuery
-from callsight.storage.call_repository import record_of
+from callsight.storage.call_repository import CallRepository
 from callsight.storage.daily_stats import DailyStatsStore, Marker
-from callsight.storage.tables import CallItem, bind_tables
 
 EARLIEST = date(1970, 1, 1)
 
@@ -44,18 +43,18 @@ class RollupReport(BaseModel):
     seconds: float = 0.0
 
 
-def live_calls(day: date) -> list[CallRecord]:
+def live_calls(calls: CallRepository, day: date) -> list[CallRecord]:
     """Every call of a UTC day, through the ``by-day`` index (never a scan)."""
-    return [record_of(item) for item in CallItem.by_day.query(day.isoformat())]
+    return list(calls.started_on(day))
 
 
-def live_cells(day: date) -> list[Cell]:
-    return cells_of(live_calls(day))
+def live_cells(calls: CallRepository, day: date) -> list[Cell]:
+    return cells_of(live_calls(calls, day))
 
 
 class StatsRollup:
     def __init__(self, settings: Settings) -> None:
-        bind_tables(settings)
+        self.calls = CallRepository(settings)
         self.store = DailyStatsStore(settings)
 
     def run(self, now: datetime | None = None, days: list[date] | None = None) -> RollupReport:
@@ -81,7 +80,7 @@ class StatsRollup:
         return report
 
     def _roll_up(self, day: date, marker: Marker | None, now: datetime, report: RollupReport) -> None:
-        calls = live_calls(day)
+        calls = live_calls(self.calls, day)
         cells = cells_of(calls)
         self.store.write_day(day, cells, len(calls))
         report.rolled_up.append(day)
@@ -95,9 +94,9 @@ class StatsRollup:
             report.changed_again.append(day)
 
 
-def visible_calls(principal: Principal, query: StatsQuery) -> list[CallRecord]:
+def visible_calls(calls: CallRepository, principal: Principal, query: StatsQuery) -> list[CallRecord]:
     """The visible calls of the period, read live day by day (the weekly report needs the calls)."""
     return [
-        call for day in period_days(query.since, query.until) for call in live_calls(day)
+        call for day in period_days(query.since, query.until) for call in live_calls(calls, day)
         if can_see_call(principal, call)
     ]  # fmt: skip

@@ -18,6 +18,7 @@ from callsight.config import Settings
 from callsight.reports.weekly import WeeklyReport, build_weekly_report, last_complete_week, week_start
 from callsight.stats.summary import StatsQuery
 from callsight.storage.audit_log import AuditLog
+from callsight.storage.call_repository import CallRepository
 from callsight.storage.notifications import AlertPublisher
 from callsight.storage.reports import ReportStore
 from callsight.sweeps.deletion import Actor
@@ -44,12 +45,12 @@ def scope_of(principal: Principal) -> str:
     return "all"
 
 
-def weekly_report_for(principal: Principal, week: str | None = None) -> WeeklyReport:
+def weekly_report_for(calls: CallRepository, principal: Principal, week: str | None = None) -> WeeklyReport:
     """The report of ``week`` (default: the last complete week) over the calls ``principal`` may see."""
     week = week or last_complete_week()
     since = week_start(week)
-    calls = visible_calls(principal, StatsQuery(since=since, until=since + timedelta(days=6)))
-    return build_weekly_report(calls, week, scope_of(principal))
+    visible = visible_calls(calls, principal, StatsQuery(since=since, until=since + timedelta(days=6)))
+    return build_weekly_report(visible, week, scope_of(principal))
 
 
 class WeeklyReports:
@@ -64,12 +65,13 @@ class WeeklyReports:
         alerts: AlertPublisher | None = None,
         audit: AuditLog | None = None,
     ) -> None:
+        self.calls = CallRepository(settings)
         self.store = store or ReportStore(settings)
         self.alerts = alerts or AlertPublisher(settings)
         self.audit = audit or AuditLog(settings)
 
     def run(self, who: Actor, week: str | None = None, announce: bool = True) -> WeeklyReportRun:
-        report = weekly_report_for(self.SYSTEM, week)
+        report = weekly_report_for(self.calls, self.SYSTEM, week)
         json_key, csv_key = self.store.put_weekly(report)
         message_id = None
         if announce:
