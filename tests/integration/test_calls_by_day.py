@@ -156,7 +156,9 @@ def test_a_tampered_or_foreign_cursor_is_a_400(env: Stack, client: Client) -> No
 
 
 def test_without_bounds_the_listing_falls_back_to_newest_change_first(env: Stack, client: Client) -> None:
+    from callsight.cli import app
     from callsight.storage.call_repository import CallUpdates
+    from typer.testing import CliRunner
 
     ids = ingest_all(env, ("c1", "c2", "c3"))
     CallUpdates(env.settings).set_legal_hold(ids["c1"], True)  # c1 changed last
@@ -180,7 +182,9 @@ def test_without_bounds_the_listing_falls_back_to_newest_change_first(env: Stack
     assert call_day_bounds() is None
     assert ids_of(client, "/calls", admin) == [ids["c4"], ids["c1"], ids["c3"], ids["c2"]]
     # ... the backfill (`callsight stats call-days`) sets them from the stored calls: by start again.
-    bounds = backfill_call_days(page_size=2)
+    result = CliRunner().invoke(app, ["stats", "call-days"])
+    assert result.exit_code == 0 and "call days 2026-11-18 .. 2026-11-22" in result.output, result.output
+    bounds = backfill_call_days(page_size=2)  # again, in pages of two calls: the same bounds
     assert bounds is not None and (bounds.earliest, bounds.latest) == ("2026-11-18", "2026-11-22")
     assert ids_of(client, "/calls", admin) == [ids["c4"], ids["c3"], ids["c2"], ids["c1"]]
 
