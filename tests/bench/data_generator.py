@@ -69,6 +69,7 @@ from callsight.phone import mask_phone, phone_lookup_hash
 from callsight.stages.ingest.call_id import derive_call_id
 from callsight.storage.analyses import analysis_key
 from callsight.storage.call_repository import _to_item  # production's CallRecord → item
+from callsight.storage.daily_stats import widen_call_days
 from callsight.storage.search_index import entry_items
 from callsight.storage.tables import CallItem, SearchEntryItem, bind_tables
 from callsight.storage.transcripts import transcript_key
@@ -637,10 +638,14 @@ def load(
     report = LoadReport()
     started = time.perf_counter()
 
+    days: set[str] = set()
+
     def call_items() -> Iterator[CallItem]:
         for i in range(first, first + calls):
             item = _to_item(factory.call(i).record)
             item.version = 1  # what the conditional create leaves on a new item
+            if item.call_day:
+                days.add(item.call_day)
             yield item
             if progress and (i - first + 1) % 10_000 == 0:
                 progress(
@@ -648,6 +653,8 @@ def load(
                 )
 
     report.calls = bulk_write(CallItem, call_items(), threads)
+    for day in (min(days), max(days)) if days else ():
+        widen_call_days(day)  # the call-day bounds the repository's create widens (GET /calls reads them)
     report.calls_s = time.perf_counter() - started
     if index_calls:
         started = time.perf_counter()

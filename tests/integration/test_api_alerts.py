@@ -209,7 +209,9 @@ def test_a_qa_listing_is_filtered_by_dynamodb_and_pages_through_its_teams(
     qa = bearer(env, Role.QA, teams=["sales-ru"])
     requests.clear()
     assert set(ids(client, "/calls", qa)) == sales
-    assert requests["calls Query"] == 1  # the feed index, filtered to the QA scope: one Query
+    # The by-day index, filtered to the QA scope: one Query per call day (2026-11-21, 2026-11-20), after
+    # one Query of the call-day bounds.
+    assert requests["calls Query"] == 2 and requests["daily-stats Query"] == 1
     seen: list[str] = []
     cursor = ""
     for _ in range(5):

@@ -60,7 +60,13 @@ class RouteSpec:
 ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("/health", "Liveness (no data, no token needed)", None, auth=False),
     RouteSpec("/openapi.json", "This document", None, auth=False),
-    RouteSpec("/calls", "List calls the caller may see, newest change first", CallPage, ListQuery),
+    RouteSpec(
+        "/calls",
+        "List calls the caller may see, newest start first (calls without a start time are only in /feed "
+        "and the call view; a deployment whose calls predate the call-day bounds lists newest change first)",
+        CallPage,
+        ListQuery,
+    ),
     RouteSpec(
         "/calls/{call_id}",
         "One call: metrics, categories, masked entities; with include=audio its audio URL too",

@@ -2,11 +2,14 @@
 
 A call the caller may not see is answered exactly like a call that does not exist (404), so an
 agent cannot probe other agents' call ids. Listing pages through DynamoDB indexes with opaque
-cursors (base64 of the last evaluated key, signed so a client cannot forge one): agents through
-``by-agent``, everyone else through the ``by-update`` feed index, newest change first; a QA user's
-listing (and a team or queue filter) asks DynamoDB to filter that partition by team and queue, so one
-Query usually fills a page. The alert list reads the sparse ``alerts`` index, which holds only calls
-that tripped an alert rule, filtered to the caller's scope.
+cursors (base64 of the last evaluated key, signed so a client cannot forge one), newest start
+first: agents (and an ``agent`` filter) through their ``by-agent`` partition, everyone else through
+the ``by-day`` index day by day between the call-day bounds (calls without a start time are not
+listed: they stay in ``/feed`` and the call view); a deployment without those bounds yet lists
+through the ``by-update`` feed index, newest change first. A QA user's listing (and a team or queue
+filter) asks DynamoDB to filter what it reads by team and queue, so one Query usually fills a page.
+The alert list reads the sparse ``alerts`` index, which holds only calls that tripped an alert
+rule, filtered to the caller's scope. The queries themselves are :mod:`callsight.storage.call_queries`'.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import datetime
 from typing import Any
 
 from callsight.analysis.languages import language_pack, supported_languages
@@ -36,14 +38,15 @@ from callsight.auth.tokens import Principal, Role
 from callsight.compliance.masking import mask_transcript
 from callsight.compliance.policies import MaskingPolicy
 from callsight.config import Settings
-from callsight.models.call import CallRecord, CallStatus
+from callsight.models.call import CallRecord
 from callsight.models.transcript import Transcript
 from callsight.resources import RECORDINGS_BUCKET
+from callsight.storage import call_queries
 from callsight.storage.audit_log import AuditLog
-from callsight.storage.call_queries import IndexPage, read_page, scope_filter
-from callsight.storage.call_repository import CallRepository, record_of
+from callsight.storage.call_queries import CallsPage
+from callsight.storage.call_repository import CallRepository
+from callsight.storage.daily_stats import call_day_bounds
 from callsight.storage.search_index import SearchIndex
-from callsight.storage.tables import CallItem, bind_tables
 from callsight.storage.transcripts import TranscriptStore
 
 #: Items a listing request reads at most before answering (a selective filter returns a short page
@@ -72,9 +75,8 @@ class Conflict(Exception):
 
 class CallsApi:
     def __init__(self, settings: Settings) -> None:
-        bind_tables(settings)
         self.settings = settings
-        self.calls = CallRepository(settings)
+        self.calls = CallRepository(settings)  # binds the tables the listings read
         self.transcripts = TranscriptStore(settings)
         self.audit = AuditLog(settings)
         self.index = SearchIndex(settings)
@@ -137,21 +139,26 @@ class CallsApi:
             raise Forbidden("the alert list is for admin, QA and agent roles")
         if principal.role is Role.AGENT and not principal.agent_id:
             raise BadRequest("this agent token has no callsight:agent_id")
-        if principal.role is Role.AGENT:
+        if principal.role is Role.AGENT:  # by-agent projects every attribute: no BatchGetItem
             scope = f"alerts:by-agent:{principal.agent_id}"
-            page = self._agent_alerts(principal.agent_id or "", query, scope)
-            calls = [record_of(item) for item in page.items]  # by-agent projects every attribute
+            agent_page = call_queries.agent_alerting_calls(
+                principal.agent_id or "", since=query.since, until=query.until,
+                start=self._decode_cursor(query.cursor, scope),
+                page_size=min(MAX_EXAMINED, query.limit * SCOPED_PAGE_FACTOR), limit=query.limit, budget=MAX_EXAMINED,
+            )  # fmt: skip
+            calls, next_key = agent_page.calls, agent_page.next_key
         else:
-            scope, condition = "alerts", _scope_condition(principal)
+            scope, teams = "alerts", _qa_teams(principal)
             # Admin reads the index as it is (a page is the page); a QA scope filter reads larger pages.
-            page_size = min(MAX_EXAMINED, query.limit * (SCOPED_PAGE_FACTOR if condition is not None else 1))
-            page = read_page(
-                CallItem.alerts, "0", range_key_condition=_between(CallItem.alert_at, query.since, query.until),
-                filter_condition=condition, start=self._decode_cursor(query.cursor, scope), page_size=page_size,
-                limit=query.limit, budget=MAX_EXAMINED,
+            page_size = min(MAX_EXAMINED, query.limit * (SCOPED_PAGE_FACTOR if teams is not None else 1))
+            page = call_queries.alerting_calls(
+                scope_teams=teams, since=query.since, until=query.until,
+                start=self._decode_cursor(query.cursor, scope), page_size=page_size, limit=query.limit,
+                budget=MAX_EXAMINED,
             )  # fmt: skip
             records = self.calls.get_many([item.call_id for item in page.items])  # one BatchGetItem
             calls = [call for call in (records.get(item.call_id) for item in page.items) if call is not None]
+            next_key = page.next_key
         items = [
             CallSummary.of(call) for call in calls if _alerting(call, query) and can_see_call(principal, call)
         ]
@@ -159,44 +166,48 @@ class CallsApi:
             actor=principal.subject, role=principal.role.value, action="alerts.list", target="calls", request_id=request_id,
             details={"filters": query.model_dump(mode="json", exclude_none=True, exclude={"cursor"}), "returned": len(items)},
         )  # fmt: skip
-        return CallPage(items=items, next_cursor=self._encode_cursor(page.next_key, scope))
-
-    def _agent_alerts(self, agent: str, query: AlertsQuery, scope: str) -> IndexPage:
-        """An agent's alerting calls: their own ``by-agent`` partition (a few hundred calls, every
-        attribute projected) filtered to those carrying ``alert_at``; no BatchGetItem needed."""
-        return read_page(
-            CallItem.by_agent, agent, range_key_condition=_between(CallItem.started_at, query.since, query.until),
-            filter_condition=CallItem.alert_at.exists(), start=self._decode_cursor(query.cursor, scope),
-            page_size=min(MAX_EXAMINED, query.limit * SCOPED_PAGE_FACTOR), limit=query.limit, budget=MAX_EXAMINED,
-        )  # fmt: skip
+        return CallPage(items=items, next_cursor=self._encode_cursor(next_key, scope))
 
     def _index_page(self, principal: Principal, query: ListQuery, agent: str | None) -> CallPage:
-        scope = f"calls:by-agent:{agent}" if agent else "calls:by-update"
-        start = self._decode_cursor(query.cursor, scope)
         # A QA user's scope and a team/queue filter are applied by DynamoDB (a superset of what the
         # caller may see: visibility is checked below): a larger page then usually fills in one Query.
-        condition = None if agent else _listing_condition(principal, query)
+        condition = (
+            None if agent else call_queries.listing_condition(_qa_teams(principal), query.team, query.queue)
+        )
         narrowed = condition is not None or bool(
             query.model_dump(exclude_none=True, exclude={"limit", "cursor", "include_superseded"})
         )
         page_size = min(MAX_EXAMINED, max(query.limit, 25) * (SCOPED_PAGE_FACTOR if narrowed else 1))
 
-        def accept(item: CallItem) -> bool:
-            call = record_of(item)
+        def accept(call: CallRecord) -> bool:
             return can_see_call(principal, call) and _matches(call, query)
 
+        common: dict[str, Any] = {
+            "page_size": page_size,
+            "limit": query.limit,
+            "budget": MAX_EXAMINED,
+            "accept": accept,
+        }
+        bounds = None if agent else call_day_bounds()
+        page: CallsPage
         if agent:  # one agent's calls by start time, newest first
-            page = read_page(
-                CallItem.by_agent, agent, range_key_condition=_started_between(query), start=start,
-                page_size=page_size, limit=query.limit, budget=MAX_EXAMINED, accept=accept,
-            )  # fmt: skip
-        else:  # every call by last change, newest first
-            page = read_page(
-                CallItem.by_update, "0", filter_condition=condition, start=start, page_size=page_size,
-                limit=query.limit, budget=MAX_EXAMINED, accept=accept,
-            )  # fmt: skip
+            scope = f"calls:by-agent:{agent}"
+            start = self._decode_cursor(query.cursor, scope)
+            page = call_queries.calls_by_agent(
+                agent, since=query.since, until=query.until, start=start, **common
+            )
+        elif bounds is not None:  # every call by start time, newest first, day by day
+            scope = "calls:by-day"
+            start = self._decode_cursor(query.cursor, scope)
+            page = call_queries.calls_by_day(
+                bounds, since=query.since, until=query.until, condition=condition, start=start, **common
+            )
+        else:  # no call-day bounds yet (calls written before them): by last change, newest first
+            scope = "calls:by-update"
+            start = self._decode_cursor(query.cursor, scope)
+            page = call_queries.calls_by_update(condition=condition, start=start, **common)
         # A selective filter may fill less than a page within the budget: the cursor continues the scan.
-        items = [CallSummary.of(record_of(item)) for item in page.items]
+        items = [CallSummary.of(call) for call in page.calls]
         return CallPage(items=items, next_cursor=self._encode_cursor(page.next_key, scope))
 
     def call_detail(self, principal: Principal, call_id: str, request_id: str | None = None) -> CallDetail:
@@ -256,20 +267,9 @@ class CallsApi:
             self.audit.record(actor=principal.subject, role=principal.role.value, action="feed.read", target="calls",
                               request_id=request_id, outcome="denied")  # fmt: skip
             raise Forbidden("the change feed is for the CRM service client and admins")
-        start = self._decode_cursor(query.cursor, "feed")
-        pages = CallItem.by_update.query(
-            "0", scan_index_forward=True, last_evaluated_key=start, page_size=query.limit
-        )
-        items: list[CallSummary] = []
-        next_key: dict[str, Any] | None = start
-        for item in pages:
-            call = record_of(item)
-            if call.status is not CallStatus.DELETED:  # being deleted: never served
-                items.append(CallSummary.of(call))
-            serialized = item.serialize()
-            next_key = {name: serialized[name] for name in ("call_id", "feed_shard", "updated_at")}
-            if len(items) >= query.limit:
-                break
+        page = call_queries.feed_page(self._decode_cursor(query.cursor, "feed"), query.limit)
+        items = [CallSummary.of(call) for call in page.calls]  # calls being deleted are never served
+        next_key = page.next_key
         self.audit.record(actor=principal.subject, role=principal.role.value, action="feed.read", target="calls",
                           request_id=request_id, details={"returned": len(items)})  # fmt: skip
         return CallPage(items=items, next_cursor=self._encode_cursor(next_key, "feed"))
@@ -296,60 +296,21 @@ class CallsApi:
 
 
 def _start_key_fits(key: dict[str, Any], scope: str) -> bool:
-    """Whether ``key`` is a DynamoDB start key of the listing ``scope`` names: exactly its index's key
-    attributes, each one string, the partition the listing reads and a stored timestamp. A signed
-    cursor is normally one we issued, but one signed by an older version or with a leaked key must
-    still be a 400, never a malformed query."""
+    """Whether ``key`` is a DynamoDB start key of the listing ``scope`` names (its index, partition and
+    key attributes). A signed cursor is normally one we issued, but one signed by an older version or
+    with a leaked key must still be a 400, never a malformed query."""
     if scope.startswith(("calls:by-agent:", "alerts:by-agent:")):
-        partition, moment = ("agent_id", scope.split(":by-agent:", 1)[1]), "started_at"
-    elif scope == "alerts":  # the sparse alerts index, partition "0"
-        partition, moment = ("alert_shard", "0"), "alert_at"
-    else:  # calls:by-update and feed both read the by-update index, partition "0"
-        partition, moment = ("feed_shard", "0"), "updated_at"
-    if set(key) != {"call_id", partition[0], moment}:
-        return False
-    values: dict[str, str] = {}
-    for name, typed in key.items():
-        if not (isinstance(typed, dict) and list(typed) == ["S"] and isinstance(typed["S"], str)):
-            return False
-        values[name] = typed["S"]
-    if values[partition[0]] != partition[1] or not 0 < len(values["call_id"]) <= 64:
-        return False
-    try:  # as UTCDateTimeAttribute stores it: 2026-11-20T11:30:01.000000+0000
-        datetime.strptime(values[moment], "%Y-%m-%dT%H:%M:%S.%f%z")
-    except ValueError:
-        return False
-    return values[moment].endswith("+0000")
+        return call_queries.start_key_fits(key, "by-agent", scope.split(":by-agent:", 1)[1])
+    if scope == "calls:by-day":
+        return call_queries.start_key_fits(key, "by-day")
+    if scope == "alerts":
+        return call_queries.start_key_fits(key, "alerts")
+    return call_queries.start_key_fits(key, "by-update")  # calls:by-update and feed
 
 
-def _listing_condition(principal: Principal, query: ListQuery) -> Any:
-    """The FilterExpression a feed listing sends: a team or queue filter, and a QA user's scope."""
-    condition = scope_filter(principal.teams) if principal.role is Role.QA else None
-    for wanted in (
-        CallItem.team == query.team if query.team is not None else None,
-        CallItem.queue == query.queue if query.queue is not None else None,
-    ):
-        if wanted is not None:
-            condition = wanted if condition is None else condition & wanted
-    return condition
-
-
-def _scope_condition(principal: Principal) -> Any:
-    """The alerts index's FilterExpression: a QA user's teams and queues (admin: none)."""
-    if principal.role is Role.QA:
-        return scope_filter(principal.teams)
-    return None
-
-
-def _between(attribute: Any, since: datetime | None, until: datetime | None) -> Any:
-    """Range condition [since, until] on a datetime range key (None: no bounds)."""
-    if since is not None and until is not None:
-        return attribute.between(since, until)
-    if since is not None:
-        return attribute >= since
-    if until is not None:
-        return attribute <= until
-    return None
+def _qa_teams(principal: Principal) -> list[str] | None:
+    """A QA user's teams and queues, which scope what DynamoDB returns them; None for other roles."""
+    return sorted(principal.teams) if principal.role is Role.QA else None
 
 
 def _alerting(call: CallRecord, q: AlertsQuery) -> bool:
@@ -405,14 +366,3 @@ def _within(value: float | None, low: float | None, high: float | None) -> bool:
     if low is None and high is None:
         return True
     return value is not None and (low is None or value >= low) and (high is None or value <= high)
-
-
-def _started_between(q: ListQuery) -> Any:
-    """Range condition on ``started_at`` for the by-agent index (None: no bounds)."""
-    if q.since is not None and q.until is not None:
-        return CallItem.started_at.between(q.since, q.until)
-    if q.since is not None:
-        return CallItem.started_at >= q.since
-    if q.until is not None:
-        return CallItem.started_at <= q.until
-    return None

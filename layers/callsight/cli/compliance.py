@@ -99,6 +99,23 @@ def stats_rollup(
             console.print(f"{label}: {', '.join(d.isoformat() for d in listed)}")
 
 
+@stats_app.command("call-days")
+def stats_call_days() -> None:
+    """Set the call-day bounds GET /calls lists between from every stored call (one projected scan):
+    once, for a deployment whose calls were written before the bounds existed (until then it lists
+    newest change first)."""
+    from callsight.storage.daily_stats import backfill_call_days
+    from callsight.storage.tables import bind_tables
+
+    settings = resolved_settings()
+    bind_tables(settings)
+    bounds = backfill_call_days()
+    if bounds is None:
+        console.print("no call has a start time: no bounds")
+    else:
+        console.print(f"call days {bounds.earliest} .. {bounds.latest}")
+
+
 def print_masking_report(report: Any) -> None:
     title = f"Masking sweep (calls started before {report.cutoff:%Y-%m-%d}){' - dry run' if report.dry_run else ''}"
     table = Table(title=title)

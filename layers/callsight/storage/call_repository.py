@@ -29,7 +29,7 @@ from callsight.models.feedback import LabelReview
 from callsight.models.transcript import TranscriptionFacts
 from callsight.resources import CALLS_TABLE
 from callsight.storage import aws
-from callsight.storage.daily_stats import mark_changed
+from callsight.storage.daily_stats import include_call_day, mark_changed
 from callsight.storage.tables import (
     AudioFactsMap,
     CallItem,
@@ -196,6 +196,7 @@ class CallRepository:
         """Write a new record; :class:`CallAlreadyExists` if the id is taken."""
         item = _to_item(record)
         mark_changed(item.call_day)
+        include_call_day(item.call_day)  # GET /calls lists days within bounds
         try:
             item.save(condition=CallItem.call_id.does_not_exist())
         except PutError as exc:
@@ -210,6 +211,7 @@ class CallRepository:
         item.version = record.version
         mark_changed(_stored_day(record.call_id))
         mark_changed(item.call_day)
+        include_call_day(item.call_day)  # GET /calls lists days within bounds
         try:
             item.save()
         except PutError as exc:

@@ -15,6 +15,15 @@ it read before reading the day, and only once it is older than ``MARKER_SETTLE_S
 change it announces has reached the ``by-day`` index the rollup reads, which is eventually
 consistent). A marker is put *before* the call write: a write that then fails costs a needless
 rebuild, never a stale day.
+
+Call-day bounds: partition ``call-days`` holds ``earliest`` and ``latest``, the first and last UTC day
+(``data``) any call started on. ``GET /calls`` lists the ``by-day`` index day by day from ``latest``
+back to ``earliest`` and reads them first (one Query). Creating or replacing a call widens them
+(:func:`include_call_day`: a conditional PutItem only when the day lies outside them); they never
+shrink (a day with no calls left costs the listing one empty Query). A deployment whose calls
+predate the bounds has none, and a new call does not start them there (its day would hide the
+older calls): the listing falls back to the ``by-update`` feed index until
+:func:`backfill_call_days` has set them from the stored calls.
 """
 
 from __future__ import annotations
@@ -25,14 +34,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from pynamodb.exceptions import DeleteError
+from pynamodb.exceptions import DeleteError, PutError
 
 from callsight.config import Settings
 from callsight.stats.cells import Cell
-from callsight.storage.tables import DailyStatsItem, bind_tables
+from callsight.storage.tables import CallItem, DailyStatsItem, bind_tables
 
 DIRTY = "dirty"
 META = "meta"
+CALL_DAYS = "call-days"
+EARLIEST = "earliest"
+LATEST = "latest"
 #: A marker younger than this is left in place by the rollup (the day stays live one more round).
 MARKER_SETTLE_S = 900
 #: The largest inline copy of a day's cells kept in its ``meta`` item (DynamoDB items hold 400 KB).
@@ -65,6 +77,75 @@ def mark_changed(call_day: str | None) -> None:
     if not call_day or call_day >= _today().isoformat():
         return
     DailyStatsItem(DIRTY, call_day, token=uuid.uuid4().hex, at=datetime.now(UTC)).save()
+
+
+@dataclass(frozen=True)
+class DayBounds:
+    """The first and last UTC day (ISO dates) any call started on."""
+
+    earliest: str
+    latest: str
+
+
+def call_day_bounds(*, consistent: bool = True) -> DayBounds | None:
+    """The stored call-day bounds (one Query), or None where none were written yet."""
+    found = {
+        item.item_key: item.data
+        for item in DailyStatsItem.query(CALL_DAYS, consistent_read=consistent)
+        if item.item_key in (EARLIEST, LATEST) and item.data
+    }
+    earliest, latest = found.get(EARLIEST), found.get(LATEST)
+    if earliest is None or latest is None:
+        return None
+    return DayBounds(earliest, latest)
+
+
+def include_call_day(call_day: str | None) -> None:
+    """Before a call of ``call_day`` is created or replaced: widen the stored bounds to take it in. One
+    Query of the bounds (eventually consistent: bounds only widen, so a stale read can only cost a
+    needless write), and a conditional write only for a day outside them (a late upload, a backfill,
+    the first call of a new day). A call without a start time has no day and is not listed by day."""
+    if not call_day:
+        return
+    bounds = call_day_bounds(consistent=False)
+    if bounds is None and _calls_stored():
+        return  # calls written before the bounds existed: they need backfill_call_days() first
+    if bounds is None or not bounds.earliest <= call_day <= bounds.latest:
+        widen_call_days(call_day)
+
+
+def _calls_stored() -> bool:
+    """Whether the calls table holds any call (a Scan of one item)."""
+    return any(True for _ in CallItem.scan(limit=1, attributes_to_get=["call_id"]))
+
+
+def backfill_call_days(page_size: int = 1000) -> DayBounds | None:
+    """Set the bounds from every stored call's day: a projected scan of the calls table, once, for a
+    deployment whose calls predate the bounds (until then ``GET /calls`` lists by last change)."""
+    days = {
+        item.call_day
+        for item in CallItem.scan(attributes_to_get=["call_id", "call_day"], page_size=page_size)
+        if item.call_day
+    }
+    for day in (min(days), max(days)) if days else ():
+        widen_call_days(day)
+    return call_day_bounds()
+
+
+def widen_call_days(call_day: str) -> None:
+    """Widen the stored bounds to take in ``call_day``: per bound, one PutItem conditional on the stored
+    day being absent or narrower (a concurrent wider write wins the race: it holds ``call_day`` too)."""
+    for item_key, wider in (
+        (EARLIEST, DailyStatsItem.data > call_day),
+        (LATEST, DailyStatsItem.data < call_day),
+    ):
+        try:
+            DailyStatsItem(CALL_DAYS, item_key, data=call_day).save(
+                condition=DailyStatsItem.data.does_not_exist() | wider
+            )
+        except PutError as exc:
+            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise
 
 
 class DailyStatsStore:

@@ -334,7 +334,10 @@ class DailyStatsItem(Model):
     """Daily statistics rollup (``callsight.stats``). Partition ``<YYYY-MM-DD>``: a ``meta`` item naming
     the current generation (with its cells inline, a JSON list, while they fit) and its cells
     ``cell#<generation>#<n>`` (JSON of sums and counts).
-    Partition ``dirty``: one marker per closed day whose calls changed after it was rolled up."""
+    Partition ``dirty``: one marker per closed day whose calls changed after it was rolled up.
+    Partition ``call-days``: items ``earliest`` and ``latest``, the first and last UTC day (``data``) a
+    call started on, widened when a call is created or replaced (``GET /calls`` lists the ``by-day``
+    index between them; ``callsight.storage.daily_stats``)."""
 
     class Meta:
         table_name = "unbound-daily-stats"
