@@ -104,12 +104,9 @@ def stats_call_days() -> None:
     """Set the call-day bounds GET /calls lists between from every stored call (one projected scan):
     once, for a deployment whose calls were written before the bounds existed (until then it lists
     newest change first)."""
-    from callsight.storage.daily_stats import backfill_call_days
-    from callsight.storage.tables import bind_tables
+    from callsight.storage.daily_stats import DailyStatsStore
 
-    settings = resolved_settings()
-    bind_tables(settings)
-    bounds = backfill_call_days()
+    bounds = DailyStatsStore(resolved_settings()).backfill_call_days()
     if bounds is None:
         console.print("no call has a start time: no bounds")
     else:

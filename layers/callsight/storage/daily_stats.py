@@ -152,6 +152,10 @@ class DailyStatsStore:
     def __init__(self, settings: Settings) -> None:
         bind_tables(settings)
 
+    def backfill_call_days(self) -> DayBounds | None:
+        """Set the call-day bounds from every stored call (``callsight stats call-days``)."""
+        return backfill_call_days()
+
     def markers(self, since: date, until: date) -> dict[date, Marker]:
         """Markers of the days in [since, until] (one Query)."""
         items = DailyStatsItem.query(
