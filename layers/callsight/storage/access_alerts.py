@@ -13,7 +13,7 @@ from pynamodb.exceptions import PutError
 from callsight import resources
 from callsight.config import Settings
 from callsight.storage.notifications import SnsTopic
-from callsight.storage.tables import CounterItem, PolicyItem, bind_tables, get_or_none
+from callsight.storage.tables import CounterItem, PolicyItem, bind_tables, condition_failed, get_or_none
 
 #: An alert key is remembered this long: re-checking a window older than this would alert again.
 SENT_TTL = timedelta(days=120)
@@ -34,7 +34,7 @@ class SentAlerts:
             item.save(condition=CounterItem.counter_id.does_not_exist())
             return True
         except PutError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return False
             raise
 

@@ -15,7 +15,7 @@ from pynamodb.exceptions import PutError
 
 from callsight.compliance.audit import GENESIS, SHARDS, AuditEntry, chain_id_for
 from callsight.config import Settings
-from callsight.storage.tables import AuditEntryItem, bind_tables
+from callsight.storage.tables import AuditEntryItem, bind_tables, condition_failed
 
 MAX_ATTEMPTS = 20
 #: DynamoDB numbers hold magnitudes in 1e-130 .. 1e126; details outside (a caller's 3e-233) are kept as text.
@@ -69,7 +69,7 @@ class AuditLog:
                 item.save(condition=AuditEntryItem.seq.does_not_exist())
                 return entry
             except PutError as exc:
-                if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                if not condition_failed(exc):
                     raise
         raise RuntimeError(f"audit chain {chain_id}: could not append after {MAX_ATTEMPTS} attempts")
 

@@ -37,6 +37,7 @@ from callsight.storage.tables import (
     StatusChangeMap,
     TranscriptionFactsMap,
     bind_tables,
+    condition_failed,
     get_or_none,
 )
 
@@ -72,10 +73,6 @@ _DESERIALIZER = TypeDeserializer()
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _is_conditional_failure(exc: PutError | UpdateError) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def _to_item(record: CallRecord) -> CallItem:
@@ -200,7 +197,7 @@ class CallRepository:
         try:
             item.save(condition=CallItem.call_id.does_not_exist())
         except PutError as exc:
-            if _is_conditional_failure(exc):
+            if condition_failed(exc):
                 raise CallAlreadyExists(record.call_id) from exc
             raise
         return _to_record(item)
@@ -215,7 +212,7 @@ class CallRepository:
         try:
             item.save()
         except PutError as exc:
-            if _is_conditional_failure(exc):
+            if condition_failed(exc):
                 raise StaleCallVersion(record.call_id) from exc
             raise
         return _to_record(item)
@@ -263,7 +260,7 @@ class CallRepository:
         try:
             item.update(actions=actions)
         except UpdateError as exc:
-            if _is_conditional_failure(exc):
+            if condition_failed(exc):
                 raise StaleCallVersion(call_id) from exc
             raise
         return _to_record(item)
@@ -371,7 +368,7 @@ class CallUpdates:
                 condition=CallItem.status == CallStatus.ANALYZED.value,
             )
         except UpdateError as exc:
-            if _is_conditional_failure(exc):
+            if condition_failed(exc):
                 raise StaleCallVersion(call.call_id) from exc
             raise
         return _to_record(item)
@@ -416,7 +413,7 @@ class CallUpdates:
         try:
             item.update(actions=actions, condition=condition)
         except UpdateError as exc:
-            if _is_conditional_failure(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -428,7 +425,7 @@ class CallUpdates:
             CallItem(call_id).delete(condition=CallItem.call_id.exists(), add_version_condition=False)
             return True
         except DeleteError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return False
             raise
 

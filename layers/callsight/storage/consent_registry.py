@@ -15,7 +15,7 @@ from pynamodb.exceptions import DeleteError
 
 from callsight.config import Settings
 from callsight.models.consent import ConsentEntry, ConsentState
-from callsight.storage.tables import ConsentItem, bind_tables, get_or_none
+from callsight.storage.tables import ConsentItem, bind_tables, condition_failed, get_or_none
 
 #: Items a listing request reads at most (a state filter may leave a page short: follow the cursor).
 MAX_EXAMINED = 1000
@@ -68,7 +68,7 @@ class ConsentRegistry:
             ConsentItem(phone_hash).delete(condition=ConsentItem.phone_hash.exists())
             return True
         except DeleteError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return False
             raise
 

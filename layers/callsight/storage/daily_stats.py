@@ -38,7 +38,7 @@ from pynamodb.exceptions import DeleteError, PutError
 
 from callsight.config import Settings
 from callsight.stats.cells import Cell
-from callsight.storage.tables import CallItem, DailyStatsItem, bind_tables
+from callsight.storage.tables import CallItem, DailyStatsItem, bind_tables, condition_failed
 
 DIRTY = "dirty"
 META = "meta"
@@ -144,7 +144,7 @@ def widen_call_days(call_day: str) -> None:
                 condition=DailyStatsItem.data.does_not_exist() | wider
             )
         except PutError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
 
 
@@ -207,7 +207,7 @@ class DailyStatsStore:
         try:
             item.delete(condition=DailyStatsItem.token == marker.token)
         except DeleteError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return False
             raise
         return True

@@ -433,6 +433,11 @@ def bind_tables(settings: Settings) -> None:
 _M = TypeVar("_M", bound=Model)
 
 
+def condition_failed(exc: Exception) -> bool:
+    """Whether a PynamoDB write failed on its condition (ConditionalCheckFailedException), not on AWS."""
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
 def get_or_none(
     model: type[_M],
     hash_key: Any,

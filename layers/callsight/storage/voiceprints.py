@@ -22,11 +22,7 @@ from callsight.models.voiceprint import (
     pack_embedding,
     unpack_embedding,
 )
-from callsight.storage.tables import VoicePrintItem, bind_tables, get_or_none
-
-
-def _condition_failed(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+from callsight.storage.tables import VoicePrintItem, bind_tables, condition_failed, get_or_none
 
 
 class VoicePrintStore:
@@ -53,7 +49,7 @@ class VoicePrintStore:
             item.save(condition=VoicePrintItem.agent_id.does_not_exist())
             return _view(item), True
         except PutError as exc:
-            if not _condition_failed(exc):
+            if not condition_failed(exc):
                 raise
         current = self.get(agent_id, consistent=True)
         if current is None:  # erased between the two requests: try once more
@@ -87,7 +83,7 @@ class VoicePrintStore:
             )
             return True
         except UpdateError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
 
@@ -109,7 +105,7 @@ class VoicePrintStore:
         try:
             item.delete(condition=VoicePrintItem.agent_id.exists())
         except DeleteError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return None
             raise
         return _view(item)
