@@ -16,12 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
-from callsight.auth.access import can_see_call
-from callsight.auth.tokens import Principal
 from callsight.config import Settings
 from callsight.models.call import CallRecord
-from callsight.stats.cells import Cell, cells_of, period_days
-from callsight.stats.summary import StatsQuery
+from callsight.stats.cells import Cell, cells_of
 from callsight.storage.call_repository import CallRepository
 from callsight.storage.daily_stats import DailyStatsStore, Marker
 
@@ -92,11 +89,3 @@ class StatsRollup:
             report.waiting.append(day)  # the change may not be in the by-day index yet: stays live
         elif not self.store.clear_marker(marker):
             report.changed_again.append(day)
-
-
-def visible_calls(calls: CallRepository, principal: Principal, query: StatsQuery) -> list[CallRecord]:
-    """The visible calls of the period, read live day by day (the weekly report needs the calls)."""
-    return [
-        call for day in period_days(query.since, query.until) for call in live_calls(calls, day)
-        if can_see_call(principal, call)
-    ]  # fmt: skip
