@@ -52,7 +52,10 @@ def later(hours: float = 1) -> datetime:
     return datetime.now(UTC) + timedelta(hours=hours)
 
 
-VIEWS = {"admin": {"role": Role.ADMIN}, "qa sales": {"role": Role.QA, "teams": ["sales-ru"]}}
+VIEWS: dict[str, dict[str, Any]] = {
+    "admin": {"role": Role.ADMIN},
+    "qa sales": {"role": Role.QA, "teams": ["sales-ru"]},
+}
 
 
 def reports(env: Stack, client: Client) -> dict[str, Any]:
