@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from callsight.auth.tokens import Principal, Role
+from callsight.stats.cells import CELL_VERSION
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository, CallUpdates
 from callsight.storage.daily_stats import DailyStatsStore
@@ -165,3 +166,19 @@ def test_a_day_rolled_up_by_an_older_rollup_is_read_live_by_the_report_only(
     assert get(client, "/stats?since=2026-11-16&until=2026-11-22", bearer(env, Role.ADMIN))[1] == live_stats
     [entry, *_] = [e for e in AuditLog(env.settings).for_target("calls") if e.action == "stats.read"][-1:]
     assert entry.details["rolled_up_days"] == 4
+
+
+def test_the_first_run_of_a_day_rolls_up_again_the_recent_days_of_an_older_rollup(env: Stack) -> None:
+    week_of_calls(env)
+    rollup = StatsRollup(env.settings)
+    rollup.run(now=later(), days=ROLLED)
+    strip_to_version_1(MON)
+    strip_to_version_1(WED)
+    # The first run on the 23rd rolls up yesterday (the 22nd) and checks the 13 days before it.
+    report = rollup.run(now=datetime(2026, 11, 23, 0, 30, tzinfo=UTC))
+    assert report.outdated == [MON, WED] and set(report.rolled_up) == {MON, WED, SUN}
+    for day in (MON, WED):
+        stored = DailyStatsStore(env.settings).read_day(day)
+        assert stored is not None and {c.version for c in stored.cells} == {CELL_VERSION}
+    # Later runs that day find yesterday rolled up and check nothing more.
+    assert rollup.run(now=datetime(2026, 11, 23, 1, 30, tzinfo=UTC)).outdated == []
