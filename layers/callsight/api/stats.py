@@ -13,12 +13,11 @@ from datetime import date
 from callsight.api.audited import audited
 from callsight.auth.tokens import Principal
 from callsight.config import Settings
-from callsight.stats.cells import Cell, period_days
-from callsight.stats.summary import Stats, StatsQuery, stats_from, today
+from callsight.stats.summary import Stats, StatsQuery, stats_from
 from callsight.storage.audit_log import AuditLog
 from callsight.storage.call_repository import CallRepository
 from callsight.storage.daily_stats import DailyStatsStore
-from callsight.sweeps.stats_rollup import live_cells
+from callsight.sweeps.rolled_cells import period_cells
 
 __all__ = ["Stats", "StatsApi", "StatsQuery", "read_stats"]
 
@@ -33,20 +32,8 @@ def read_stats(
     """Statistics of the period from the daily rollup where a closed day has one and has not changed
     since, from the calls themselves otherwise (today, marked days, days not yet rolled up).
     Returns the statistics and how many days came from the rollup."""
-    current = now or today()
-    days = period_days(query.since, query.until)
-    markers = store.markers(query.since, min(query.until, current)) if query.since < current else {}
-    cells: list[Cell] = []
-    rolled = 0
-    for day in days:
-        stored = store.read_day(day) if day < current and day not in markers else None
-        if stored is not None:
-            cells += stored.cells
-            rolled += 1
-        else:
-            cells += live_cells(calls, day)
-    visible = [cell for cell in cells if cell.owner.visible_to(principal)]
-    return stats_from(visible, query.since, query.until), rolled
+    cells, rolled = period_cells(principal, query.since, query.until, store, calls, now=now)
+    return stats_from(cells, query.since, query.until), rolled
 
 
 class StatsApi:

@@ -1,9 +1,12 @@
 """The weekly report: top reasons for calling, top-10 customer questions, agent ranking, sentiment trend.
 
-One builder, :func:`build_weekly_report`, serves both ``GET /reports/weekly`` (scoped to what the
+One builder, :func:`weekly_report_from`, serves both ``GET /reports/weekly`` (scoped to what the
 caller may see) and the scheduled ``weekly_report`` function (every call, written to the reports
-bucket). Pure: it takes call records and returns a :class:`WeeklyReport`; :func:`report_csv` lays
-the same figures out as one CSV table (a ``section`` column says which part a row belongs to).
+bucket). Pure: it takes the week's daily cells (:mod:`callsight.stats.cells`: from the daily rollup
+for closed days, folded from the calls for the others) and returns a :class:`WeeklyReport`;
+:func:`build_weekly_report` is the same over call records. :func:`report_csv` lays the same figures
+out as one CSV table (a ``section`` column says which part a row belongs to). Every ranking breaks
+ties by name, so the report does not depend on the order calls or cells were read in.
 
 Agent ranking score = 0.5 x conversion + 0.3 x script checkpoints met + 0.2 x customer sentiment
 (rescaled from -1..1 to 0..1); a missing part counts as 0.5 (neither good nor bad).
@@ -14,13 +17,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from callsight.models.call import CallRecord
-from callsight.stats.summary import AgentStats, build_stats
+from callsight.stats.cells import Cell, Sums, cells_of, merge
+from callsight.stats.summary import AgentStats, stats_from
 
 TOP_QUESTIONS = 10
 TOP_REASONS = 10
@@ -104,11 +107,17 @@ class WeeklyReport(BaseModel):
 
 
 def build_weekly_report(calls: list[CallRecord], week: str, scope: str = "all") -> WeeklyReport:
+    """The report of ``week`` over ``calls`` (read live): the same as from their daily cells."""
+    return weekly_report_from(cells_of(calls), week, scope)
+
+
+def weekly_report_from(cells: list[Cell], week: str, scope: str = "all") -> WeeklyReport:
+    """The report of ``week`` from the daily cells of its calls (cells of version 2: see
+    :data:`callsight.stats.cells.CELL_VERSION`), whether rolled up or folded from calls just read."""
     since = week_start(week)
     until = since + timedelta(days=6)
-    stats = build_stats(calls, since, until)
-    analysed = [c.analysis for c in calls if c.analysis is not None]
-    purposes = Counter(a.purpose for a in analysed if a.purpose)
+    stats = stats_from(cells, since, until)
+    total, _ = merge(cells)
     return WeeklyReport(
         week=week,
         since=since,
@@ -117,10 +126,10 @@ def build_weekly_report(calls: list[CallRecord], week: str, scope: str = "all") 
         scope=scope,
         calls=stats.calls,
         analysed=stats.analysed,
-        top_reasons=_shares(purposes, len(analysed)),
-        top_topics=_shares(Counter(t for c in calls if c.analysis for t in c.tags), len(analysed)),
+        top_reasons=_shares(total.purposes, total.summarised),
+        top_topics=_shares(total.summarised_tags, total.summarised),
         outcomes=stats.outcomes,
-        top_questions=_top_questions(calls),
+        top_questions=_top_questions(total),
         agent_ranking=_ranking(stats.agents),
         sentiment_trend=stats.sentiment_per_day,
         avg_duration_s=stats.avg_duration_s,
@@ -129,34 +138,29 @@ def build_weekly_report(calls: list[CallRecord], week: str, scope: str = "all") 
     )
 
 
-def _shares(counts: Counter[str], total: int) -> list[CountShare]:
+def _ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Most frequent first, ties by name (the same order however the counts were summed)."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _shares(counts: dict[str, int], total: int) -> list[CountShare]:
     return [
-        CountShare(name=name, calls=n, share=round(n / total, 3))
-        for name, n in counts.most_common(TOP_REASONS)
+        CountShare(name=name, calls=n, share=round(n / total, 3)) for name, n in _ranked(counts)[:TOP_REASONS]
     ]
 
 
-def _top_questions(calls: list[CallRecord]) -> list[QuestionCount]:
-    """Questions grouped by key, counted once per call; the most common wording represents a group."""
-    per_key: dict[str, Counter[str]] = defaultdict(Counter)
-    calls_per_key: Counter[str] = Counter()
-    languages: dict[str, set[str]] = defaultdict(set)
-    for call in calls:
-        if call.analysis is None or call.analysis.language is None:
-            continue
-        seen: set[str] = set()
-        for question in call.analysis.customer_questions:
-            key = f"{call.analysis.language}:{question.key}"
-            per_key[key][question.text] += 1
-            languages[key].add(call.analysis.language)
-            if key not in seen:
-                seen.add(key)
-                calls_per_key[key] += 1
-    ranked = sorted(calls_per_key.items(), key=lambda item: (-item[1], item[0]))[:TOP_QUESTIONS]
+def _top_questions(total: Sums) -> list[QuestionCount]:
+    """Questions grouped by language and key, counted once per call; a group's most common wording
+    represents it (ties: the one used first in the week, then by text)."""
     return [
-        QuestionCount(question=per_key[key].most_common(1)[0][0], calls=n, languages=sorted(languages[key]))
-        for key, n in ranked
+        QuestionCount(question=_wording(total, key), calls=n, languages=[key.partition(":")[0]])
+        for key, n in _ranked(total.questions)[:TOP_QUESTIONS]
     ]
+
+
+def _wording(total: Sums, key: str) -> str:
+    texts, first = total.wordings[key], total.first_worded.get(key, {})
+    return min(texts, key=lambda text: (-texts[text], first.get(text, ""), text))
 
 
 def _ranking(agents: list[AgentStats]) -> list[AgentRank]:

@@ -4,6 +4,14 @@ Everything ``GET /stats`` reports is a sum, a count or a ratio of two, so the ca
 into a few cells (one per agent, team and queue that worked that day) and any period's statistics are
 the merge of its cells. The same code folds calls read live and cells read from the daily rollup,
 in the same (sorted) order, so both give the same figures to the last digit.
+
+The weekly report (:mod:`callsight.reports.weekly`) is built from the same cells: they also count
+the purposes and tags of every call with an analysis and the customer questions (per language and
+key: calls, and how often each wording was used). Those sums arrived with cell version 2
+(``CELL_VERSION``); a cell decoded from an older rollup says ``version`` 1 and lacks them, so a
+reader that needs them reads that day live instead (:func:`callsight.sweeps.rolled_cells.period_cells`).
+A call claimed for deletion (``DELETED``) is nobody's (:func:`callsight.auth.access.can_see_call`):
+it is in no cell.
 """
 
 from __future__ import annotations
@@ -14,8 +22,12 @@ from datetime import UTC, date
 from typing import Any
 
 from callsight.auth.access import Owner
+from callsight.models.analysis import AnalysisSummary
 from callsight.models.call import CallRecord, CallStatus
 
+#: The version of the cells :func:`cells_of` makes; 2 added the weekly report's sums (``summarised``,
+#: ``purposes``, ``summarised_tags``, ``questions``, ``wordings``, ``first_worded``).
+CELL_VERSION = 2
 #: A call shorter than this counts as short.
 SHORT_CALL_S = 45
 #: Checkpoints that are not the agent's script: reported as their own share (``checkpoint_met`` /
@@ -44,16 +56,33 @@ class Sums:
     checkpoints_n: int = 0
     checkpoint_calls: dict[str, int] = field(default_factory=dict)  # calls where the checkpoint was checked
     checkpoint_met: dict[str, int] = field(default_factory=dict)  # ... and met
+    # The weekly report's (cell version 2): over every call with an analysis summary, spoken or not.
+    summarised: int = 0
+    purposes: dict[str, int] = field(default_factory=dict)
+    summarised_tags: dict[str, int] = field(default_factory=dict)
+    questions: dict[str, int] = field(default_factory=dict)  # "<language>:<key>" → calls that asked it
+    wordings: dict[str, dict[str, int]] = field(default_factory=dict)  # "<language>:<key>" → text → times
+    first_worded: dict[str, dict[str, str]] = field(default_factory=dict)  # ... → text → first use (asked_at)
 
     def absorb(self, other: Sums) -> None:
-        """Add ``other``'s sums and counts to these (per key for the counted tags and outcomes)."""
+        """Add ``other``'s sums and counts to these (per key for the counted tags, outcomes, ...)."""
         for name in (f.name for f in fields(Sums)):
             mine, theirs = getattr(self, name), getattr(other, name)
             if isinstance(mine, dict):
-                for key, count in theirs.items():
-                    mine[key] = mine.get(key, 0) + count
+                _add_counts(mine, theirs)
             else:
                 setattr(self, name, mine + theirs)
+
+
+def _add_counts(mine: dict[str, Any], theirs: dict[str, Any]) -> None:
+    """Counts add up (per key, nested too); a text (a time of first use) keeps the earliest."""
+    for key, count in theirs.items():
+        if isinstance(count, dict):
+            _add_counts(mine.setdefault(key, {}), count)
+        elif isinstance(count, str):
+            mine[key] = min(mine.get(key, count), count)
+        else:
+            mine[key] = mine.get(key, 0) + count
 
 
 @dataclass
@@ -62,6 +91,7 @@ class Cell(Sums):
 
     day: str = field(kw_only=True)
     owner: Owner = field(kw_only=True)
+    version: int = field(default=CELL_VERSION, kw_only=True)
 
     def add(self, call: CallRecord) -> None:
         self.calls += 1
@@ -71,6 +101,8 @@ class Cell(Sums):
             self.short += call.audio.duration_s < SHORT_CALL_S
         self.missed += not _spoke(call)
         summary = call.analysis
+        if summary is not None:
+            self._add_report_sums(call, summary)
         if summary is None or summary.outcome is None or summary.sentiment_overall is None:
             return  # not analysed yet, or nothing was said (no outcome, no mood: counted in ``missed``)
         self.analysed += 1
@@ -93,6 +125,27 @@ class Cell(Sums):
             self.checkpoint_calls[name] = self.checkpoint_calls.get(name, 0) + 1
             self.checkpoint_met[name] = self.checkpoint_met.get(name, 0) + met
 
+    def _add_report_sums(self, call: CallRecord, summary: AnalysisSummary) -> None:
+        """What the weekly report counts of every call with an analysis summary."""
+        self.summarised += 1
+        if summary.purpose:
+            self.purposes[summary.purpose] = self.purposes.get(summary.purpose, 0) + 1
+        for tag in call.tags:
+            self.summarised_tags[tag] = self.summarised_tags.get(tag, 0) + 1
+        if summary.language is None:
+            return
+        asked: set[str] = set()
+        for n, question in enumerate(summary.customer_questions):
+            key = f"{summary.language}:{question.key}"
+            texts = self.wordings.setdefault(key, {})
+            texts[question.text] = texts.get(question.text, 0) + 1
+            first = self.first_worded.setdefault(key, {})
+            at = asked_at(call, n)
+            first[question.text] = min(first.get(question.text, at), at)
+            if key not in asked:
+                asked.add(key)
+                self.questions[key] = self.questions.get(key, 0) + 1
+
     def key(self) -> tuple[str, Owner]:
         return (self.day, self.owner)
 
@@ -105,8 +158,18 @@ class Cell(Sums):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Cell:
-        """The cell of a decoded :meth:`to_json` (one of a day's list of cells, too)."""
-        return cls(**{**data, "owner": Owner(**data["owner"])})
+        """The cell of a decoded :meth:`to_json` (one of a day's list of cells, too). A cell of an older
+        rollup (no ``version``) is version 1: its later sums are left empty, and ``version`` says so;
+        fields this code does not know (a newer rollup's) are ignored."""
+        known = {f.name for f in fields(cls)}
+        values = {"version": 1, **{k: v for k, v in data.items() if k in known}}
+        return cls(**{**values, "owner": Owner(**data["owner"])})
+
+
+def asked_at(call: CallRecord, n: int) -> str:
+    """When the call's ``n``-th question was asked, as a text that sorts in time (call start, then
+    its place in the call): what "first used" means for a question's wording."""
+    return f"{(call.started_at or call.created_at).astimezone(UTC).isoformat()}#{n:04d}"
 
 
 def call_day(call: CallRecord) -> str:
@@ -114,9 +177,11 @@ def call_day(call: CallRecord) -> str:
 
 
 def cells_of(calls: list[CallRecord]) -> list[Cell]:
-    """Fold calls into cells, sorted by (day, owner)."""
+    """Fold calls into cells, sorted by (day, owner); calls claimed for deletion are left out."""
     cells: dict[tuple[str, Owner], Cell] = {}
     for call in calls:
+        if call.status is CallStatus.DELETED:
+            continue  # claimed for deletion: nobody's call any more
         owner = Owner.of(call)
         day = call_day(call)
         cells.setdefault((day, owner), Cell(day=day, owner=owner)).add(call)

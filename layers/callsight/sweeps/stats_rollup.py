@@ -6,7 +6,10 @@ up yesterday once it has closed, and every earlier day marked as changed since i
 uploads, re-analysis, erasure, retention). A marker younger than ``MARKER_SETTLE_S`` is kept (the
 day is rolled up but read live until a later run finds the marker settled); a marker that changed
 while the day was being rolled up is kept. A day is never rolled up before it has ended (UTC):
-today is always read live.
+today is always read live. When a run first rolls up yesterday (once a day) it also rolls up again
+the ``OUTDATED_DAYS`` days before it whose cells an older rollup wrote (version below
+``CELL_VERSION``: no weekly report counts), so that after an upgrade the weekly report of the last
+complete week reads its days from the rollup again within a day (until then it reads them live).
 """
 
 from __future__ import annotations
@@ -16,16 +19,16 @@ from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
-from callsight.auth.access import can_see_call
-from callsight.auth.tokens import Principal
 from callsight.config import Settings
 from callsight.models.call import CallRecord
-from callsight.stats.cells import Cell, cells_of, period_days
-from callsight.stats.summary import StatsQuery
+from callsight.stats.cells import CELL_VERSION, Cell, cells_of
 from callsight.storage.call_repository import CallRepository
 from callsight.storage.daily_stats import DailyStatsStore, Marker
 
 EARLIEST = date(1970, 1, 1)
+#: Days before yesterday checked, once a day, for cells of an older version (two weeks: the last
+#: complete week, the weekly report's default, and the current one).
+OUTDATED_DAYS = 13
 
 
 class RollupReport(BaseModel):
@@ -38,6 +41,9 @@ class RollupReport(BaseModel):
         default_factory=list, description="Days that changed while being rolled up: still marked."
     )
     refused: list[date] = Field(default_factory=list, description="Days not yet over (UTC): never rolled up.")
+    outdated: list[date] = Field(
+        default_factory=list, description="Days rolled up again because an older rollup wrote their cells."
+    )
     calls: int = 0
     cells: int = 0
     seconds: float = 0.0
@@ -69,6 +75,8 @@ class StatsRollup:
             due = set(markers)
             if self.store.read_day(yesterday) is None:
                 due.add(yesterday)
+                report.outdated = self._outdated(yesterday)
+                due.update(report.outdated)
         else:
             due = set(days)
         for day in sorted(due):
@@ -78,6 +86,15 @@ class StatsRollup:
             self._roll_up(day, markers.get(day), now, report)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    def _outdated(self, yesterday: date) -> list[date]:
+        """The ``OUTDATED_DAYS`` days before ``yesterday`` rolled up with cells below ``CELL_VERSION``."""
+        days = [yesterday - timedelta(days=n) for n in range(OUTDATED_DAYS, 0, -1)]
+        return [
+            day for day in days
+            if (stored := self.store.read_day(day)) is not None
+            and any(cell.version < CELL_VERSION for cell in stored.cells)
+        ]  # fmt: skip
 
     def _roll_up(self, day: date, marker: Marker | None, now: datetime, report: RollupReport) -> None:
         calls = live_calls(self.calls, day)
@@ -92,11 +109,3 @@ class StatsRollup:
             report.waiting.append(day)  # the change may not be in the by-day index yet: stays live
         elif not self.store.clear_marker(marker):
             report.changed_again.append(day)
-
-
-def visible_calls(calls: CallRepository, principal: Principal, query: StatsQuery) -> list[CallRecord]:
-    """The visible calls of the period, read live day by day (the weekly report needs the calls)."""
-    return [
-        call for day in period_days(query.since, query.until) for call in live_calls(calls, day)
-        if can_see_call(principal, call)
-    ]  # fmt: skip
