@@ -34,7 +34,9 @@ _DOTTED_CHAIN = re.compile(r"(?<![\d.])(?:\d{3,}(?:\.\d+){2,}|\d+(?:\.\d+){3,})(
 _NON_SPACE = re.compile(r"\S+")
 _CLAUSE_MARKS = ".,!?;:"
 #: A number said with a multiplier word is an amount, not a dictated number.
-_MULTIPLIER = re.compile(r"тысяч|миллион|миллиард|thousand|million|billion", re.IGNORECASE)
+_MULTIPLIER = re.compile(r"тысяч|тыщ|тыс\b|косар|миллион|миллиард|thousand|million|billion", re.IGNORECASE)
+#: «тысяч на пятнадцать»: the multiplier said before the preposition (read as «на 15000»).
+_MULTIPLIER_BEFORE = re.compile(r"(?:тысяч|тыщ)\s+(?:на|в|до|за|под|около|от)\s+$", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 #: A spoken amount as normalised: "1249", "12 99", "44 990", "1,299" (not dictated "4 1 9").
 _AMOUNT_SHAPE = re.compile(r"[1-9]\d{0,2}(?: \d{2,3})?|\d{4,7}|\d{1,3}(?:,\d{3})+")
@@ -53,7 +55,9 @@ _DOLLARS_CENTS = re.compile(r"([1-9]\d?) ([1-9]\d) (\d\d)")
 #: 95-99 after hundreds ("a hundred sixty-nine ninety-nine": 169.99).
 _CENTS_PAIR = re.compile(r"([4-9]\d|[1-9]\d\d) (9[5-9])")
 #: Words that join two amounts: "189 or 119", "500 to 700", «27, или 25».
-_AMOUNT_JOINERS = frozenset({"or", "to", "and", "vs", "versus", "или", "а", "и", "до", "против"})
+_AMOUNT_JOINERS = frozenset(
+    {"or", "to", "and", "vs", "versus", "maybe", "max", "maximum", "или", "а", "и", "до", "против", "ну", "максимум"}
+)  # fmt: skip
 #: Words that may stand between the joiner and the amount: "or about 119", «или около 25».
 _JOINER_FILLERS = frozenset(
     {"about", "around", "only", "just", "like", "maybe", "approximately", "у", "вас", "нас", "них", "там", "тут",
@@ -537,7 +541,9 @@ class EntityExtractor:
         def multiplied(start: int, end: int) -> bool:
             """Said with «тысяч», "thousand", "million": an amount or a count, never dictated digits."""
             said = alignment.original_span(start, end)
-            return _MULTIPLIER.search(original[said[0] : said[1]]) is not None
+            return _MULTIPLIER.search(original[said[0] : said[1]]) is not None or (
+                _MULTIPLIER_BEFORE.search(original[max(0, said[0] - 16) : said[0]]) is not None
+            )
 
         found: list[FoundEntity] = []
         for m in _EMAIL.finditer(text):
@@ -774,7 +780,13 @@ class EntityExtractor:
                 found.append(
                     FoundEntity("money", f"{_format_amount(value)} {self.pack.currency}", start, end)
                 )
-                scaled.append(False)
+                # «тысяч на пятнадцать, ну максимум двадцать»: round thousands said with «тысяч»
+                scaled.append(
+                    self.pack.code == "ru"
+                    and value % 1000 == 0
+                    and multiplied is not None
+                    and multiplied(start, end)
+                )
             else:
                 rest.append((start, end, index, value))
         found += self._siblings(text, tokens, rest, found, scaled, said_money or [])
@@ -823,6 +835,11 @@ class EntityExtractor:
         money += [(s, e, False) for s, e in said_money]
         extra: list[FoundEntity] = []
         for start, end, _, value in rest:
+            after = [t for t in tokens if t.start >= end][:3]
+            if self._unit_after(text, end, after) or (
+                self.pack.code == "ru" and self._counts_after(text, end)
+            ):
+                continue  # «до трёх метров», «и две трубки»
             for m_start, m_end, thousands in money:
                 gap = text[m_end:start] if m_end <= start else text[end:m_start]
                 if any(mark in gap for mark in ".!?;") or not self._joined(gap, m_end <= start):

@@ -332,3 +332,32 @@ def test_phones_money_dates_and_models_do_not_become_order_numbers(
     language: str, texts: list[str], kind: str, values: list[str]
 ) -> None:
     assert found(language, *texts, kind=kind) == values
+
+
+@pytest.mark.parametrize(
+    ("texts", "values"),
+    [
+        # a budget or estimate with «тысяч» before the preposition, and the amounts said beside it
+        (["Я рассчитывала тысяч на пятнадцать, ну максимум двадцать."], ["15000 RUB", "20000 RUB"]),
+        (["Думала, тысяч в сорок уложимся."], ["40000 RUB"]),
+        (["Мне любой нормальный, тысяч до двадцати пяти."], ["25000 RUB"]),
+        (["Я думал, тысяч десять, ну пятнадцать."], ["10000 RUB", "15000 RUB"]),
+        (["У нас на всё тридцать тыщ выделено."], ["30000 RUB"]),
+        (["Выделили миллион двести на всё, с мышками и сумками."], ["1200000 RUB"]),
+    ],
+)
+def test_russian_estimates_in_thousands_are_money(texts: list[str], values: list[str]) -> None:
+    assert found("ru", *texts) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Монтаж — восемнадцать тысяч, трасса до трёх метров.",
+        "Восемнадцать тысяч за дырку в стене и две трубки?",
+        "Пять тысяч за три дня, это много.",
+        "Двадцать тысяч на двенадцать месяцев без переплаты.",
+    ],
+)
+def test_counts_and_units_beside_an_amount_in_thousands_are_not_money(text: str) -> None:
+    assert len(found("ru", text)) == 1
