@@ -53,6 +53,13 @@ _PRICE_IDIOM_EN = re.compile(
 _DOLLARS_CENTS = re.compile(r"([1-9]\d?) ([1-9]\d) (\d\d)")
 #: "forty-nine ninety-five" is $49.95, not $4995: a pair above forty ending in 95-99 is cents; so is
 #: 95-99 after hundreds ("a hundred sixty-nine ninety-nine": 169.99).
+#: A clock reading ("it's six thirty") in a turn about the time of day.
+_CLOCK = re.compile(r"(?:[1-9]|1[0-2]) (?:00|15|30|45)")
+_TIME_CONTEXT = re.compile(r"\b(?:today|tonight|this morning|between|o'clock|window|since)\b", re.IGNORECASE)
+#: "fourteen ninety-nine" for express shipping or a customs fee: dollars and cents, not 1499.
+_SMALL_FEE = re.compile(r"([1-9]|[1-3]\d) (9[5-9])")
+#: "three hundred and thirty-two sixty" (332 60): dollars in hundreds, then the cents.
+_HUNDREDS_CENTS = re.compile(r"([1-9]\d\d) (\d\d)")
 _CENTS_PAIR = re.compile(r"([4-9]\d|[1-9]\d\d) (9[5-9])")
 #: Words that join two amounts: "189 or 119", "500 to 700", «27, или 25».
 _AMOUNT_JOINERS = frozenset(
@@ -455,6 +462,8 @@ class EntityExtractor:
         self._cue_prefixes = self._patterns("order_cues")
         self._price_cues = self._patterns("price_cues")
         self._price_cues_near = self._patterns("price_cues_near")
+        self._price_cues_after = self._patterns("price_cues_after")
+        self._small_fees = self._patterns("small_fees")
         self._amount_units = self._patterns("amount_units")
         self._model_words = self._patterns("model_words")
         self._priced_things = self._patterns("priced_things")
@@ -755,6 +764,7 @@ class EntityExtractor:
                 continue
             _, start, before = amount
             value = self._amount_value(text, start, end)
+            value = self._small_fee(text[start:end], before, after, value)
             if value is None:
                 small = self._elided_thousands(text, start, end, before, after, thousands, turn_priced)
                 if small is not None:
@@ -769,8 +779,10 @@ class EntityExtractor:
             model = self._after_model(text, before, start) and not (
                 priced_shape and before and before[-1].text in ("the", "that", "this")
             )
+            clock = self._clock(text, said, before, after)
             if (
                 model
+                or clock
                 or self._unit_after(text, end, after)
                 or self._time_or_year(text, value, end, before, after)
             ):
@@ -792,6 +804,29 @@ class EntityExtractor:
         found += self._siblings(text, tokens, rest, found, scaled, said_money or [])
         return sorted(found, key=lambda f: f.start)
 
+    def _small_fee(
+        self, said: str, before: list[Token], after: list[Token], value: float | None
+    ) -> float | None:
+        """ "next-day is 14 99", "a customs fee of 1 99": dollars and cents when express shipping or a
+        fee of that kind is paid for, not 1499."""
+        fee = _SMALL_FEE.fullmatch(said) if value is not None else None
+        if fee is None:
+            return value
+        if self._any_at(self._small_fees, before[-10:]) or self._any_at(self._small_fees, after[:3]):
+            return float(f"{fee.group(1)}.{fee.group(2)}")
+        return value
+
+    def _clock(self, text: str, said: str, before: list[Token], after: list[Token]) -> bool:
+        """ "between twelve and four. It's six thirty.": the time now, not a price."""
+        return (
+            self.pack.code == "en"
+            and not after
+            and _CLOCK.fullmatch(said) is not None
+            and bool(before)
+            and before[-1].text in ("it's", "it’s", "is", "now", "already")
+            and _TIME_CONTEXT.search(text) is not None
+        )
+
     def _priced(
         self,
         text: str,
@@ -810,6 +845,12 @@ class EntityExtractor:
         )
         if near or self._any_at(self._price_cues, before[-8:]) or self._any_at(self._price_cues, after[:3]):
             return True
+        if (
+            after
+            and text[end : after[0].start].strip() == ""
+            and self._any_at(self._price_cues_after, after[:1])
+        ):
+            return True  # "eighty less", "seven hundred tops"
         said = text[start:end]
         if self.pack.code == "ru":  # «двадцать девять девятьсот» (29 900): thousands, hundreds apart
             idiom = _PRICE_IDIOM_RU.fullmatch(said) is not None or (
@@ -881,6 +922,8 @@ class EntityExtractor:
         digits = re.sub(r"\D", "", said)
         if not _AMOUNT_SHAPE.fullmatch(said) or digits.startswith("0"):
             return None
+        if self.pack.code == "en" and (pair := _HUNDREDS_CENTS.fullmatch(said)) is not None:
+            return float(f"{pair.group(1)}.{pair.group(2)}")  # "three hundred and thirty-two sixty"
         if self.pack.code == "en" and (pair := _CENTS_PAIR.fullmatch(said)) is not None:
             return float(f"{pair.group(1)}.{pair.group(2)}")
         return float(digits) if low <= int(digits) <= high else None
@@ -949,8 +992,13 @@ class EntityExtractor:
             if following and (not following.group(1).isdigit() or int(following.group(1)) <= 24):
                 return True
         if 1950 <= value <= 2050 and value.is_integer():
-            return bool(before and before[-1].text in _YEAR_BEFORE) or bool(
-                after and after[0].text.startswith(("год", "year"))
+            approximate = len(before) >= 2 and before[-1].text in ("about", "around", "примерно", "около")
+            return (
+                bool(before and before[-1].text in _YEAR_BEFORE)
+                or bool(
+                    approximate and before[-2].text in _YEAR_BEFORE  # "from about 2014"
+                )
+                or bool(after and after[0].text.startswith(("год", "year")))
             )
         return False
 
@@ -971,8 +1019,12 @@ class EntityExtractor:
     def _unit_after(self, text: str, end: int, after: list[Token]) -> bool:
         """Degrees, inches, months, pieces... right after the number (past "and a half")."""
         words = [t.text for t in after[:3]]
-        if words == ["and", "a", "half"]:
+        if words[:2] == ["or", "more"]:
+            return True  # "for twelve or more"
+        if words in (["and", "a", "half"], ["and", "a", "quarter"]):
             after = after[3:]  # "twenty-two and a half inches"
+        elif words == ["and", "three", "quarters"]:
+            after = after[3:]  # "thirty-five and three-quarters wide"
         elif words[:2] == ["с", "половиной"]:
             after = after[2:]
         return text[end:].lstrip()[:1] in ("%", "°") or bool(

@@ -361,3 +361,60 @@ def test_russian_estimates_in_thousands_are_money(texts: list[str], values: list
 )
 def test_counts_and_units_beside_an_amount_in_thousands_are_not_money(text: str) -> None:
     assert len(found("ru", text)) == 1
+
+
+@pytest.mark.parametrize(
+    ("texts", "values"),
+    [
+        # differences, ceilings and budgets said without a currency word
+        (["It's eleven nineteen there. Same config. Eighty less."], ["1119 USD", "80 USD"]),
+        (["Costco has the bar and the sub for like forty less than your bar alone."], ["40 USD"]),
+        (["I was thinking like 700 tops."], ["700 USD"]),
+        (
+            ["That's more than I budgeted. I was thinking two hundred, maybe two fifty."],
+            ["200 USD", "250 USD"],
+        ),
+        (["We were hoping to stay closer to thirty-five hundred."], ["3500 USD"]),
+        # fees, refunds and prices said with a cue the shorthand alone lacks
+        (["A visit plus the pump is eighty-nine for the visit."], ["89 USD"]),
+        (["Freight to Vermont is forty-nine."], ["49 USD"]),
+        (["Same-day is twenty-nine."], ["29 USD"]),
+        (["It's cancelled, and the full eleven ninety-eight goes back to your card."], ["1198 USD"]),
+        (["The amount was one sixty four fifty."], ["164.50 USD"]),
+        (["Six forty-nine there, and yours is seven oh nine."], ["649 USD", "709 USD"]),
+        # dollars and cents by the way they are said or by what they pay for
+        (["Next-day is fourteen ninety-nine, and that leaves you a day."], ["14.99 USD"]),
+        (["It's six forty-nine, plus twenty-nine ninety-nine for express."], ["649 USD", "29.99 USD"]),
+        (["I need to pay a customs fee of one ninety-nine through a link."], ["1.99 USD"]),
+        (["With tax it comes to nine oh four and twelve cents."], ["904.12 USD"]),
+        (["Together with the discount it's three hundred and thirty-two sixty."], ["332.60 USD"]),
+        (["Lovely TV. It's two thousand four ninety-nine right now."], ["2499 USD"]),
+        (["The installation package is one ninety-nine."], ["199 USD"]),
+    ],
+)
+def test_english_differences_budgets_and_fees_are_money(texts: list[str], values: list[str]) -> None:
+    assert found("en", *texts) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The guy was due today between nine and one. It's two thirty. Nobody.",
+        "Curbside? So you leave two hundred pounds of appliances on the sidewalk?",
+        "For appliances over a hundred pounds our crews deliver to the ground floor.",
+        "The headphones are in locker fourteen at grand avenue, the pickup code is in a text.",
+        "It's thirty-five and three-quarters wide, seventy inches tall.",
+        "The basic top-freezer, eighteen cubic feet in white, costs more.",
+        "You can do twelve equal monthly payments with no interest.",
+        "For twelve or more our business team does a quote.",
+        "My TV's a Panasonic from about 2014, and I'm not sure it has ARC.",
+        "It's a little less than I expected, one less thing to do.",
+        "The discount is fifteen percent off both.",
+    ],
+)
+def test_times_weights_lockers_sizes_and_counts_are_not_money_in_english(text: str) -> None:
+    assert found("en", text) == []
+
+
+def test_pounds_of_money_stay_sterling() -> None:
+    assert found("en", "It costs fifty pounds in London.") == ["50 GBP"]
