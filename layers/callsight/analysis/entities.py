@@ -1008,8 +1008,8 @@ class EntityExtractor:
         if not before:
             return False
         gap = text[before[-1].end : start]
-        if "—" in gap or "–" in gap or ":" in gap or " - " in f"{gap} ":
-            subject = before[-3:]
+        if "—" in gap or "–" in gap or ":" in gap or " - " in f"{gap} " or gap.strip() == ",":
+            subject = before[-3:]  # also «вывоз старого холодильника, девятьсот девяносто»
         elif before[-1].text in _COPULAS:
             subject = before[-5:-1]
         else:
@@ -1043,11 +1043,12 @@ class EntityExtractor:
                 continue
             word = text[token.start : token.end]
             sentence_start = not text[: token.start].strip() or text[: token.start].rstrip()[-1] in ".!?"
+            cyrillic_code = re.fullmatch(r"[А-ЯЁ]{2,4}", word) is not None  # «МФК 2000»
             latin_name = re.fullmatch(r"[A-Za-z]+", word) is not None and (
                 (word[0].isupper() and not sentence_start) or (len(word) > 1 and word.isupper())
             )
             has_digit = any(c.isdigit() for c in word)
-            return latin_name or has_digit or self._any_at(self._model_words, [token])
+            return latin_name or cyrillic_code or has_digit or self._any_at(self._model_words, [token])
         return False
 
     def _any_at(self, patterns: list[Pattern], tokens: Sequence[Token]) -> bool:

@@ -418,3 +418,35 @@ def test_times_weights_lockers_sizes_and_counts_are_not_money_in_english(text: s
 
 def test_pounds_of_money_stay_sterling() -> None:
     assert found("en", "It costs fifty pounds in London.") == ["50 GBP"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "values"),
+    [
+        (["Ремонт девять восемьсот.", "Девять восемьсот?! Я его за четырнадцать брал."], ["9800 RUB", "9800 RUB", "14000 RUB"]),
+        (["Да, до воскресенья акция, двадцать семь девятьсот девяносто.", "Я везде по тридцать пять видел."],
+         ["27990 RUB", "35000 RUB"]),
+        (["Чайник 3 290, тостер 2 790, вместе 6 080, доставка бесплатная от 5 000."],
+         ["3290 RUB", "2790 RUB", "6080 RUB", "5000 RUB"]),
+        (["Мне нужно десять айфонов, по сто двадцать девять девятьсот."], ["129900 RUB"]),
+        (["Холодильник и вывоз старого холодильника, девятьсот девяносто."], ["990 RUB"]),
+        (["Экспресс-доставка завтра, четыреста девяносто."], ["490 RUB"]),
+    ],
+)  # fmt: skip
+def test_russian_prices_with_a_verb_a_total_a_threshold_or_a_service(
+    texts: list[str], values: list[str]
+) -> None:
+    assert found("ru", *texts) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Кондиционеры на девять тысяч БТЕ у вас есть?",
+        "У Hisense тоже сто двадцать герц, но картинка хуже.",
+        "Вижу, миксер МФК две тысячи, белый.",
+        "Положите по три штуки в каждую коробку.",
+    ],
+)
+def test_btu_hertz_cyrillic_models_and_counts_are_not_money(text: str) -> None:
+    assert found("ru", text) == []
