@@ -56,6 +56,11 @@ _DOLLARS_CENTS = re.compile(r"([1-9]\d?) ([1-9]\d) (\d\d)")
 #: A clock reading ("it's six thirty") in a turn about the time of day.
 _CLOCK = re.compile(r"(?:[1-9]|1[0-2]) (?:00|15|30|45)")
 _TIME_CONTEXT = re.compile(r"\b(?:today|tonight|this morning|between|o'clock|window|since)\b", re.IGNORECASE)
+#: "left at my door at two fourteen this afternoon": a clock time after "at" in a turn about the time.
+_AT_CLOCK = re.compile(r"(?:[1-9]|1[0-2]) [0-5]\d")
+_AT_TIME_CONTEXT = re.compile(
+    r"\b(?:today|tonight|morning|afternoon|evening|between|o'clock|window|since|am|pm)\b", re.IGNORECASE
+)
 #: "fourteen ninety-nine" for express shipping or a customs fee: dollars and cents, not 1499.
 _SMALL_FEE = re.compile(r"([1-9]|[1-3]\d) (9[5-9])")
 #: "three hundred and thirty-two sixty" (332 60): dollars in hundreds, then the cents.
@@ -844,6 +849,15 @@ class EntityExtractor:
             for p in self._price_cues_near
         )
         if near or self._any_at(self._price_cues, before[-8:]) or self._any_at(self._price_cues, after[:3]):
+            return True
+        if (  # "the Samsung at twenty-three fifty", "mounting at two forty-nine": not a clock time
+            self.pack.code == "en"
+            and before
+            and before[-1].text == "at"
+            and not re.fullmatch(r"\d{1,2}", text[start:end])
+            and not (_AT_CLOCK.fullmatch(text[start:end]) and _AT_TIME_CONTEXT.search(text))
+            and not self._street_after(after)  # "I live at twelve forty-nine Maple Street"
+        ):
             return True
         if (
             after

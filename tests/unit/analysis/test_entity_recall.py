@@ -382,6 +382,11 @@ def test_counts_and_units_beside_an_amount_in_thousands_are_not_money(text: str)
         (["It's cancelled, and the full eleven ninety-eight goes back to your card."], ["1198 USD"]),
         (["The amount was one sixty four fifty."], ["164.50 USD"]),
         (["Six forty-nine there, and yours is seven oh nine."], ["649 USD", "709 USD"]),
+        (
+            ["The Whirlpool at nineteen forty-nine or the Samsung at twenty-three fifty."],
+            ["1949 USD", "2350 USD"],
+        ),
+        (["So the large-screen mounting at two forty-nine."], ["249 USD"]),
         # dollars and cents by the way they are said or by what they pay for
         (["Next-day is fourteen ninety-nine, and that leaves you a day."], ["14.99 USD"]),
         (["It's six forty-nine, plus twenty-nine ninety-nine for express."], ["649 USD", "29.99 USD"]),
@@ -400,6 +405,9 @@ def test_english_differences_budgets_and_fees_are_money(texts: list[str], values
     "text",
     [
         "The guy was due today between nine and one. It's two thirty. Nobody.",
+        "The app says my iPad was left at my front door at two fourteen this afternoon.",
+        "I'll pick it up this evening at six thirty.",
+        "See you at ten, the store opens at nine.",
         "Curbside? So you leave two hundred pounds of appliances on the sidewalk?",
         "For appliances over a hundred pounds our crews deliver to the ground floor.",
         "The headphones are in locker fourteen at grand avenue, the pickup code is in a text.",
