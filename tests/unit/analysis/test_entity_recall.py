@@ -458,3 +458,20 @@ def test_russian_prices_with_a_verb_a_total_a_threshold_or_a_service(
 )
 def test_btu_hertz_cyrillic_models_and_counts_are_not_money(text: str) -> None:
     assert found("ru", text) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        # the new cues ("less", "maybe", "I was thinking", «по», «вместе», «брал») leave these alone
+        ("en", "It was delivered on March twelfth, two days less than promised."),
+        ("en", "My number is four one five, five five five, zero one nine two, thanks."),
+        ("en", "The error code is E twenty one, I was thinking it is the pump."),
+        ("en", "The TV is fifty five inches, maybe sixty five."),
+        ("ru", "Скидка двадцать процентов, по акции."),
+        ("ru", "Заказ номер сорок девять сто пятнадцать, вместе с доставкой."),
+        ("ru", "Я брал его третьего марта."),
+    ],
+)
+def test_dates_phones_codes_sizes_percentages_and_orders_stay_out_of_money(language: str, text: str) -> None:
+    assert found(language, text) == []
