@@ -34,7 +34,9 @@ _DOTTED_CHAIN = re.compile(r"(?<![\d.])(?:\d{3,}(?:\.\d+){2,}|\d+(?:\.\d+){3,})(
 _NON_SPACE = re.compile(r"\S+")
 _CLAUSE_MARKS = ".,!?;:"
 #: A number said with a multiplier word is an amount, not a dictated number.
-_MULTIPLIER = re.compile(r"тысяч|миллион|миллиард|thousand|million|billion", re.IGNORECASE)
+_MULTIPLIER = re.compile(r"тысяч|тыщ|тыс\b|косар|миллион|миллиард|thousand|million|billion", re.IGNORECASE)
+#: «тысяч на пятнадцать»: the multiplier said before the preposition (read as «на 15000»).
+_MULTIPLIER_BEFORE = re.compile(r"(?:тысяч|тыщ)\s+(?:на|в|до|за|под|около|от)\s+$", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 #: A spoken amount as normalised: "1249", "12 99", "44 990", "1,299" (not dictated "4 1 9").
 _AMOUNT_SHAPE = re.compile(r"[1-9]\d{0,2}(?: \d{2,3})?|\d{4,7}|\d{1,3}(?:,\d{3})+")
@@ -51,9 +53,23 @@ _PRICE_IDIOM_EN = re.compile(
 _DOLLARS_CENTS = re.compile(r"([1-9]\d?) ([1-9]\d) (\d\d)")
 #: "forty-nine ninety-five" is $49.95, not $4995: a pair above forty ending in 95-99 is cents; so is
 #: 95-99 after hundreds ("a hundred sixty-nine ninety-nine": 169.99).
+#: A clock reading ("it's six thirty") in a turn about the time of day.
+_CLOCK = re.compile(r"(?:[1-9]|1[0-2]) (?:00|15|30|45)")
+_TIME_CONTEXT = re.compile(r"\b(?:today|tonight|this morning|between|o'clock|window|since)\b", re.IGNORECASE)
+#: "left at my door at two fourteen this afternoon": a clock time after "at" in a turn about the time.
+_AT_CLOCK = re.compile(r"(?:[1-9]|1[0-2]) [0-5]\d")
+_AT_TIME_CONTEXT = re.compile(
+    r"\b(?:today|tonight|morning|afternoon|evening|between|o'clock|window|since|am|pm)\b", re.IGNORECASE
+)
+#: "fourteen ninety-nine" for express shipping or a customs fee: dollars and cents, not 1499.
+_SMALL_FEE = re.compile(r"([1-9]|[1-3]\d) (9[5-9])")
+#: "three hundred and thirty-two sixty" (332 60): dollars in hundreds, then the cents.
+_HUNDREDS_CENTS = re.compile(r"([1-9]\d\d) (\d\d)")
 _CENTS_PAIR = re.compile(r"([4-9]\d|[1-9]\d\d) (9[5-9])")
 #: Words that join two amounts: "189 or 119", "500 to 700", «27, или 25».
-_AMOUNT_JOINERS = frozenset({"or", "to", "and", "vs", "versus", "или", "а", "и", "до", "против"})
+_AMOUNT_JOINERS = frozenset(
+    {"or", "to", "and", "vs", "versus", "maybe", "max", "maximum", "или", "а", "и", "до", "против", "ну", "максимум"}
+)  # fmt: skip
 #: Words that may stand between the joiner and the amount: "or about 119", «или около 25».
 _JOINER_FILLERS = frozenset(
     {"about", "around", "only", "just", "like", "maybe", "approximately", "у", "вас", "нас", "них", "там", "тут",
@@ -451,6 +467,8 @@ class EntityExtractor:
         self._cue_prefixes = self._patterns("order_cues")
         self._price_cues = self._patterns("price_cues")
         self._price_cues_near = self._patterns("price_cues_near")
+        self._price_cues_after = self._patterns("price_cues_after")
+        self._small_fees = self._patterns("small_fees")
         self._amount_units = self._patterns("amount_units")
         self._model_words = self._patterns("model_words")
         self._priced_things = self._patterns("priced_things")
@@ -537,7 +555,9 @@ class EntityExtractor:
         def multiplied(start: int, end: int) -> bool:
             """Said with «тысяч», "thousand", "million": an amount or a count, never dictated digits."""
             said = alignment.original_span(start, end)
-            return _MULTIPLIER.search(original[said[0] : said[1]]) is not None
+            return _MULTIPLIER.search(original[said[0] : said[1]]) is not None or (
+                _MULTIPLIER_BEFORE.search(original[max(0, said[0] - 16) : said[0]]) is not None
+            )
 
         found: list[FoundEntity] = []
         for m in _EMAIL.finditer(text):
@@ -749,6 +769,7 @@ class EntityExtractor:
                 continue
             _, start, before = amount
             value = self._amount_value(text, start, end)
+            value = self._small_fee(text[start:end], before, after, value)
             if value is None:
                 small = self._elided_thousands(text, start, end, before, after, thousands, turn_priced)
                 if small is not None:
@@ -763,8 +784,10 @@ class EntityExtractor:
             model = self._after_model(text, before, start) and not (
                 priced_shape and before and before[-1].text in ("the", "that", "this")
             )
+            clock = self._clock(text, said, before, after)
             if (
                 model
+                or clock
                 or self._unit_after(text, end, after)
                 or self._time_or_year(text, value, end, before, after)
             ):
@@ -774,11 +797,40 @@ class EntityExtractor:
                 found.append(
                     FoundEntity("money", f"{_format_amount(value)} {self.pack.currency}", start, end)
                 )
-                scaled.append(False)
+                # «тысяч на пятнадцать, ну максимум двадцать»: round thousands said with «тысяч»
+                scaled.append(
+                    self.pack.code == "ru"
+                    and value % 1000 == 0
+                    and multiplied is not None
+                    and multiplied(start, end)
+                )
             else:
                 rest.append((start, end, index, value))
         found += self._siblings(text, tokens, rest, found, scaled, said_money or [])
         return sorted(found, key=lambda f: f.start)
+
+    def _small_fee(
+        self, said: str, before: list[Token], after: list[Token], value: float | None
+    ) -> float | None:
+        """ "next-day is 14 99", "a customs fee of 1 99": dollars and cents when express shipping or a
+        fee of that kind is paid for, not 1499."""
+        fee = _SMALL_FEE.fullmatch(said) if value is not None else None
+        if fee is None:
+            return value
+        if self._any_at(self._small_fees, before[-10:]) or self._any_at(self._small_fees, after[:3]):
+            return float(f"{fee.group(1)}.{fee.group(2)}")
+        return value
+
+    def _clock(self, text: str, said: str, before: list[Token], after: list[Token]) -> bool:
+        """ "between twelve and four. It's six thirty.": the time now, not a price."""
+        return (
+            self.pack.code == "en"
+            and not after
+            and _CLOCK.fullmatch(said) is not None
+            and bool(before)
+            and before[-1].text in ("it's", "it’s", "is", "now", "already")
+            and _TIME_CONTEXT.search(text) is not None
+        )
 
     def _priced(
         self,
@@ -798,6 +850,21 @@ class EntityExtractor:
         )
         if near or self._any_at(self._price_cues, before[-8:]) or self._any_at(self._price_cues, after[:3]):
             return True
+        if (  # "the Samsung at twenty-three fifty", "mounting at two forty-nine": not a clock time
+            self.pack.code == "en"
+            and before
+            and before[-1].text == "at"
+            and not re.fullmatch(r"\d{1,2}", text[start:end])
+            and not (_AT_CLOCK.fullmatch(text[start:end]) and _AT_TIME_CONTEXT.search(text))
+            and not self._street_after(after)  # "I live at twelve forty-nine Maple Street"
+        ):
+            return True
+        if (
+            after
+            and text[end : after[0].start].strip() == ""
+            and self._any_at(self._price_cues_after, after[:1])
+        ):
+            return True  # "eighty less", "seven hundred tops"
         said = text[start:end]
         if self.pack.code == "ru":  # «двадцать девять девятьсот» (29 900): thousands, hundreds apart
             idiom = _PRICE_IDIOM_RU.fullmatch(said) is not None or (
@@ -823,6 +890,11 @@ class EntityExtractor:
         money += [(s, e, False) for s, e in said_money]
         extra: list[FoundEntity] = []
         for start, end, _, value in rest:
+            after = [t for t in tokens if t.start >= end][:3]
+            if self._unit_after(text, end, after) or (
+                self.pack.code == "ru" and self._counts_after(text, end)
+            ):
+                continue  # «до трёх метров», «и две трубки»
             for m_start, m_end, thousands in money:
                 gap = text[m_end:start] if m_end <= start else text[end:m_start]
                 if any(mark in gap for mark in ".!?;") or not self._joined(gap, m_end <= start):
@@ -864,6 +936,8 @@ class EntityExtractor:
         digits = re.sub(r"\D", "", said)
         if not _AMOUNT_SHAPE.fullmatch(said) or digits.startswith("0"):
             return None
+        if self.pack.code == "en" and (pair := _HUNDREDS_CENTS.fullmatch(said)) is not None:
+            return float(f"{pair.group(1)}.{pair.group(2)}")  # "three hundred and thirty-two sixty"
         if self.pack.code == "en" and (pair := _CENTS_PAIR.fullmatch(said)) is not None:
             return float(f"{pair.group(1)}.{pair.group(2)}")
         return float(digits) if low <= int(digits) <= high else None
@@ -932,8 +1006,13 @@ class EntityExtractor:
             if following and (not following.group(1).isdigit() or int(following.group(1)) <= 24):
                 return True
         if 1950 <= value <= 2050 and value.is_integer():
-            return bool(before and before[-1].text in _YEAR_BEFORE) or bool(
-                after and after[0].text.startswith(("год", "year"))
+            approximate = len(before) >= 2 and before[-1].text in ("about", "around", "примерно", "около")
+            return (
+                bool(before and before[-1].text in _YEAR_BEFORE)
+                or bool(
+                    approximate and before[-2].text in _YEAR_BEFORE  # "from about 2014"
+                )
+                or bool(after and after[0].text.startswith(("год", "year")))
             )
         return False
 
@@ -943,8 +1022,8 @@ class EntityExtractor:
         if not before:
             return False
         gap = text[before[-1].end : start]
-        if "—" in gap or "–" in gap or ":" in gap or " - " in f"{gap} ":
-            subject = before[-3:]
+        if "—" in gap or "–" in gap or ":" in gap or " - " in f"{gap} " or gap.strip() == ",":
+            subject = before[-3:]  # also «вывоз старого холодильника, девятьсот девяносто»
         elif before[-1].text in _COPULAS:
             subject = before[-5:-1]
         else:
@@ -954,8 +1033,12 @@ class EntityExtractor:
     def _unit_after(self, text: str, end: int, after: list[Token]) -> bool:
         """Degrees, inches, months, pieces... right after the number (past "and a half")."""
         words = [t.text for t in after[:3]]
-        if words == ["and", "a", "half"]:
+        if words[:2] == ["or", "more"]:
+            return True  # "for twelve or more"
+        if words in (["and", "a", "half"], ["and", "a", "quarter"]):
             after = after[3:]  # "twenty-two and a half inches"
+        elif words == ["and", "three", "quarters"]:
+            after = after[3:]  # "thirty-five and three-quarters wide"
         elif words[:2] == ["с", "половиной"]:
             after = after[2:]
         return text[end:].lstrip()[:1] in ("%", "°") or bool(
@@ -974,11 +1057,12 @@ class EntityExtractor:
                 continue
             word = text[token.start : token.end]
             sentence_start = not text[: token.start].strip() or text[: token.start].rstrip()[-1] in ".!?"
+            cyrillic_code = re.fullmatch(r"[А-ЯЁ]{2,4}", word) is not None  # «МФК 2000»
             latin_name = re.fullmatch(r"[A-Za-z]+", word) is not None and (
                 (word[0].isupper() and not sentence_start) or (len(word) > 1 and word.isupper())
             )
             has_digit = any(c.isdigit() for c in word)
-            return latin_name or has_digit or self._any_at(self._model_words, [token])
+            return latin_name or cyrillic_code or has_digit or self._any_at(self._model_words, [token])
         return False
 
     def _any_at(self, patterns: list[Pattern], tokens: Sequence[Token]) -> bool:

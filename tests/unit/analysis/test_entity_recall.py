@@ -332,3 +332,146 @@ def test_phones_money_dates_and_models_do_not_become_order_numbers(
     language: str, texts: list[str], kind: str, values: list[str]
 ) -> None:
     assert found(language, *texts, kind=kind) == values
+
+
+@pytest.mark.parametrize(
+    ("texts", "values"),
+    [
+        # a budget or estimate with «тысяч» before the preposition, and the amounts said beside it
+        (["Я рассчитывала тысяч на пятнадцать, ну максимум двадцать."], ["15000 RUB", "20000 RUB"]),
+        (["Думала, тысяч в сорок уложимся."], ["40000 RUB"]),
+        (["Мне любой нормальный, тысяч до двадцати пяти."], ["25000 RUB"]),
+        (["Я думал, тысяч десять, ну пятнадцать."], ["10000 RUB", "15000 RUB"]),
+        (["У нас на всё тридцать тыщ выделено."], ["30000 RUB"]),
+        (["Выделили миллион двести на всё, с мышками и сумками."], ["1200000 RUB"]),
+    ],
+)
+def test_russian_estimates_in_thousands_are_money(texts: list[str], values: list[str]) -> None:
+    assert found("ru", *texts) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Монтаж — восемнадцать тысяч, трасса до трёх метров.",
+        "Восемнадцать тысяч за дырку в стене и две трубки?",
+        "Пять тысяч за три дня, это много.",
+        "Двадцать тысяч на двенадцать месяцев без переплаты.",
+    ],
+)
+def test_counts_and_units_beside_an_amount_in_thousands_are_not_money(text: str) -> None:
+    assert len(found("ru", text)) == 1
+
+
+@pytest.mark.parametrize(
+    ("texts", "values"),
+    [
+        # differences, ceilings and budgets said without a currency word
+        (["It's eleven nineteen there. Same config. Eighty less."], ["1119 USD", "80 USD"]),
+        (["Costco has the bar and the sub for like forty less than your bar alone."], ["40 USD"]),
+        (["I was thinking like 700 tops."], ["700 USD"]),
+        (
+            ["That's more than I budgeted. I was thinking two hundred, maybe two fifty."],
+            ["200 USD", "250 USD"],
+        ),
+        (["We were hoping to stay closer to thirty-five hundred."], ["3500 USD"]),
+        # fees, refunds and prices said with a cue the shorthand alone lacks
+        (["A visit plus the pump is eighty-nine for the visit."], ["89 USD"]),
+        (["Freight to Vermont is forty-nine."], ["49 USD"]),
+        (["Same-day is twenty-nine."], ["29 USD"]),
+        (["It's cancelled, and the full eleven ninety-eight goes back to your card."], ["1198 USD"]),
+        (["The amount was one sixty four fifty."], ["164.50 USD"]),
+        (["Six forty-nine there, and yours is seven oh nine."], ["649 USD", "709 USD"]),
+        (
+            ["The Whirlpool at nineteen forty-nine or the Samsung at twenty-three fifty."],
+            ["1949 USD", "2350 USD"],
+        ),
+        (["So the large-screen mounting at two forty-nine."], ["249 USD"]),
+        # dollars and cents by the way they are said or by what they pay for
+        (["Next-day is fourteen ninety-nine, and that leaves you a day."], ["14.99 USD"]),
+        (["It's six forty-nine, plus twenty-nine ninety-nine for express."], ["649 USD", "29.99 USD"]),
+        (["I need to pay a customs fee of one ninety-nine through a link."], ["1.99 USD"]),
+        (["With tax it comes to nine oh four and twelve cents."], ["904.12 USD"]),
+        (["Together with the discount it's three hundred and thirty-two sixty."], ["332.60 USD"]),
+        (["Lovely TV. It's two thousand four ninety-nine right now."], ["2499 USD"]),
+        (["The installation package is one ninety-nine."], ["199 USD"]),
+    ],
+)
+def test_english_differences_budgets_and_fees_are_money(texts: list[str], values: list[str]) -> None:
+    assert found("en", *texts) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The guy was due today between nine and one. It's two thirty. Nobody.",
+        "The app says my iPad was left at my front door at two fourteen this afternoon.",
+        "I'll pick it up this evening at six thirty.",
+        "See you at ten, the store opens at nine.",
+        "Curbside? So you leave two hundred pounds of appliances on the sidewalk?",
+        "For appliances over a hundred pounds our crews deliver to the ground floor.",
+        "The headphones are in locker fourteen at grand avenue, the pickup code is in a text.",
+        "It's thirty-five and three-quarters wide, seventy inches tall.",
+        "The basic top-freezer, eighteen cubic feet in white, costs more.",
+        "You can do twelve equal monthly payments with no interest.",
+        "For twelve or more our business team does a quote.",
+        "My TV's a Panasonic from about 2014, and I'm not sure it has ARC.",
+        "It's a little less than I expected, one less thing to do.",
+        "The discount is fifteen percent off both.",
+    ],
+)
+def test_times_weights_lockers_sizes_and_counts_are_not_money_in_english(text: str) -> None:
+    assert found("en", text) == []
+
+
+def test_pounds_of_money_stay_sterling() -> None:
+    assert found("en", "It costs fifty pounds in London.") == ["50 GBP"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "values"),
+    [
+        (["Ремонт девять восемьсот.", "Девять восемьсот?! Я его за четырнадцать брал."], ["9800 RUB", "9800 RUB", "14000 RUB"]),
+        (["Да, до воскресенья акция, двадцать семь девятьсот девяносто.", "Я везде по тридцать пять видел."],
+         ["27990 RUB", "35000 RUB"]),
+        (["Чайник 3 290, тостер 2 790, вместе 6 080, доставка бесплатная от 5 000."],
+         ["3290 RUB", "2790 RUB", "6080 RUB", "5000 RUB"]),
+        (["Мне нужно десять айфонов, по сто двадцать девять девятьсот."], ["129900 RUB"]),
+        (["Холодильник и вывоз старого холодильника, девятьсот девяносто."], ["990 RUB"]),
+        (["Экспресс-доставка завтра, четыреста девяносто."], ["490 RUB"]),
+    ],
+)  # fmt: skip
+def test_russian_prices_with_a_verb_a_total_a_threshold_or_a_service(
+    texts: list[str], values: list[str]
+) -> None:
+    assert found("ru", *texts) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Кондиционеры на девять тысяч БТЕ у вас есть?",
+        "У Hisense тоже сто двадцать герц, но картинка хуже.",
+        "Вижу, миксер МФК две тысячи, белый.",
+        "Положите по три штуки в каждую коробку.",
+    ],
+)
+def test_btu_hertz_cyrillic_models_and_counts_are_not_money(text: str) -> None:
+    assert found("ru", text) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        # the new cues ("less", "maybe", "I was thinking", «по», «вместе», «брал») leave these alone
+        ("en", "It was delivered on March twelfth, two days less than promised."),
+        ("en", "My number is four one five, five five five, zero one nine two, thanks."),
+        ("en", "The error code is E twenty one, I was thinking it is the pump."),
+        ("en", "The TV is fifty five inches, maybe sixty five."),
+        ("ru", "Скидка двадцать процентов, по акции."),
+        ("ru", "Заказ номер сорок девять сто пятнадцать, вместе с доставкой."),
+        ("ru", "Я брал его третьего марта."),
+    ],
+)
+def test_dates_phones_codes_sizes_percentages_and_orders_stay_out_of_money(language: str, text: str) -> None:
+    assert found(language, text) == []

@@ -50,6 +50,17 @@ _MONEY = re.compile(
     + r")\b(?:\s+and\s+(?P<cents>\d{1,2})\s+cents?\b)?",
     re.IGNORECASE,
 )
+#: "nine oh four and twelve cents" (9 04 and 12 cents): dollars said as a price pair, then the cents.
+_BARE_CENTS = re.compile(
+    r"(?<![\d.,])\b(?P<d>[1-9]\d{0,2}(?: \d{2})?) and (?P<c>\d{1,2}) cents?\b", re.IGNORECASE
+)
+#: "a hundred pounds of appliances", "over two hundred pounds": a weight, not sterling.
+_WEIGHT_BEFORE = re.compile(
+    r"\b(?:over|under|weigh\w*|heav\w*|light\w*)\s+(?:a\s+|about\s+)?$", re.IGNORECASE
+)
+_WEIGHT_AFTER = re.compile(r"\s+of\b", re.IGNORECASE)
+#: "two thousand four ninety-nine", read as "2004 99": 2499.
+_THOUSAND_HUNDREDS = re.compile(r"\b([1-9])00([1-9]) ([2-9]\d)\b")
 #: "two grand", "a grand", "5 grand": thousands of dollars.
 _GRAND = re.compile(
     r"\b(?P<n>\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+grand\b", re.IGNORECASE
@@ -150,20 +161,11 @@ class English(LanguagePack):
 
     def normalize_numbers(self, text: str) -> str:
         text = _HYPHEN_CURRENCY.sub(r"\1 \2", text)
-        return str(alpha2digit(_spelled_digits(text), "en"))
+        converted = str(alpha2digit(_spelled_digits(text), "en"))
+        return _THOUSAND_HUNDREDS.sub(r"\1\2\3", converted) if "00" in converted else converted
 
     def entities(self, text: str) -> list[FoundEntity]:
-        found: list[FoundEntity] = []
-        for m in _MONEY.finditer(text):
-            amount = _amount(m.group("a1") or m.group("a2"))
-            currency = _SYMBOLS[m.group("sym")] if m.group("sym") else _CURRENCIES[m.group("cur").lower()]
-            if m.group("cents") and "." not in amount:  # "249 dollars and 99 cents"
-                amount = f"{amount}.{int(m.group('cents')):02d}"
-            found.append(FoundEntity("money", f"{amount} {currency}", m.start(), m.end()))
-        for m in _GRAND.finditer(text):
-            n = m.group("n").lower()
-            thousands = int(n) if n.isdigit() else _SMALL_NUMBERS[n]
-            found.append(FoundEntity("money", f"{thousands * 1000} USD", m.start(), m.end()))
+        found: list[FoundEntity] = _money(text)
         for m in _DATE.finditer(text):
             month = _MONTHS[(m.group("m1") or m.group("m2")).lower()]
             day = int(m.group("d1") or m.group("d2"))
@@ -210,6 +212,32 @@ _REPEATED = re.compile(rf"\b(double|triple)\s+({_DIGIT})\b", re.IGNORECASE)
 #: "oh" for zero after a spelled digit ("nine oh three") or before two ("oh one two"; not "oh, one more").
 _OH_BEFORE = re.compile(rf"\boh(?=\s+{_DIGIT}[\s,]+{_DIGIT}\b)", re.IGNORECASE)
 _OH_AFTER = re.compile(rf"(\b{_DIGIT}[\s,]+)oh\b", re.IGNORECASE)
+
+
+def _money(text: str) -> list[FoundEntity]:
+    """Amounts with a currency word or sign, "N and M cents", "two grand"."""
+    found: list[FoundEntity] = []
+    for m in _MONEY.finditer(text):
+        amount = _amount(m.group("a1") or m.group("a2"))
+        currency = _SYMBOLS[m.group("sym")] if m.group("sym") else _CURRENCIES[m.group("cur").lower()]
+        if (
+            currency == "GBP"
+            and not m.group("sym")
+            and (_WEIGHT_BEFORE.search(text[: m.start()]) or _WEIGHT_AFTER.match(text, m.end()))
+        ):
+            continue  # "over a hundred pounds", "two hundred pounds of appliances"
+        if m.group("cents") and "." not in amount:  # "249 dollars and 99 cents"
+            amount = f"{amount}.{int(m.group('cents')):02d}"
+        found.append(FoundEntity("money", f"{amount} {currency}", m.start(), m.end()))
+    for m in _BARE_CENTS.finditer(text):
+        if not any(f.start <= m.start() < f.end for f in found):
+            value = f"{m.group('d').replace(' ', '')}.{int(m.group('c')):02d}"
+            found.append(FoundEntity("money", f"{value} USD", m.start(), m.end()))
+    for m in _GRAND.finditer(text):
+        n = m.group("n").lower()
+        thousands = int(n) if n.isdigit() else _SMALL_NUMBERS[n]
+        found.append(FoundEntity("money", f"{thousands * 1000} USD", m.start(), m.end()))
+    return found
 
 
 def _spelled_digits(text: str) -> str:

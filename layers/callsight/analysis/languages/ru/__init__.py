@@ -280,6 +280,23 @@ _INVERTED = re.compile(
     rf"\b(тысячи?)\s+({_SMALL}(?:\s*[-–]\s*{_SMALL})?)\b(?!\s+{_NUMBER_WORD}\b)",
     re.IGNORECASE,
 )
+#: Number words in an oblique case after a preposition: «до двадцати пяти», «в пределах сорока».
+_OBLIQUE_WORD = (
+    r"(?:[а-яё]+надцати|двадцати|тридцати|сорока|пятидесяти|шестидесяти|семидесяти|восьмидесяти"
+    r"|девяноста|ста|двухсот|трехсот|трёхсот|четырехсот|четырёхсот|[а-яё]+сот)"
+)
+#: «тысяч на пятнадцать», «тысяч в сорок», «тысяч до двадцати пяти» (an estimate, the preposition
+#: between): read as «на пятнадцать тысяч».
+_INVERTED_PREPOSITION = re.compile(
+    rf"\b(тысяч)\s+(на|в|до|за|под|около|от)\s+((?:{_NUMBER_WORD}|{_OBLIQUE_WORD}|{_SMALL})"
+    rf"(?:\s+(?:{_NUMBER_WORD}|{_OBLIQUE_WORD}|{_SMALL}))?)\b(?!\s+(?:тысяч|{_NUMBER_WORD}\b))",
+    re.IGNORECASE,
+)
+#: «миллион двести» (1 200 000), read by words2num2 as 1000200.
+_MILLION_HUNDREDS = re.compile(
+    r"\b(миллион[аов]*)\s+(сто|двести|триста|четыреста|[а-яё]+сот)\b(?!\s+[а-яё]*(?:тысяч|десят|дцать|сорок|девяносто|один|одна|два|две|три|четыре|пять|шесть|семь|восемь|девять))",
+    re.IGNORECASE,
+)
 #: «семь-восемь тысяч»: a range of two number words joined by a dash.
 _WORD_RANGE = re.compile(rf"\b({_SMALL}|{_NUMBER_WORD})-({_SMALL}|{_NUMBER_WORD})\b", re.IGNORECASE)
 _HALF_THOUSAND = re.compile(r"\b(?:(\d{1,3}) с половиной|(полтор[аы]))\s+1000\b", re.IGNORECASE)
@@ -302,6 +319,15 @@ def _colloquial_thousands(text: str) -> str:
         return f"{m.group(2)} {m.group(1)}"
 
     text = _INVERTED.sub(inverted, text)
+
+    def inverted_preposition(m: re.Match[str]) -> str:
+        before = text[: m.start()].split()
+        if before and re.fullmatch(rf"{_NUMBER_WORD}|{_OBLIQUE_WORD}|{_SMALL}", before[-1].lower()):
+            return m.group(0)  # «пять тысяч за три дня»
+        return f"{m.group(2)} {m.group(3)} {m.group(1)}"
+
+    text = _INVERTED_PREPOSITION.sub(inverted_preposition, text)
+    text = _MILLION_HUNDREDS.sub(lambda m: f"{m.group(1)} {m.group(2)} тысяч", text)
     return _WORD_RANGE.sub(lambda m: f"{m.group(1)} - {m.group(2)}", text)
 
 
