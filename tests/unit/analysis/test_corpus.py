@@ -61,10 +61,12 @@ DEV_FLOORS = {"categories_f1": 0.58, "outcome": 0.45, "customer_sentiment": 0.42
 #: changed: dev categories F1 0.86 (P 0.89 R 0.82), outcome 0.88, mood 0.77; test categories F1
 #: 0.873 (P 0.86 R 0.88), outcome 0.90, mood 0.84, purpose 0.88, refusal reason 0.57 (36/63); money
 #: recall 0.89 (the entity code is unchanged: the 85 new test calls hold amounts it does not read, so
-#: its floor moved 0.90 -> 0.88), order numbers 0.94 -- every one of issue 17's targets met. The floors
-#: sit a little under the measurement so that a worse model or rule change fails here.
+#: its floor moved 0.90 -> 0.88), order numbers 0.94 -- every one of issue 17's targets met. Then money
+#: patterns read from train/dev misses (estimates, differences, budgets, fees, "at <price>"): dev money
+#: P 0.91 -> 0.97, R 0.87 -> 0.95; test (measured once after) P 0.912 -> 0.921, R 0.894 -> 0.917.
+#: The floors sit a little under the measurement so that a worse model or rule change fails here.
 TEST_FLOORS = {
-    "categories_f1": 0.86, "outcome": 0.88, "customer_sentiment": 0.82, "money": 0.88, "order_number": 0.92,
+    "categories_f1": 0.86, "outcome": 0.88, "customer_sentiment": 0.82, "money": 0.90, "order_number": 0.92,
 }  # fmt: skip
 
 
