@@ -117,7 +117,8 @@ class DynamoCounters:
         if operation == "BatchGetItem":
             return [
                 (f"{self._table(name)} BatchGetItem", _reads(len(items), sum(item_size(i) for i in items),
-                 sum(max(1, math.ceil(item_size(i) / READ_UNIT)) * 0.5 for i in items)))
+                 sum(max(1, math.ceil(item_size(i) / READ_UNIT)) for i in items)
+                 * (1.0 if kwargs.get("RequestItems", {}).get(name, {}).get("ConsistentRead") else 0.5)))
                 for name, items in data.get("Responses", {}).items()
             ]  # fmt: skip
         if operation == "BatchWriteItem":

@@ -168,8 +168,14 @@ def requests(env: Stack, monkeypatch: pytest.MonkeyPatch) -> DynamoDBRequests:
     original = Connection._make_api_call
 
     def counting(self: Connection, operation_name: str, operation_kwargs: dict[str, Any]) -> Any:
-        table = str(operation_kwargs.get("TableName", "")).removeprefix(env.settings.prefix + "-")
-        counted[f"{table} {operation_name}"] += 1
+        # A batch request names its tables in RequestItems, not TableName.
+        names = (
+            [operation_kwargs["TableName"]]
+            if "TableName" in operation_kwargs
+            else list(operation_kwargs.get("RequestItems", {}))
+        )
+        for name in names or [""]:
+            counted[f"{str(name).removeprefix(env.settings.prefix + '-')} {operation_name}"] += 1
         return original(self, operation_name, operation_kwargs)
 
     monkeypatch.setattr(Connection, "_make_api_call", counting)

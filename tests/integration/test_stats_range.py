@@ -98,10 +98,10 @@ def test_a_month_reads_past_days_from_the_rollup_and_today_live(
     assert len(report.rolled_up) == 30 and report.calls == 4 and report.waiting == []
     requests.clear()
     assert every_role(env, client) == live  # the same numbers, every role's scope kept
-    # Per request: one markers Query, one Query per past day (its meta item, cells inline), and
-    # today's calls through the by-day index: no past call is read.
+    # Per request: one markers Query, one BatchGetItem of the 30 past days' meta items (cells
+    # inline), and today's calls through the by-day index: no past call is read.
     per_request = {k: v / len(ROLES) for k, v in requests.items() if "audit" not in k}
-    assert per_request == {"daily-stats Query": 1 + 30, "calls Query": 1}, requests
+    assert per_request == {"daily-stats Query": 1, "daily-stats BatchGetItem": 1, "calls Query": 1}, requests
     [entry] = [e for e in api_module().calls.audit.for_target("calls") if e.action == "stats.read"][-1:]
     assert entry.details["rolled_up_days"] == 30
 
@@ -119,5 +119,6 @@ def test_a_day_rolled_up_before_inline_cells_is_read_from_its_cell_items(
     meta.update(actions=[DailyStatsItem.data.remove()])  # as the rollup wrote it before this change
     requests.clear()
     assert every_role(env, client) == live
-    # That day costs a second Query (its generation's cell items); the others one each.
-    assert requests["daily-stats Query"] / len(ROLES) == 1 + 30 + 1, requests
+    # That day costs one Query more (its generation's cell items); the others come in the batch.
+    assert requests["daily-stats Query"] / len(ROLES) == 1 + 1, requests
+    assert requests["daily-stats BatchGetItem"] / len(ROLES) == 1, requests

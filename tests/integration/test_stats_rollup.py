@@ -77,11 +77,13 @@ def test_rolled_up_statistics_equal_the_live_ones_for_every_role(
     assert report.cells == 4  # 20th: (204, sales), (205, support); 21st: (205, support), (206, support)
     requests.clear()
     assert all_views(env, client) == live
-    # Four requests of three days: per request one markers Query, one Query per closed rolled day, the
-    # 19th (never rolled up: it had no calls) read live through by-day; no call is read.
+    # Four requests of three days: per request one markers Query, one BatchGetItem of the closed days'
+    # meta items, the 19th (never rolled up: it had no calls, so no meta) read live through by-day;
+    # no call is read.
     per_request = {k: v / 4 for k, v in requests.items() if "audit" not in k}
     assert per_request == {
-        "daily-stats Query": 1 + 3,
+        "daily-stats Query": 1,
+        "daily-stats BatchGetItem": 1,
         "calls Query": 1,  # the 19th, live
     }, requests
     [entry, *_] = [e for e in api_module().calls.audit.for_target("calls") if e.action == "stats.read"][-1:]

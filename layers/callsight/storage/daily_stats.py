@@ -173,6 +173,23 @@ class DailyStatsStore:
         meta = next(
             iter(DailyStatsItem.query(key, DailyStatsItem.item_key == META, consistent_read=True)), None
         )
+        return self._rolled(meta)
+
+    def read_days(self, days: Iterable[date]) -> dict[date, RolledDay]:
+        """The cells in force of each rolled-up day among ``days`` (a day never rolled up is absent):
+        one strongly consistent BatchGetItem of their ``meta`` items, 100 days a request, instead of a
+        Query per day; a day whose ``meta`` has no inline copy costs one Query of its cell items."""
+        keys = [(day.isoformat(), META) for day in sorted(set(days))]
+        found: dict[date, RolledDay] = {}
+        for meta in DailyStatsItem.batch_get(keys, consistent_read=True) if keys else ():
+            rolled = self._rolled(meta)
+            if rolled is not None:
+                found[date.fromisoformat(meta.day_key)] = rolled
+        return found
+
+    @staticmethod
+    def _rolled(meta: DailyStatsItem | None) -> RolledDay | None:
+        """The day a ``meta`` item names: its inline cells, or its generation's cell items."""
         if meta is None or meta.generation is None:
             return None
         if meta.data is not None:
@@ -180,7 +197,7 @@ class DailyStatsStore:
         else:
             prefix = f"cell#{meta.generation}#"
             items = DailyStatsItem.query(
-                key, DailyStatsItem.item_key.startswith(prefix), consistent_read=True
+                meta.day_key, DailyStatsItem.item_key.startswith(prefix), consistent_read=True
             )
             cells = [Cell.from_json(i.data or "{}") for i in items]
         return RolledDay(meta.generation, meta.at or _epoch(), int(meta.calls or 0), cells)

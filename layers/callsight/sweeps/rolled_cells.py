@@ -37,8 +37,11 @@ def period_cells(
     cells: list[Cell] = []
     rolled = 0
     markers = store.markers(since, min(until, current)) if store is not None and since < current else {}
-    for day in period_days(since, until):
-        stored = store.read_day(day) if store is not None and day < current and day not in markers else None
+    days = period_days(since, until)
+    closed = [day for day in days if day < current and day not in markers]
+    stored_days = store.read_days(closed) if store is not None and closed else {}
+    for day in days:
+        stored = stored_days.get(day)
         if stored is not None and all(cell.version >= min_version for cell in stored.cells):
             cells += stored.cells
             rolled += 1
