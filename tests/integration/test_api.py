@@ -201,6 +201,39 @@ def test_the_feed_is_for_the_crm_and_resumes_from_its_cursor(env: Stack, client:
     assert status == 403 and body["error"] == "forbidden"
 
 
+def test_listings_feed_and_search_audit_each_answer_once_and_no_400(env: Stack, client: Client) -> None:
+    """One entry per answered request (``ok``, or ``denied`` for a role refused with 403, without
+    details); a 400 (a cursor not ours, an agent token without agent_id, too many terms) writes none."""
+    three_calls(env)
+    admin, crm = bearer(env, Role.ADMIN), bearer(env, Role.CRM)
+    assert get(client, "/calls?limit=1&cursor=AAAA", admin)[0] == 400
+    assert get(client, "/calls", bearer(env, Role.AGENT))[0] == 400
+    assert get(client, "/calls?limit=1&agent=204", admin)[0] == 200
+    assert get(client, "/feed?cursor=AAAA", crm)[0] == 400
+    assert get(client, "/feed", bearer(env, Role.QA, teams=["sales-ru"]))[0] == 403
+    assert get(client, "/feed?limit=2", crm)[0] == 200
+    assert get(client, "/search?q=" + "%20".join(["слово"] * 11), admin)[0] == 400
+    assert get(client, "/search?q=доставка", admin)[0] == 200
+    entries = api_module().calls.audit.for_target("calls")
+    by_action = {a: [e for e in entries if e.action == a] for a in ("calls.list", "feed.read", "search")}
+    [listing] = by_action["calls.list"]
+    assert (listing.actor, listing.role, listing.outcome) == ("admin-user", "admin", "ok")
+    assert listing.details["returned"] == 1 and listing.details["filters"]["agent"] == "204"
+    assert "cursor" not in listing.details["filters"]
+    feed = sorted(by_action["feed.read"], key=lambda e: e.outcome)
+    assert [(e.role, e.outcome, e.details) for e in feed] == [
+        ("qa", "denied", {}),
+        ("crm", "ok", {"returned": 2}),
+    ]
+    [search] = by_action["search"]
+    assert (
+        search.outcome == "ok"
+        and search.details["terms"] == ["доставка"]
+        and search.details["speaker"] is None
+    )
+    assert set(search.details) == {"terms", "speaker", "returned", "examined", "complete"}
+
+
 def test_openapi_document_names_exactly_the_routes(env: Stack, client: Client) -> None:
     status, document = get(client, "/openapi.json")
     assert status == 200 and document["openapi"].startswith("3.")

@@ -143,6 +143,11 @@ def test_alerts_page_through_a_signed_cursor_and_refuse_a_forged_one(env: Stack,
         assert get(client, f"/alerts?limit=1&cursor={page['next_cursor']}", agent)[1]["items"] == []
     status, body = get(client, f"/alerts?cursor={first}", agent)
     assert status == 400 and "belongs to another listing" in body["message"]
+    # A refused cursor is a 400 that writes no audit entry: every listing entry is an answered page.
+    entries = [
+        e for e in api_module().calls.audit.for_target("calls") if e.action in ("alerts.list", "calls.list")
+    ]
+    assert entries and {e.outcome for e in entries} == {"ok"}
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from callsight.api.service import BadRequest, Conflict, Forbidden, NotFound
+from callsight.api.errors import BadRequest, Conflict, Forbidden, NotFound
 from callsight.auth.tokens import Principal
 from callsight.storage.audit_log import AuditLog
 

@@ -22,6 +22,11 @@ from typing import Any
 
 from callsight.analysis.languages import language_pack, supported_languages
 from callsight.api import search
+from callsight.api.audited import audited
+from callsight.api.errors import BadRequest as BadRequest
+from callsight.api.errors import Conflict as Conflict
+from callsight.api.errors import Forbidden as Forbidden
+from callsight.api.errors import NotFound as NotFound
 from callsight.api.models import (
     AlertsQuery,
     CallDetail,
@@ -55,22 +60,6 @@ MAX_EXAMINED = 1000
 #: A listing DynamoDB filters (QA scope, team/queue) or this API filters reads pages this many times
 #: larger than the page it answers, so a selective scope usually fills its page in one Query.
 SCOPED_PAGE_FACTOR = 8
-
-
-class NotFound(Exception):
-    """404: no such call, or not one the caller may see (indistinguishable on purpose)."""
-
-
-class BadRequest(ValueError):
-    """400 with a message."""
-
-
-class Forbidden(Exception):
-    """403: the route is not for this role (never used for a specific call: those are 404)."""
-
-
-class Conflict(Exception):
-    """409: the call is not in a state the request applies to (e.g. not analysed yet)."""
 
 
 class CallsApi:
@@ -121,12 +110,11 @@ class CallsApi:
             raise BadRequest("this agent token has no callsight:agent_id")
         agent = principal.agent_id if principal.role is Role.AGENT else query.agent
         page = self._index_page(principal, query, agent)
-        self.audit.record(
-            actor=principal.subject, role=principal.role.value, action="calls.list", target="calls",
-            request_id=request_id, details={"filters": query.model_dump(mode="json", exclude_none=True, exclude={"cursor"}),
-                                            "returned": len(page.items)},
-        )  # fmt: skip
-        return page
+        # Read before the audited block, as before: a 400 (an agent token without agent_id, a cursor
+        # not ours) is not audited, and a failure while reading is an error, never an outcome.
+        with audited(self.audit, principal, "calls.list", "calls", request_id,
+                     filters=_filters(query), returned=len(page.items)):  # fmt: skip
+            return page
 
     def alerts(self, principal: Principal, query: AlertsQuery, request_id: str | None = None) -> CallPage:
         """Calls in the caller's scope that tripped a per-call alert rule, newest start first. Admin and
@@ -134,9 +122,8 @@ class CallsApi:
         queues by its projected attributes), then one BatchGetItem of the page; an agent reads their
         own ``by-agent`` partition filtered to the calls carrying ``alert_at``."""
         if principal.role not in (Role.ADMIN, Role.QA, Role.AGENT):
-            self.audit.record(actor=principal.subject, role=principal.role.value, action="alerts.list", target="calls",
-                              request_id=request_id, outcome="denied")  # fmt: skip
-            raise Forbidden("the alert list is for admin, QA and agent roles")
+            with audited(self.audit, principal, "alerts.list", "calls", request_id):  # audited as denied
+                raise Forbidden("the alert list is for admin, QA and agent roles")
         if principal.role is Role.AGENT and not principal.agent_id:
             raise BadRequest("this agent token has no callsight:agent_id")
         if principal.role is Role.AGENT:  # by-agent projects every attribute: no BatchGetItem
@@ -162,11 +149,10 @@ class CallsApi:
         items = [
             CallSummary.of(call) for call in calls if _alerting(call, query) and can_see_call(principal, call)
         ]
-        self.audit.record(
-            actor=principal.subject, role=principal.role.value, action="alerts.list", target="calls", request_id=request_id,
-            details={"filters": query.model_dump(mode="json", exclude_none=True, exclude={"cursor"}), "returned": len(items)},
-        )  # fmt: skip
-        return CallPage(items=items, next_cursor=self._encode_cursor(next_key, scope))
+        # Read before the audited block (as in list_calls): its 400s are not audited, its failures are errors.
+        with audited(self.audit, principal, "alerts.list", "calls", request_id,
+                     filters=_filters(query), returned=len(items)):  # fmt: skip
+            return CallPage(items=items, next_cursor=self._encode_cursor(next_key, scope))
 
     def _index_page(self, principal: Principal, query: ListQuery, agent: str | None) -> CallPage:
         # A QA user's scope and a team/queue filter are applied by DynamoDB (a superset of what the
@@ -253,35 +239,29 @@ class CallsApi:
         found = search.candidates(self.index, term_keys, query.speaker, cutoff, principal)
         outcome = search.visible_hits(self.calls, principal, found, query.limit, cutoff)
         items = [SearchHit(call=CallSummary.of(call), terms=terms) for call, terms in outcome.hits]
-        self.audit.record(
-            actor=principal.subject, role=principal.role.value, action="search", target="calls", request_id=request_id,
-            details={"terms": words, "speaker": query.speaker, "returned": len(items), "examined": outcome.examined,
-                     "complete": outcome.complete},
-        )  # fmt: skip
-        return SearchResults(query=query.q, items=items, complete=outcome.complete)
+        # Read before the audited block (as in list_calls): its 400s are not audited, its failures are errors.
+        with audited(self.audit, principal, "search", "calls", request_id, terms=words, speaker=query.speaker,
+                     returned=len(items), examined=outcome.examined, complete=outcome.complete):  # fmt: skip
+            return SearchResults(query=query.q, items=items, complete=outcome.complete)
 
     def feed(self, principal: Principal, query: FeedQuery, request_id: str | None = None) -> CallPage:
         """Calls in the order they last changed, from the cursor on. A call changed again after it was
         delivered appears again later (at-least-once); within a page the order is ``updated_at``."""
         if principal.role not in (Role.CRM, Role.ADMIN):
-            self.audit.record(actor=principal.subject, role=principal.role.value, action="feed.read", target="calls",
-                              request_id=request_id, outcome="denied")  # fmt: skip
-            raise Forbidden("the change feed is for the CRM service client and admins")
+            with audited(self.audit, principal, "feed.read", "calls", request_id):  # audited as denied
+                raise Forbidden("the change feed is for the CRM service client and admins")
         page = call_queries.feed_page(self._decode_cursor(query.cursor, "feed"), query.limit)
         items = [CallSummary.of(call) for call in page.calls]  # calls being deleted are never served
-        next_key = page.next_key
-        self.audit.record(actor=principal.subject, role=principal.role.value, action="feed.read", target="calls",
-                          request_id=request_id, details={"returned": len(items)})  # fmt: skip
-        return CallPage(items=items, next_cursor=self._encode_cursor(next_key, "feed"))
+        # Read before the audited block (as in list_calls): its 400s are not audited, its failures are errors.
+        with audited(self.audit, principal, "feed.read", "calls", request_id, returned=len(items)):
+            return CallPage(items=items, next_cursor=self._encode_cursor(page.next_key, "feed"))
 
     def visible(self, principal: Principal, call_id: str, action: str, request_id: str | None) -> CallRecord:
-        call, outcome = self.lookup(principal, call_id)
-        self.audit.record(
-            actor=principal.subject, role=principal.role.value, action=action, target=f"call:{call_id[:64]}",
-            request_id=request_id, outcome=outcome,
-        )  # fmt: skip
-        if call is None:
-            raise NotFound(f"no call {call_id[:64]!r}")
+        call, outcome = self.lookup(principal, call_id)  # a failure reading is an error: no entry
+        with audited(self.audit, principal, action, f"call:{call_id[:64]}", request_id) as entry:
+            entry.outcome = outcome  # ok, or denied (not theirs) / not_found: both answered 404
+            if call is None:
+                raise NotFound(f"no call {call_id[:64]!r}")
         return call
 
     def lookup(self, principal: Principal, call_id: str) -> tuple[CallRecord | None, str]:
@@ -306,6 +286,11 @@ def _start_key_fits(key: dict[str, Any], scope: str) -> bool:
     if scope == "alerts":
         return call_queries.start_key_fits(key, "alerts")
     return call_queries.start_key_fits(key, "by-update")  # calls:by-update and feed
+
+
+def _filters(query: ListQuery | AlertsQuery) -> dict[str, Any]:
+    """A listing's filters as its audit entry records them (the cursor is a position, not a filter)."""
+    return query.model_dump(mode="json", exclude_none=True, exclude={"cursor"})
 
 
 def _qa_teams(principal: Principal) -> list[str] | None:
